@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod discovery;
+mod error;
+mod memory;
+pub mod provider;
+pub mod rdf;
+pub mod resource;
+#[cfg(feature = "server")]
+pub mod server;
+pub mod vocab;
+
+pub use error::{Error, Result};
+pub use memory::InMemoryProvider;
+pub use provider::{Container, IfMatch, ResourceProvider};
+pub use resource::{ETag, FromGraph, Resource, ToGraph};
+
+/// The RDF model these APIs speak (oxigraph's `oxrdf`), re-exported so adapters use the same version.
+pub use oxrdf;

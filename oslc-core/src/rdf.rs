@@ -1,0 +1,313 @@
+//! RDF in and out: the syntaxes OSLC servers speak, parsing with error positions, serializing with prefixes, and
+//! content negotiation from `Accept` and `Content-Type`.
+//!
+//! Everything goes through oxigraph's `oxrdfio` (oxttl, oxrdfxml, oxjsonld).
+//!
+//! ```
+//! use oslc_core::rdf::{self, RdfFormat};
+//!
+//! let graph = rdf::parse(b"<a> <http://purl.org/dc/terms/title> \"A\" .", RdfFormat::Turtle, "http://example.com/")?;
+//! let format = rdf::negotiate(Some("application/rdf+xml;q=0.5, text/turtle"))?;
+//! assert_eq!(format, RdfFormat::Turtle);
+//! let turtle = rdf::serialize(&graph, format, &oslc_core::vocab::standard_prefixes())?;
+//! assert!(String::from_utf8(turtle)?.contains("dcterms:title"));
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::BTreeMap;
+
+use mediatype::{MediaType, MediaTypeList, ReadParams, names};
+use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef};
+use oxrdfio::{RdfParser, RdfSerializer};
+use oxrdfxml::RdfXmlParser;
+
+pub use oxrdfio::RdfFormat;
+
+use crate::{Error, Result};
+
+/// The syntaxes this crate reads and writes, in order of preference when a client accepts several equally.
+///
+/// Turtle comes first: OSLC Core 3.0 makes it the default for `*/*` or no `Accept`.
+pub const FORMATS: [RdfFormat; 4] = [
+    RdfFormat::Turtle,
+    RdfFormat::JsonLd { profile: oxjsonld::JsonLdProfileSet::empty() },
+    RdfFormat::RdfXml,
+    RdfFormat::NTriples,
+];
+
+/// Prefix bindings used when serializing (`dcterms:` → `http://purl.org/dc/terms/`), kept sorted by prefix.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prefixes(BTreeMap<String, String>);
+
+impl Prefixes {
+    /// No bindings.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Binds `prefix` to the namespace `iri`, replacing an earlier binding of the same prefix.
+    pub fn insert(&mut self, prefix: impl Into<String>, iri: impl Into<String>) {
+        self.0.insert(prefix.into(), iri.into());
+    }
+
+    pub(crate) fn insert_static(&mut self, prefix: &'static str, iri: &'static str) {
+        self.insert(prefix, iri);
+    }
+
+    /// Adds `prefix` → `iri` and returns `self`, for chaining.
+    #[must_use]
+    pub fn with(mut self, prefix: impl Into<String>, iri: impl Into<String>) -> Self {
+        self.insert(prefix, iri);
+        self
+    }
+
+    /// The namespace bound to `prefix`.
+    #[must_use]
+    pub fn get(&self, prefix: &str) -> Option<&str> {
+        self.0.get(prefix).map(String::as_str)
+    }
+
+    /// All bindings, sorted by prefix.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(p, i)| (p.as_str(), i.as_str()))
+    }
+
+    /// Adds every binding of `other`, which wins on a clash.
+    pub fn extend(&mut self, other: &Self) {
+        for (p, i) in other.iter() {
+            self.insert(p, i);
+        }
+    }
+}
+
+/// Parses `data` in `format` into a graph, resolving relative IRIs against `base_iri`.
+///
+/// # Errors
+/// [`Error::Syntax`] naming the 1-based line and column where the parser stopped; [`Error::BadRequest`] if
+/// `base_iri` is not an absolute IRI; [`Error::UnsupportedMediaType`] for a syntax outside [`FORMATS`].
+pub fn parse(data: &[u8], format: RdfFormat, base_iri: &str) -> Result<Graph> {
+    if !FORMATS.iter().any(|f| same_syntax(*f, format)) {
+        return Err(Error::UnsupportedMediaType { media_type: format.media_type().to_owned() });
+    }
+    let bad_base = |e: oxrdf::IriParseError| Error::bad_request(format!("invalid base IRI {base_iri}: {e}"));
+    let mut graph = Graph::new();
+    if format == RdfFormat::RdfXml {
+        // oxrdfio drops RDF/XML error positions; oxrdfxml's parser tells the byte it had reached.
+        let mut parser = RdfXmlParser::new().with_base_iri(base_iri).map_err(bad_base)?.for_slice(data);
+        while let Some(triple) = parser.next() {
+            match triple {
+                Ok(triple) => {
+                    graph.insert(&triple);
+                }
+                Err(e) => {
+                    let (line, column) = line_column(data, parser.buffer_position());
+                    return Err(Error::Syntax {
+                        format: format.name().to_owned(),
+                        line: Some(line),
+                        column: Some(column),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        return Ok(graph);
+    }
+    let parser = RdfParser::from_format(format).with_base_iri(base_iri).map_err(bad_base)?.without_named_graphs();
+    for quad in parser.for_slice(data) {
+        match quad {
+            Ok(quad) => {
+                graph.insert(quad.as_ref());
+            }
+            Err(e) => {
+                let start = e.location().map(|l| l.start);
+                return Err(Error::Syntax {
+                    format: format.name().to_owned(),
+                    line: start.map(|p| p.line + 1),
+                    column: start.map(|p| p.column + 1),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(graph)
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `data`.
+fn line_column(data: &[u8], offset: u64) -> (u64, u64) {
+    let end = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+    let before = &data[..end];
+    let line_start = before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
+    (line, column)
+}
+
+/// Serializes `graph` in `format`, declaring those of `prefixes` whose namespace the graph uses.
+///
+/// # Errors
+/// [`Error::Backend`] if the serializer fails (it writes to memory, so only on invalid prefix IRIs).
+pub fn serialize(graph: &Graph, format: RdfFormat, prefixes: &Prefixes) -> Result<Vec<u8>> {
+    let mut serializer = RdfSerializer::from_format(format);
+    for (prefix, iri) in prefixes.iter() {
+        if uses_namespace(graph, iri) {
+            serializer = serializer
+                .with_prefix(prefix, iri)
+                .map_err(|e| Error::backend(format!("invalid prefix IRI {iri}"), e))?;
+        }
+    }
+    let mut writer = serializer.for_writer(Vec::new());
+    for triple in graph {
+        writer.serialize_triple(triple)?;
+    }
+    Ok(writer.finish()?)
+}
+
+fn uses_namespace(graph: &Graph, ns: &str) -> bool {
+    graph.iter().any(|t| {
+        let subject = matches!(t.subject, NamedOrBlankNodeRef::NamedNode(n) if n.as_str().starts_with(ns));
+        let object = match t.object {
+            TermRef::NamedNode(n) => n.as_str().starts_with(ns),
+            TermRef::Literal(l) => l.datatype().as_str().starts_with(ns),
+            _ => false,
+        };
+        subject || object || t.predicate.as_str().starts_with(ns)
+    })
+}
+
+/// Whether two formats are the same syntax (JSON-LD profiles aside).
+fn same_syntax(a: RdfFormat, b: RdfFormat) -> bool {
+    matches!((a, b), (RdfFormat::JsonLd { .. }, RdfFormat::JsonLd { .. })) || a == b
+}
+
+/// The media types of [`FORMATS`], comma separated, as for `Accept-Post`.
+#[must_use]
+pub fn media_types() -> String {
+    FORMATS.iter().map(|f| f.media_type()).collect::<Vec<_>>().join(", ")
+}
+
+/// Chooses the syntax of a response from an `Accept` header among [`FORMATS`].
+///
+/// Follows RFC 9110 §12.5.1: q-values, `type/*` and `*/*` wildcards, the most specific range deciding a type's
+/// quality, `q=0` excluding. Ties go to the earlier entry of [`FORMATS`], so `*/*` and a missing or empty header give
+/// Turtle. Malformed ranges in the header are skipped.
+///
+/// # Errors
+/// [`Error::NotAcceptable`] when no offered syntax is acceptable.
+pub fn negotiate(accept: Option<&str>) -> Result<RdfFormat> {
+    negotiate_among(accept, &FORMATS)
+}
+
+/// [`negotiate`] among the given syntaxes, preferring earlier ones on a tie.
+///
+/// # Errors
+/// [`Error::NotAcceptable`] when no offered syntax is acceptable.
+pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<RdfFormat> {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return offered.first().copied().ok_or_else(|| not_acceptable("", offered));
+    };
+    let ranges: Vec<(MediaType<'_>, f32)> = MediaTypeList::new(accept)
+        .filter_map(std::result::Result::ok)
+        .map(|range| {
+            let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
+            (range, q.clamp(0.0, 1.0))
+        })
+        .collect();
+    let mut best: Option<(RdfFormat, f32)> = None;
+    for format in offered {
+        // The most specific matching range decides this format's quality (RFC 9110 §12.5.1).
+        let quality = ranges
+            .iter()
+            .filter_map(|(range, q)| range_specificity(range, *format).map(|s| (s, *q)))
+            .max_by_key(|(specificity, _)| *specificity)
+            .map(|(_, q)| q);
+        if let Some(q) = quality.filter(|q| *q > 0.0) {
+            if best.is_none_or(|(_, best_q)| q > best_q) {
+                best = Some((*format, q));
+            }
+        }
+    }
+    best.map(|(f, _)| f).ok_or_else(|| not_acceptable(accept, offered))
+}
+
+/// How specifically `range` names `format`: 3 for the exact type, 2 for `type/*`, 1 for `*/*`, `None` for no match.
+fn range_specificity(range: &MediaType<'_>, format: RdfFormat) -> Option<u8> {
+    let (ty, subty) = (range.ty.as_str(), range.subty.as_str());
+    let format_ty = format.media_type().split('/').next().unwrap_or_default();
+    if ty == "*" && subty == "*" {
+        return Some(1);
+    }
+    if subty == "*" {
+        return ty.eq_ignore_ascii_case(format_ty).then_some(2);
+    }
+    let essence = range.essence().to_string();
+    let named = RdfFormat::from_media_type(&essence)?;
+    same_syntax(named, format).then_some(3)
+}
+
+fn not_acceptable(accept: &str, offered: &[RdfFormat]) -> Error {
+    Error::NotAcceptable {
+        accept: accept.to_owned(),
+        offered: offered.iter().map(|f| f.media_type()).collect::<Vec<_>>().join(", "),
+    }
+}
+
+/// The syntax of a request body from its `Content-Type`.
+///
+/// # Errors
+/// [`Error::UnsupportedMediaType`] when the header is missing or names no syntax of [`FORMATS`].
+pub fn content_type_format(content_type: Option<&str>) -> Result<RdfFormat> {
+    let unsupported = || Error::UnsupportedMediaType { media_type: content_type.unwrap_or("(none)").to_owned() };
+    let media_type = MediaType::parse(content_type.ok_or_else(unsupported)?.trim()).map_err(|_| unsupported())?;
+    let format = RdfFormat::from_media_type(&media_type.essence().to_string()).ok_or_else(unsupported)?;
+    FORMATS.iter().copied().find(|f| same_syntax(*f, format)).ok_or_else(unsupported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_table() {
+        let jsonld = FORMATS[1];
+        let cases: &[(Option<&str>, Option<RdfFormat>)] = &[
+            (None, Some(RdfFormat::Turtle)),
+            (Some(""), Some(RdfFormat::Turtle)),
+            (Some("*/*"), Some(RdfFormat::Turtle)),
+            (Some("text/turtle"), Some(RdfFormat::Turtle)),
+            (Some("application/rdf+xml"), Some(RdfFormat::RdfXml)),
+            (Some("application/ld+json"), Some(jsonld)),
+            (Some("application/json"), Some(jsonld)),
+            (Some("application/n-triples"), Some(RdfFormat::NTriples)),
+            (Some("text/turtle;q=0.5, application/rdf+xml"), Some(RdfFormat::RdfXml)),
+            (Some("text/turtle;q=0.9, application/rdf+xml;q=0.9"), Some(RdfFormat::Turtle)),
+            (Some("application/*"), Some(jsonld)),
+            (Some("text/html, */*;q=0.1"), Some(RdfFormat::Turtle)),
+            (Some("*/*;q=0.8, text/turtle;q=0"), Some(jsonld)),
+            (Some("application/ld+json; profile=\"http://www.w3.org/ns/json-ld#compacted\""), Some(jsonld)),
+            (Some("text/html"), None),
+            (Some("text/turtle;q=0"), None),
+            (Some("image/png, text/*;q=0"), None),
+        ];
+        for (accept, expected) in cases {
+            assert_eq!(negotiate(*accept).ok(), *expected, "Accept: {accept:?}");
+        }
+        assert!(matches!(negotiate(Some("text/html")), Err(Error::NotAcceptable { .. })));
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type_format(Some("text/turtle; charset=utf-8")).ok(), Some(RdfFormat::Turtle));
+        assert_eq!(content_type_format(Some("application/rdf+xml")).ok(), Some(RdfFormat::RdfXml));
+        assert!(matches!(content_type_format(None), Err(Error::UnsupportedMediaType { .. })));
+        assert!(matches!(content_type_format(Some("text/plain-ish")), Err(Error::UnsupportedMediaType { .. })));
+        assert!(matches!(content_type_format(Some("application/trig")), Err(Error::UnsupportedMediaType { .. })));
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column(b"ab\ncd", 4), (2, 2));
+        assert_eq!(line_column("é\nx".as_bytes(), 2), (1, 2));
+        assert_eq!(line_column(b"", 99), (1, 1));
+    }
+}

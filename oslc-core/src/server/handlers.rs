@@ -1,0 +1,222 @@
+//! The HTTP handlers behind the routes [`super::ServerBuilder::build`] registers.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH, LINK, LOCATION};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+
+use super::response::{ErrorResponse, insert_etag, rdf_response};
+use super::{Shared, StaticDocument};
+use crate::provider::{Container, IfMatch, ResourceProvider};
+use crate::rdf::{self, RdfFormat};
+use crate::resource::rename;
+use crate::vocab::rdfs;
+use crate::{Error, Resource, Result};
+
+const ACCEPT_POST: HeaderName = HeaderName::from_static("accept-post");
+const LDP_RESOURCE: &str = "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\"";
+const LDP_CONTAINER: &str =
+    "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\", <http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\"";
+
+/// What the handlers of one collection share.
+pub(super) struct CollectionState {
+    pub(super) container: Container,
+    pub(super) provider: Arc<dyn ResourceProvider>,
+    pub(super) shared: Arc<Shared>,
+}
+
+/// Runs a handler body, answering its error as an `oslc:Error`.
+fn respond(headers: &HeaderMap, result: Result<Response>) -> Response {
+    result.unwrap_or_else(|e| ErrorResponse::new(e, headers).into_response())
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn response_format(headers: &HeaderMap) -> Result<RdfFormat> {
+    rdf::negotiate(header(headers, &ACCEPT))
+}
+
+fn with_link(mut response: Response, link: &'static str) -> Response {
+    response.headers_mut().insert(LINK, HeaderValue::from_static(link));
+    response
+}
+
+/// A GET route serving a precomputed discovery document.
+pub(super) fn document<S: Clone + Send + Sync + 'static>(doc: Arc<StaticDocument>, shared: Arc<Shared>) -> MethodRouter<S> {
+    get(move |headers: HeaderMap| async move {
+        respond(&headers, serve(&doc.resource, &doc.etag, &shared, &headers))
+    })
+}
+
+/// 304 when `If-None-Match` names the current ETag, else 200 with the resource.
+fn serve(resource: &Resource, etag: &crate::ETag, shared: &Shared, headers: &HeaderMap) -> Result<Response> {
+    let format = response_format(headers)?;
+    if header(headers, &IF_NONE_MATCH).is_some_and(|h| etag.matches_if_none_match(h)) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        insert_etag(response.headers_mut(), etag);
+        return Ok(response);
+    }
+    Ok(with_link(rdf_response(StatusCode::OK, resource.graph(), format, &shared.prefixes, Some(etag)), LDP_RESOURCE))
+}
+
+/// GET (query capability), POST (creation factory) and OPTIONS on a collection.
+pub(super) fn collection_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
+    let (list_state, create_state) = (state.clone(), state.clone());
+    get(move |headers: HeaderMap| async move {
+        let result = list(&list_state, &headers).await;
+        respond(&headers, result)
+    })
+    .post(move |headers: HeaderMap, body: Body| async move {
+        let result = create(&create_state, &headers, body).await;
+        respond(&headers, result)
+    })
+    .options(|| async {
+        options_response("GET, HEAD, POST, OPTIONS", LDP_CONTAINER, true)
+    })
+}
+
+/// GET, PUT, DELETE and OPTIONS on one member.
+pub(super) fn member_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
+    let (get_state, put_state, delete_state) = (state.clone(), state.clone(), state);
+    get(move |Path(id): Path<String>, headers: HeaderMap| async move {
+        let result = read(&get_state, &id, &headers).await;
+        respond(&headers, result)
+    })
+    .put(move |Path(id): Path<String>, headers: HeaderMap, body: Body| async move {
+        let result = replace(&put_state, &id, &headers, body).await;
+        respond(&headers, result)
+    })
+    .delete(move |Path(id): Path<String>, headers: HeaderMap| async move {
+        let result = delete(&delete_state, &id, &headers).await;
+        respond(&headers, result)
+    })
+    .options(|| async { options_response("GET, HEAD, PUT, DELETE, OPTIONS", LDP_RESOURCE, false) })
+}
+
+fn options_response(allow: &'static str, link: &'static str, accept_post: bool) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(ALLOW, HeaderValue::from_static(allow));
+    headers.insert(LINK, HeaderValue::from_static(link));
+    headers.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
+    if accept_post {
+        if let Ok(value) = HeaderValue::from_str(&rdf::media_types()) {
+            headers.insert(ACCEPT_POST, value);
+        }
+    }
+    response
+}
+
+// The query language is its own piece of work: this is where `oslc.where`, `oslc.select` and paging will apply.
+async fn list(state: &CollectionState, headers: &HeaderMap) -> Result<Response> {
+    let format = response_format(headers)?;
+    let members = state.provider.list(&state.container).await?;
+    let mut graph = Graph::new();
+    let container = state.container.iri();
+    for member in &members {
+        graph.insert(TripleRef::new(container, rdfs::member, member.subject()));
+        graph.extend(member.graph().iter());
+    }
+    Ok(with_link(rdf_response(StatusCode::OK, &graph, format, &state.shared.prefixes, None), LDP_CONTAINER))
+}
+
+async fn read(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {
+    response_format(headers)?;
+    let resource = state.provider.get(&state.container, id).await?;
+    serve(&resource, &resource.etag(), &state.shared, headers)
+}
+
+async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Result<Response> {
+    let format = response_format(headers)?;
+    let container = state.container.iri();
+    let resource = read_resource(state, headers, body, container).await?;
+    let created = state.provider.create(&state.container, resource).await?;
+    let etag = created.etag();
+    let mut response = rdf_response(StatusCode::CREATED, created.graph(), format, &state.shared.prefixes, Some(&etag));
+    let location = HeaderValue::from_str(created.subject().as_str())
+        .map_err(|e| Error::backend(format!("created resource IRI {} is not a header value", created.subject()), e))?;
+    response.headers_mut().insert(LOCATION, location);
+    Ok(with_link(response, LDP_RESOURCE))
+}
+
+async fn replace(state: &CollectionState, id: &str, headers: &HeaderMap, body: Body) -> Result<Response> {
+    // OSLC Core 3.0 §7.8: an update without If-Match is refused with 400.
+    let if_match = header(headers, &IF_MATCH)
+        .map(IfMatch::new)
+        .ok_or_else(|| Error::bad_request("PUT requires an If-Match header with the resource's current ETag"))?;
+    let format = response_format(headers)?;
+    let member = state.container.member(id);
+    let resource = read_resource(state, headers, body, member.as_ref()).await?;
+    let stored = state.provider.replace(&state.container, id, resource, &if_match).await?;
+    let etag = stored.etag();
+    Ok(with_link(rdf_response(StatusCode::OK, stored.graph(), format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))
+}
+
+async fn delete(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {
+    let if_match = header(headers, &IF_MATCH).map(IfMatch::new);
+    state.provider.delete(&state.container, id, if_match.as_ref()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Reads and parses a request body, resolving relative IRIs against `subject`, and names its root `subject`.
+async fn read_resource(state: &CollectionState, headers: &HeaderMap, body: Body, subject: NamedNodeRef<'_>) -> Result<Resource> {
+    let format = rdf::content_type_format(header(headers, &CONTENT_TYPE))?;
+    let bytes = read_body(body, state.shared.body_limit).await?;
+    let graph = rdf::parse(&bytes, format, subject.as_str())?;
+    let root = root_subject(&graph, subject)?;
+    let subject = subject.into_owned();
+    let graph = if root.as_ref() == NamedOrBlankNodeRef::from(subject.as_ref()) {
+        graph
+    } else {
+        rename(&graph, root.as_ref(), &subject)
+    };
+    Ok(Resource::from_graph(subject, graph))
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = source {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return Error::PayloadTooLarge { limit };
+            }
+            source = err.source();
+        }
+        Error::bad_request(format!("could not read the request body: {e}"))
+    })
+}
+
+/// The resource a request body describes: `expected` if the body describes it (as `<>` does), else the one subject
+/// that no other triple points to.
+fn root_subject(graph: &Graph, expected: NamedNodeRef<'_>) -> Result<NamedOrBlankNode> {
+    if graph.is_empty() {
+        return Err(Error::InvalidResource { message: "the body holds no triples".to_owned() });
+    }
+    if graph.triples_for_subject(expected).next().is_some() {
+        return Ok(NamedNode::from(expected).into());
+    }
+    let objects: HashSet<NamedOrBlankNodeRef<'_>> = graph
+        .iter()
+        .filter_map(|t| match t.object {
+            TermRef::NamedNode(n) => Some(n.into()),
+            TermRef::BlankNode(b) => Some(b.into()),
+            _ => None,
+        })
+        .collect();
+    let roots: HashSet<NamedOrBlankNodeRef<'_>> = graph.iter().map(|t| t.subject).filter(|s| !objects.contains(s)).collect();
+    let mut roots = roots.into_iter();
+    match (roots.next(), roots.next()) {
+        (Some(root), None) => Ok(root.into_owned()),
+        _ => Err(Error::InvalidResource {
+            message: format!("the body must describe one resource: use <{expected}> (or <>) as its subject"),
+        }),
+    }
+}

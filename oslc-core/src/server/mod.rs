@@ -1,0 +1,371 @@
+//! The server kit (feature `server`): an axum [`Router`] that serves discovery documents and turns
+//! [`ResourceProvider`]s into OSLC endpoints.
+//!
+//! Layout, relative to the public base URL given to [`Server::builder`]:
+//!
+//! | path | methods | what |
+//! |---|---|---|
+//! | `/serviceProviders/catalog` | GET | the [`ServiceProviderCatalog`] |
+//! | `/serviceProviders/{sp}` | GET | a [`ServiceProvider`] |
+//! | `/serviceProviders/{sp}/{collection}` | GET, POST, OPTIONS | query capability and creation factory |
+//! | `/serviceProviders/{sp}/{collection}/{id}` | GET, PUT, DELETE, OPTIONS | one resource |
+//! | `/resourceShapes/{sp}/{collection}` | GET | the collection's [`ResourceShape`] |
+//!
+//! HEAD is answered wherever GET is. Every RDF response carries `OSLC-Core-Version: 3.0`; resources carry an
+//! [`ETag`]; errors are `oslc:Error` bodies in the negotiated syntax. The router has no state applied, so it can be
+//! merged into or nested in an adapter's own router; when nested under a path, include that path in the base URL.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oslc_core::server::{Collection, Server, ServiceProviderConfig};
+//! use oslc_core::{InMemoryProvider, vocab::oslc_cm};
+//! use oxrdf::NamedNode;
+//!
+//! let router: axum::Router = Server::builder("http://localhost:8080")?
+//!     .with_title("Toy tracker")
+//!     .with_service_provider(ServiceProviderConfig::new("1", "Toy project").with_collection(
+//!         Collection::new("changeRequests", Arc::new(InMemoryProvider::new()))
+//!             .with_title("Change requests")
+//!             .with_domain(NamedNode::new(oslc_cm::NS)?)
+//!             .with_resource_type(oslc_cm::ChangeRequest.into_owned()),
+//!     ))
+//!     .build()?;
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
+
+mod handlers;
+mod response;
+
+use std::sync::Arc;
+
+use axum::Router;
+use http::{HeaderName, Method, header};
+use oxrdf::NamedNode;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::discovery::{
+    CreationFactory, PrefixDefinition, Property, Publisher, QueryCapability, ResourceShape, Service, ServiceProvider,
+    ServiceProviderCatalog,
+};
+use crate::provider::{Container, ResourceProvider};
+use crate::rdf::Prefixes;
+use crate::vocab::{self, oslc};
+use crate::{ETag, Error, Resource, Result};
+
+pub use response::{ErrorResponse, OSLC_CORE_VERSION};
+
+/// The default limit on request bodies: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Builds the OSLC [`Router`]; start with [`Server::builder`].
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// A builder for a server whose resources live under `public_base_url` (such as `https://tool.example/oslc`).
+    ///
+    /// # Errors
+    /// [`Error::BadRequest`] if the URL is not an absolute IRI.
+    pub fn builder(public_base_url: &str) -> Result<ServerBuilder> {
+        let base = public_base_url.trim_end_matches('/').to_owned();
+        NamedNode::new(&base).map_err(|e| Error::bad_request(format!("invalid public base URL {public_base_url}: {e}")))?;
+        Ok(ServerBuilder {
+            base,
+            title: "OSLC service provider catalog".to_owned(),
+            description: None,
+            publisher: None,
+            prefixes: vocab::standard_prefixes(),
+            providers: Vec::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            cors: Some(default_cors()),
+        })
+    }
+}
+
+/// CORS for browsers that embed OSLC data: any origin, no credentials, the OSLC headers allowed and exposed.
+fn default_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::ACCEPT,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::AUTHORIZATION,
+            OSLC_CORE_VERSION,
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::LINK, OSLC_CORE_VERSION, HeaderName::from_static("accept-post")])
+}
+
+/// One resource collection of a service provider: a [`ResourceProvider`] served as a query capability, a creation
+/// factory and its members, with a resource shape.
+#[derive(Clone)]
+pub struct Collection {
+    segment: String,
+    provider: Arc<dyn ResourceProvider>,
+    title: Option<String>,
+    domain: Option<NamedNode>,
+    resource_types: Vec<NamedNode>,
+    properties: Vec<Property>,
+}
+
+impl std::fmt::Debug for Collection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collection").field("segment", &self.segment).field("title", &self.title).finish_non_exhaustive()
+    }
+}
+
+impl Collection {
+    /// A collection served at `{service provider}/{segment}` by `provider`.
+    #[must_use]
+    pub fn new(segment: impl Into<String>, provider: Arc<dyn ResourceProvider>) -> Self {
+        Self {
+            segment: segment.into(),
+            provider,
+            title: None,
+            domain: None,
+            resource_types: Vec::new(),
+            properties: Vec::new(),
+        }
+    }
+
+    /// The title of its query capability, creation factory and shape (default: the segment).
+    #[must_use]
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// The domain of the service it belongs to (default: OSLC Core); collections of one domain share a service.
+    #[must_use]
+    pub fn with_domain(mut self, domain: NamedNode) -> Self {
+        self.domain = Some(domain);
+        self
+    }
+
+    /// A type of its resources; may be given several times.
+    #[must_use]
+    pub fn with_resource_type(mut self, resource_type: NamedNode) -> Self {
+        self.resource_types.push(resource_type);
+        self
+    }
+
+    /// A property constraint of its resource shape.
+    #[must_use]
+    pub fn with_property(mut self, property: Property) -> Self {
+        self.properties.push(property);
+        self
+    }
+}
+
+/// A service provider and its collections.
+#[derive(Debug, Clone)]
+pub struct ServiceProviderConfig {
+    id: String,
+    title: String,
+    description: Option<String>,
+    collections: Vec<Collection>,
+}
+
+impl ServiceProviderConfig {
+    /// A provider served at `/serviceProviders/{id}`.
+    #[must_use]
+    pub fn new(id: impl Into<String>, title: impl Into<String>) -> Self {
+        Self { id: id.into(), title: title.into(), description: None, collections: Vec::new() }
+    }
+
+    /// A description.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds a collection.
+    #[must_use]
+    pub fn with_collection(mut self, collection: Collection) -> Self {
+        self.collections.push(collection);
+        self
+    }
+}
+
+/// Configures and builds the OSLC [`Router`].
+#[derive(Debug)]
+#[must_use]
+pub struct ServerBuilder {
+    base: String,
+    title: String,
+    description: Option<String>,
+    publisher: Option<Publisher>,
+    prefixes: Prefixes,
+    providers: Vec<ServiceProviderConfig>,
+    body_limit: usize,
+    cors: Option<CorsLayer>,
+}
+
+impl ServerBuilder {
+    /// The catalog's title.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// The catalog's description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// The tool that publishes the catalog and providers.
+    pub fn with_publisher(mut self, publisher: Publisher) -> Self {
+        self.publisher = Some(publisher);
+        self
+    }
+
+    /// A prefix for responses and for the providers' prefix definitions (the standard OSLC ones are there already).
+    pub fn with_prefix(mut self, prefix: impl Into<String>, namespace: impl Into<String>) -> Self {
+        self.prefixes.insert(prefix, namespace);
+        self
+    }
+
+    /// Adds a service provider.
+    pub fn with_service_provider(mut self, provider: ServiceProviderConfig) -> Self {
+        self.providers.push(provider);
+        self
+    }
+
+    /// The largest request body accepted, in bytes; larger ones get 413 (default [`DEFAULT_BODY_LIMIT`]).
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The CORS policy, or `None` to add no CORS headers (default: any origin, without credentials).
+    pub fn with_cors(mut self, cors: Option<CorsLayer>) -> Self {
+        self.cors = cors;
+        self
+    }
+
+    /// Builds the router, with no state applied, so it can be merged into a `Router<S>` of any state.
+    ///
+    /// # Errors
+    /// [`Error::BadRequest`] for an id or segment that is empty, holds `/`, repeats, or is the reserved `catalog`.
+    pub fn build<S: Clone + Send + Sync + 'static>(self) -> Result<Router<S>> {
+        let base = &self.base;
+        let iri = |path: String| NamedNode::new(format!("{base}{path}")).map_err(|e| Error::bad_request(format!("invalid path {path}: {e}")));
+        let prefix_definitions: Vec<PrefixDefinition> = self
+            .prefixes
+            .iter()
+            .filter_map(|(p, ns)| NamedNode::new(ns).ok().map(|ns| PrefixDefinition::new(p, ns)))
+            .collect();
+        let shared = Arc::new(Shared { prefixes: self.prefixes.clone(), body_limit: self.body_limit });
+
+        let mut router = Router::new();
+        let mut catalog = ServiceProviderCatalog::new(iri("/serviceProviders/catalog".into())?, &self.title);
+        if let Some(d) = &self.description {
+            catalog = catalog.with_description(d);
+        }
+        if let Some(p) = &self.publisher {
+            catalog = catalog.with_publisher(p.clone());
+        }
+        let mut seen_providers = Vec::new();
+        for config in &self.providers {
+            check_segment("service provider id", &config.id, &seen_providers)?;
+            seen_providers.push(config.id.clone());
+            let sp_path = format!("/serviceProviders/{}", config.id);
+            let mut services: Vec<Service> = Vec::new();
+            let mut seen_collections = Vec::new();
+            for collection in &config.collections {
+                check_segment("collection segment", &collection.segment, &seen_collections)?;
+                seen_collections.push(collection.segment.clone());
+                let path = format!("{sp_path}/{}", collection.segment);
+                let container = Container::new(iri(path.clone())?);
+                let title = collection.title.clone().unwrap_or_else(|| collection.segment.clone());
+                let shape_path = format!("/resourceShapes/{}/{}", config.id, collection.segment);
+                let shape_iri = iri(shape_path.clone())?;
+                let mut shape = ResourceShape::new(shape_iri.clone(), &title);
+                let mut factory = CreationFactory::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri.clone());
+                let mut query = QueryCapability::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri);
+                for ty in &collection.resource_types {
+                    shape = shape.with_describes(ty.clone());
+                    factory = factory.with_resource_type(ty.clone());
+                    query = query.with_resource_type(ty.clone());
+                }
+                for property in &collection.properties {
+                    shape = shape.with_property(property.clone());
+                }
+                let domain = collection.domain.clone().unwrap_or_else(|| NamedNode::new_unchecked(oslc::NS));
+                let service = match services.iter().position(|s| s.domain() == domain.as_ref()) {
+                    Some(i) => services.remove(i),
+                    None => Service::new(domain),
+                };
+                services.push(service.with_creation_factory(factory).with_query_capability(query));
+
+                router = router.route(&shape_path, handlers::document(StaticDocument::new(shape.to_resource()), shared.clone()));
+                let state = Arc::new(handlers::CollectionState {
+                    container,
+                    provider: collection.provider.clone(),
+                    shared: shared.clone(),
+                });
+                router = router
+                    .route(&path, handlers::collection_routes(state.clone()))
+                    .route(&format!("{path}/{{id}}"), handlers::member_routes(state));
+            }
+            let mut provider = ServiceProvider::new(iri(sp_path.clone())?, &config.title);
+            if let Some(d) = &config.description {
+                provider = provider.with_description(d);
+            }
+            if let Some(p) = &self.publisher {
+                provider = provider.with_publisher(p.clone());
+            }
+            for service in services {
+                provider = provider.with_service(service);
+            }
+            for definition in &prefix_definitions {
+                provider = provider.with_prefix_definition(definition.clone());
+            }
+            catalog = catalog.with_service_provider(&provider);
+            router = router.route(&sp_path, handlers::document(StaticDocument::new(provider.to_resource()), shared.clone()));
+        }
+        router = router.route(
+            "/serviceProviders/catalog",
+            handlers::document(StaticDocument::new(catalog.to_resource()), shared.clone()),
+        );
+        if let Some(cors) = self.cors {
+            router = router.layer(cors);
+        }
+        Ok(router)
+    }
+}
+
+fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
+    if segment.is_empty() || segment.contains('/') || segment.contains('{') || segment == "catalog" {
+        return Err(Error::bad_request(format!("invalid {what} {segment:?}: must be one non-empty path segment other than \"catalog\"")));
+    }
+    if seen.iter().any(|s| s == segment) {
+        return Err(Error::bad_request(format!("{what} {segment:?} given twice")));
+    }
+    Ok(())
+}
+
+/// Options shared by every route.
+#[derive(Debug)]
+struct Shared {
+    prefixes: Prefixes,
+    body_limit: usize,
+}
+
+/// A discovery document computed once, with its ETag.
+#[derive(Debug)]
+struct StaticDocument {
+    resource: Resource,
+    etag: ETag,
+}
+
+impl StaticDocument {
+    fn new(resource: Resource) -> Arc<Self> {
+        let etag = resource.etag();
+        Arc::new(Self { resource, etag })
+    }
+}

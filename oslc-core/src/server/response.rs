@@ -1,0 +1,77 @@
+//! Turning graphs and errors into HTTP responses in the negotiated syntax.
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::header::{CONTENT_TYPE, ETAG, VARY};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use oxrdf::Graph;
+
+use crate::rdf::{self, Prefixes, RdfFormat};
+use crate::{ETag, Error};
+
+/// `OSLC-Core-Version`, sent with every RDF response (OSLC Core 3.0 §4.2).
+pub const OSLC_CORE_VERSION: HeaderName = HeaderName::from_static("oslc-core-version");
+
+/// An [`Error`] as a response: its status and an `oslc:Error` body in the syntax the request accepts (Turtle when
+/// it accepts none of ours, as for a 406).
+#[derive(Debug)]
+pub struct ErrorResponse {
+    error: Error,
+    accept: Option<String>,
+}
+
+impl ErrorResponse {
+    /// The error, to be rendered for a request with this `Accept` header.
+    #[must_use]
+    pub fn new(error: Error, headers: &HeaderMap) -> Self {
+        let accept = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        Self { error, accept }
+    }
+}
+
+impl IntoResponse for ErrorResponse {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), error = %self.error, "request failed");
+        } else {
+            tracing::debug!(status = status.as_u16(), error = %self.error, "request refused");
+        }
+        let format = rdf::negotiate(self.accept.as_deref()).unwrap_or(RdfFormat::Turtle);
+        rdf_response(status, &self.error.to_graph(), format, &Prefixes::new(), None)
+    }
+}
+
+/// A response with `graph` serialized in `format`, `OSLC-Core-Version: 3.0`, `Vary: Accept` and, if given, `ETag`.
+pub(crate) fn rdf_response(
+    status: StatusCode,
+    graph: &Graph,
+    format: RdfFormat,
+    prefixes: &Prefixes,
+    etag: Option<&ETag>,
+) -> Response {
+    let body = match rdf::serialize(graph, format, prefixes) {
+        Ok(body) => body,
+        Err(e) => {
+            tracing::error!(error = %e, "serialization failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    headers.insert(OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
+    headers.insert(VARY, HeaderValue::from_static("Accept"));
+    if let Some(etag) = etag {
+        insert_etag(headers, etag);
+    }
+    response
+}
+
+pub(crate) fn insert_etag(headers: &mut HeaderMap, etag: &ETag) {
+    // An ETag's characters are checked visible ASCII when it is made, so it is always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(&etag.to_string()) {
+        headers.insert(ETAG, value);
+    }
+}
