@@ -33,6 +33,7 @@
 //! Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
+mod cors;
 mod handlers;
 mod response;
 
@@ -333,7 +334,7 @@ impl ServerBuilder {
             handlers::document(StaticDocument::new(catalog.to_resource()), shared.clone()),
         );
         if let Some(cors) = self.cors {
-            router = router.layer(cors);
+            router = router.layer(cors::PreflightCorsLayer(cors));
         }
         Ok(router)
     }

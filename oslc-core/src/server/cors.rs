@@ -1,0 +1,65 @@
+//! CORS that leaves plain `OPTIONS` requests to the routes.
+//!
+//! tower-http's `Cors` answers every `OPTIONS` request as a preflight, which would hide the `Allow`, `Accept-Post`
+//! and `Link` headers LDP and OSLC clients read from `OPTIONS`. Only a request carrying
+//! `Access-Control-Request-Method` is a preflight (Fetch standard §3.2.2), so only those go to `Cors`.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{Method, Request, header::ACCESS_CONTROL_REQUEST_METHOD};
+use tower::{Layer, Service};
+use tower_http::cors::{Cors, CorsLayer};
+
+#[derive(Clone)]
+pub(super) struct PreflightCorsLayer(pub(super) CorsLayer);
+
+impl<S: Clone> Layer<S> for PreflightCorsLayer {
+    type Service = PreflightCors<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        PreflightCors { cors: self.0.layer(inner.clone()), inner }
+    }
+}
+
+#[derive(Clone)]
+pub(super) struct PreflightCors<S> {
+    inner: S,
+    cors: Cors<S>,
+}
+
+impl<S> Service<Request<Body>> for PreflightCors<S>
+where
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Both paths call a clone that is driven to readiness below (axum routes are always ready).
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let preflight = request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
+        if preflight {
+            let mut cors = self.cors.clone();
+            Box::pin(async move {
+                std::future::poll_fn(|cx| cors.poll_ready(cx)).await?;
+                cors.call(request).await
+            })
+        } else {
+            let mut inner = self.inner.clone();
+            Box::pin(async move {
+                std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
+                inner.call(request).await
+            })
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! The server kit over HTTP (no socket: `tower::ServiceExt::oneshot`): negotiation, creation, ETags, errors.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use common::*;
+use oslc_core::rdf::{self, FORMATS, RdfFormat};
+use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns};
+use oslc_core::{ETag, Resource, oxrdf::Graph, oxrdf::NamedNode};
+
+fn new_cr_in(format: RdfFormat) -> Vec<u8> {
+    let graph = rdf::parse(NEW_CR.as_bytes(), RdfFormat::Turtle, CRS).unwrap();
+    rdf::serialize(&graph, format, &oslc_core::vocab::standard_prefixes()).unwrap()
+}
+
+/// The `oslc:Error` in a reply: (statusCode, message).
+fn oslc_error(reply: &Reply) -> (String, String) {
+    let graph = reply.graph(BASE);
+    let node = graph.subject_for_predicate_object(rdf_ns::r#type, oslc::Error).expect("an oslc:Error");
+    let value = |p| match graph.object_for_subject_predicate(node, p) {
+        Some(oslc_core::oxrdf::TermRef::Literal(l)) => l.value().to_owned(),
+        other => panic!("no literal for {p}: {other:?}"),
+    };
+    (value(oslc::statusCode), value(oslc::message))
+}
+
+#[tokio::test]
+async fn every_format_round_trips() {
+    let (app, _) = app();
+    for input in FORMATS {
+        let created = post(&app, CRS, input, new_cr_in(input)).await;
+        assert_eq!(created.status, 201, "POST {}: {}", input.name(), created.text());
+        let location = created.header("location").unwrap().to_owned();
+        let created_etag = created.header("etag").unwrap().to_owned();
+        let mut graphs = Vec::new();
+        for output in FORMATS {
+            let reply = get(&app, &location, output.media_type()).await;
+            assert_eq!(reply.status, 200);
+            assert_eq!(reply.header("content-type"), Some(output.media_type()));
+            assert_eq!(reply.header("oslc-core-version"), Some("3.0"));
+            assert_eq!(reply.header("etag"), Some(created_etag.as_str()), "one ETag whatever the syntax");
+            let graph = reply.graph(&location);
+            let title = graph.object_for_subject_predicate(NamedNode::new(&location).unwrap().as_ref(), dcterms::title);
+            assert_eq!(title.map(|t| t.to_string()), Some("\"Login fails\"".to_owned()), "{}", output.name());
+            graphs.push(ETag::of_graph(&graph));
+        }
+        assert!(graphs.windows(2).all(|w| w[0] == w[1]), "{} read back differently: {graphs:?}", input.name());
+        // The nested priority node and the description came through in every input syntax.
+        let reply = get(&app, &location, "application/n-triples").await;
+        assert_eq!(reply.graph(&location).len(), 7, "{}", reply.text());
+    }
+}
+
+#[tokio::test]
+async fn accept_that_cannot_be_served_gives_406_and_creates_nothing() {
+    let (app, provider) = app();
+    let reply = get(&app, CRS, "text/html").await;
+    assert_eq!(reply.status, 406);
+    assert_eq!(reply.header("content-type"), Some("text/turtle"));
+    let (status, message) = oslc_error(&reply);
+    assert_eq!(status, "406");
+    assert!(message.contains("text/html"), "{message}");
+
+    let request = request("POST", CRS).header("content-type", "text/turtle").header("accept", "image/png");
+    let reply = send(&app, request.body(Body::from(NEW_CR)).unwrap()).await;
+    assert_eq!(reply.status, 406);
+    assert!(provider.is_empty());
+}
+
+#[tokio::test]
+async fn body_that_cannot_be_read_gives_415_and_creates_nothing() {
+    let (app, provider) = app();
+    for content_type in [Some("text/html"), Some("application/trig"), Some("application/x-www-form-urlencoded"), None] {
+        let mut request = request("POST", CRS).header("accept", "application/ld+json");
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let reply = send(&app, request.body(Body::from(NEW_CR)).unwrap()).await;
+        assert_eq!(reply.status, 415, "{content_type:?}");
+        assert_eq!(reply.header("content-type"), Some("application/ld+json"), "error in the negotiated syntax");
+        assert_eq!(oslc_error(&reply).0, "415");
+    }
+    assert!(provider.is_empty());
+}
+
+#[tokio::test]
+async fn create_answers_201_with_location_and_etag() {
+    let (app, provider) = app();
+    let reply = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await;
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.header("location"), Some(format!("{CRS}/1").as_str()));
+    let created = reply.graph(CRS);
+    let subject = NamedNode::new(format!("{CRS}/1")).unwrap();
+    let stored = Resource::from_graph(subject.clone(), created);
+    assert_eq!(reply.header("etag"), Some(stored.etag().to_string().as_str()));
+    assert_eq!(stored.string(dcterms::identifier).as_deref(), Some("1"));
+    assert_eq!(provider.len(), 1);
+
+    // A body whose resource is a blank node (no `<>`) is created just the same.
+    let reply = post(&app, CRS, RdfFormat::Turtle, "[] <http://purl.org/dc/terms/title> \"Second\" .").await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(reply.header("location"), Some(format!("{CRS}/2").as_str()));
+
+    // The listing has both members.
+    let list = get(&app, CRS, "text/turtle").await;
+    assert_eq!(list.status, 200);
+    let graph = list.graph(CRS);
+    let members: Vec<_> =
+        graph.objects_for_subject_predicate(NamedNode::new(CRS).unwrap().as_ref(), oslc_core::vocab::rdfs::member).collect();
+    assert_eq!(members.len(), 2);
+}
+
+#[tokio::test]
+async fn etag_and_if_match_flow() {
+    let (app, _) = app();
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    let first = get(&app, &location, "text/turtle").await;
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").unwrap().to_owned();
+
+    // 304 when the client's copy is current.
+    let reply = send(&app, request("GET", &location).header("if-none-match", &etag).body(Body::empty()).unwrap()).await;
+    assert_eq!(reply.status, 304);
+    assert!(reply.body.is_empty());
+    assert_eq!(reply.header("etag"), Some(etag.as_str()));
+
+    let changed = NEW_CR.replace("Login fails", "Login fails on Tuesdays");
+    let put = |if_match: Option<&str>| {
+        let mut r = request("PUT", &location).header("content-type", "text/turtle");
+        if let Some(tag) = if_match {
+            r = r.header("if-match", tag);
+        }
+        r.body(Body::from(changed.clone())).unwrap()
+    };
+
+    // 400 without If-Match, 412 with a stale one; neither changes anything.
+    let reply = send(&app, put(None)).await;
+    assert_eq!(reply.status, 400);
+    assert!(oslc_error(&reply).1.contains("If-Match"));
+    let reply = send(&app, put(Some("\"stale\""))).await;
+    assert_eq!(reply.status, 412);
+    assert_eq!(oslc_error(&reply).0, "412");
+    assert_eq!(get(&app, &location, "text/turtle").await.header("etag"), Some(etag.as_str()));
+
+    // 200 with the current one, and a new ETag.
+    let reply = send(&app, put(Some(&etag))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let new_etag = reply.header("etag").unwrap().to_owned();
+    assert_ne!(new_etag, etag);
+    let now = get(&app, &location, "text/turtle").await;
+    assert_eq!(now.header("etag"), Some(new_etag.as_str()));
+    assert!(now.text().contains("Login fails on Tuesdays"));
+
+    // The old ETag is stale now.
+    assert_eq!(send(&app, put(Some(&etag))).await.status, 412);
+    // If-None-Match with the old ETag gets the full resource.
+    let reply = send(&app, request("GET", &location).header("if-none-match", &etag).body(Body::empty()).unwrap()).await;
+    assert_eq!(reply.status, 200);
+}
+
+#[tokio::test]
+async fn malformed_bodies_give_400_naming_line_and_column_and_create_nothing() {
+    let (app, provider) = app();
+    let turtle = "@prefix dcterms: <http://purl.org/dc/terms/> .\n<> a <http://open-services.net/ns/cm#ChangeRequest> ;\n   dcterms:title \"unterminated ;\n";
+    let rdfxml = "<?xml version=\"1.0\"?>\n<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"\n  xmlns:dcterms=\"http://purl.org/dc/terms/\">\n  <rdf:Description rdf:about=\"\">\n    <dcterms:title>x</dcterms:titel>\n  </rdf:Description>\n</rdf:RDF>\n";
+    for (format, body, line) in [(RdfFormat::Turtle, turtle, "line 3"), (RdfFormat::RdfXml, rdfxml, "line 5")] {
+        let reply = post(&app, CRS, format, body).await;
+        assert_eq!(reply.status, 400, "{}", format.name());
+        let (status, message) = oslc_error(&reply);
+        assert_eq!(status, "400");
+        assert!(message.contains(line) && message.contains("column"), "{}: {message}", format.name());
+    }
+    assert!(provider.is_empty());
+    assert_eq!(get(&app, &format!("{CRS}/1"), "text/turtle").await.status, 404);
+}
+
+#[tokio::test]
+async fn body_over_the_limit_gives_413() {
+    let provider = std::sync::Arc::new(oslc_core::InMemoryProvider::new());
+    let app = app_with(provider.clone(), 256);
+    let big = format!("<> <http://purl.org/dc/terms/title> \"{}\" .", "x".repeat(1000));
+    let reply = post(&app, CRS, RdfFormat::Turtle, big).await;
+    assert_eq!(reply.status, 413);
+    assert_eq!(oslc_error(&reply).0, "413");
+    assert!(provider.is_empty());
+}
+
+#[tokio::test]
+async fn bodies_that_name_no_single_resource_are_refused() {
+    let (app, provider) = app();
+    for body in ["", "<a> <http://purl.org/dc/terms/title> \"A\" . <b> <http://purl.org/dc/terms/title> \"B\" ."] {
+        let reply = post(&app, CRS, RdfFormat::Turtle, body).await;
+        assert_eq!(reply.status, 400, "{body:?}");
+    }
+    assert!(provider.is_empty());
+}
+
+#[tokio::test]
+async fn delete_then_gone() {
+    let (app, provider) = app();
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    let stale = send(&app, request("DELETE", &location).header("if-match", "\"old\"").body(Body::empty()).unwrap()).await;
+    assert_eq!(stale.status, 412);
+    assert_eq!(provider.len(), 1);
+    let reply = send(&app, request("DELETE", &location).body(Body::empty()).unwrap()).await;
+    assert_eq!(reply.status, 204);
+    let reply = get(&app, &location, "application/rdf+xml").await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.header("content-type"), Some("application/rdf+xml"));
+    assert_eq!(oslc_error(&reply).0, "404");
+    assert_eq!(send(&app, request("DELETE", &location).body(Body::empty()).unwrap()).await.status, 404);
+}
+
+#[tokio::test]
+async fn head_options_and_cors() {
+    let (app, _) = app();
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    let head = send(&app, request("HEAD", &location).body(Body::empty()).unwrap()).await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert!(head.header("etag").is_some());
+    assert_eq!(head.header("link"), Some("<http://www.w3.org/ns/ldp#Resource>; rel=\"type\""));
+
+    let options = send(&app, request("OPTIONS", CRS).body(Body::empty()).unwrap()).await;
+    assert_eq!(options.status, 204);
+    assert!(options.header("allow").unwrap().contains("POST"));
+    let accept_post = options.header("accept-post").unwrap();
+    for format in FORMATS {
+        assert!(accept_post.contains(format.media_type()), "{accept_post}");
+    }
+    assert!(options.header("link").unwrap().contains("ldp#BasicContainer"));
+    let options = send(&app, request("OPTIONS", &location).body(Body::empty()).unwrap()).await;
+    assert!(options.header("allow").unwrap().contains("PUT"));
+
+    let preflight = request("OPTIONS", &location)
+        .header("origin", "https://other-tool.test")
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "if-match, content-type");
+    let reply = send(&app, preflight.body(Body::empty()).unwrap()).await;
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert!(reply.header("access-control-allow-methods").unwrap().contains("PUT"));
+    let cors_get = send(&app, request("GET", &location).header("origin", "https://other-tool.test").body(Body::empty()).unwrap()).await;
+    assert!(cors_get.header("access-control-expose-headers").unwrap().to_ascii_lowercase().contains("etag"));
+}
+
+#[tokio::test]
+async fn discovery_documents_are_served_with_etags() {
+    let (app, _) = app();
+    let catalog = get(&app, &format!("{BASE}/serviceProviders/catalog"), "*/*").await;
+    assert_eq!(catalog.status, 200);
+    assert_eq!(catalog.header("content-type"), Some("text/turtle"));
+    assert_eq!(catalog.header("oslc-core-version"), Some("3.0"));
+    let etag = catalog.header("etag").unwrap().to_owned();
+    let again = send(&app, request("GET", &format!("{BASE}/serviceProviders/catalog")).header("if-none-match", &etag).body(Body::empty()).unwrap()).await;
+    assert_eq!(again.status, 304);
+
+    let sp = get(&app, &format!("{BASE}/serviceProviders/1"), "text/turtle").await;
+    let graph: Graph = sp.graph(BASE);
+    let query_base = graph.subject_for_predicate_object(oslc::queryBase, NamedNode::new(CRS).unwrap().as_ref());
+    assert!(query_base.is_some(), "the provider's query capability points at the collection");
+    assert!(graph.subject_for_predicate_object(oslc::creation, NamedNode::new(CRS).unwrap().as_ref()).is_some());
+}
