@@ -505,7 +505,7 @@ pub struct ServiceProviderCatalog {
     description: Option<String>,
     publisher: Option<Publisher>,
     domains: Vec<NamedNode>,
-    providers: Vec<(NamedNode, String)>,
+    providers: Vec<ServiceProvider>,
 }
 
 impl ServiceProviderCatalog {
@@ -529,7 +529,8 @@ impl ServiceProviderCatalog {
         self
     }
 
-    /// Lists a service provider (by reference, with its title and domains, which the catalog also lists).
+    /// Lists a service provider, described in full so a client finds its services without another request (as
+    /// Eclipse Lyo does); the catalog also lists the provider's domains.
     #[must_use]
     pub fn with_service_provider(mut self, provider: &ServiceProvider) -> Self {
         for service in &provider.services {
@@ -537,7 +538,7 @@ impl ServiceProviderCatalog {
                 self.domains.push(service.domain.clone());
             }
         }
-        self.providers.push((provider.about.clone(), provider.title.clone()));
+        self.providers.push(provider.clone());
         self
     }
 
@@ -565,10 +566,9 @@ impl ToGraph for ServiceProviderCatalog {
         for domain in &self.domains {
             add(graph, s, oslc::domain, domain);
         }
-        for (about, title) in &self.providers {
-            add(graph, s, oslc::serviceProvider, about);
-            add(graph, about.as_ref().into(), rdf::r#type, oslc::ServiceProvider);
-            add_text(graph, about.as_ref().into(), dcterms::title, title);
+        for provider in &self.providers {
+            add(graph, s, oslc::serviceProvider, &provider.about);
+            provider.add_to_graph(provider.about.as_ref().into(), graph);
         }
     }
 }

@@ -1,0 +1,179 @@
+//! A minimal OSLC adapter for a toy tool: an in-memory tracker of change requests, built with `oslc-core` alone.
+//!
+//! This is the template to copy for a new tool. It has the three parts every adapter has:
+//! 1. the tool's own record (`ChangeRequest`) and its mapping to and from RDF (`ToGraph` / `FromGraph`);
+//! 2. a `ResourceProvider` that reads and writes the tool (here a map in memory; in your adapter, its API);
+//! 3. `main`, which describes the service provider and serves the router `oslc-core` builds.
+//!
+//! Run it and talk OSLC to it:
+//!
+//! ```text
+//! cargo run -p examples --bin tracker -- --listen 127.0.0.1:8081
+//! curl -H 'Accept: text/turtle' http://127.0.0.1:8081/serviceProviders/catalog
+//! curl -i -X POST -H 'Content-Type: text/turtle' http://127.0.0.1:8081/serviceProviders/1/changeRequests \
+//!      --data '<> <http://purl.org/dc/terms/title> "Review rule core.notify" .'
+//! curl -H 'Accept: application/ld+json' http://127.0.0.1:8081/serviceProviders/1/changeRequests/1
+//! ```
+//!
+//! Flags (or environment): `--listen ADDR` (`TRACKER_LISTEN`, default `127.0.0.1:8081`) and `--public-url URL`
+//! (`TRACKER_PUBLIC_URL`, default `http://ADDR`). It prints `listening on ADDR` once it accepts connections.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use oslc_core::discovery::{Occurs, Property, Publisher};
+use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oslc_core::server::{Collection, Server, ServiceProviderConfig};
+use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
+use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
+
+/// 1. The tool's record.
+#[derive(Debug, Clone, PartialEq)]
+struct ChangeRequest {
+    title: String,
+    description: Option<String>,
+    closed: bool,
+}
+
+impl ToGraph for ChangeRequest {
+    fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
+        graph.insert(TripleRef::new(s, rdf::r#type, oslc_cm::ChangeRequest));
+        graph.insert(TripleRef::new(s, dcterms::title, &Literal::new_simple_literal(&self.title)));
+        if let Some(description) = &self.description {
+            graph.insert(TripleRef::new(s, dcterms::description, &Literal::new_simple_literal(description)));
+        }
+        let closed = Literal::new_typed_literal(self.closed.to_string(), xsd::boolean);
+        graph.insert(TripleRef::new(s, oslc_cm::closed, &closed));
+    }
+}
+
+impl FromGraph for ChangeRequest {
+    fn from_graph(s: NamedOrBlankNodeRef<'_>, graph: &Graph) -> Result<Self> {
+        let text = |p| match graph.object_for_subject_predicate(s, p) {
+            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
+            _ => None,
+        };
+        let title = text(dcterms::title)
+            .ok_or_else(|| Error::InvalidResource { message: "a change request needs a dcterms:title".into() })?;
+        let closed = match text(oslc_cm::closed).as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => return Err(Error::InvalidResource { message: format!("oslc_cm:closed must be a boolean, not {other:?}") }),
+        };
+        Ok(Self { title, description: text(dcterms::description), closed })
+    }
+}
+
+/// 2. The provider: the tool behind OSLC. Ids are the tool's own (here, increasing numbers).
+#[derive(Default)]
+struct Tracker {
+    records: Mutex<BTreeMap<u64, ChangeRequest>>,
+}
+
+impl Tracker {
+    fn records(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, ChangeRequest>> {
+        self.records.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn parse_id(container: &Container, id: &str) -> Result<u64> {
+    id.parse().map_err(|_| Error::not_found(container.member(id).as_str()))
+}
+
+fn to_resource(container: &Container, id: u64, record: &ChangeRequest) -> Resource {
+    let mut resource = Resource::from_value(container.member(&id.to_string()), record);
+    resource.insert(dcterms::identifier, &Literal::new_simple_literal(id.to_string()));
+    resource
+}
+
+#[async_trait]
+impl ResourceProvider for Tracker {
+    async fn list(&self, container: &Container) -> Result<Vec<Resource>> {
+        Ok(self.records().iter().map(|(id, r)| to_resource(container, *id, r)).collect())
+    }
+
+    async fn get(&self, container: &Container, id: &str) -> Result<Resource> {
+        let id = parse_id(container, id)?;
+        let records = self.records();
+        let record = records.get(&id).ok_or_else(|| Error::not_found(container.member(&id.to_string()).as_str()))?;
+        Ok(to_resource(container, id, record))
+    }
+
+    async fn create(&self, container: &Container, resource: Resource) -> Result<Resource> {
+        let record: ChangeRequest = resource.to_value()?;
+        let mut records = self.records();
+        let id = records.keys().next_back().map_or(1, |last| last + 1);
+        records.insert(id, record.clone());
+        Ok(to_resource(container, id, &record))
+    }
+
+    async fn replace(&self, container: &Container, id: &str, resource: Resource, if_match: &IfMatch) -> Result<Resource> {
+        let id = parse_id(container, id)?;
+        let record: ChangeRequest = resource.to_value()?;
+        let mut records = self.records();
+        let current = records.get(&id).ok_or_else(|| Error::not_found(container.member(&id.to_string()).as_str()))?;
+        let current = to_resource(container, id, current);
+        if_match.check(current.subject(), &current.etag())?;
+        records.insert(id, record.clone());
+        Ok(to_resource(container, id, &record))
+    }
+
+    async fn delete(&self, container: &Container, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
+        let id = parse_id(container, id)?;
+        let mut records = self.records();
+        let current = records.get(&id).ok_or_else(|| Error::not_found(container.member(&id.to_string()).as_str()))?;
+        if let Some(if_match) = if_match {
+            let current = to_resource(container, id, current);
+            if_match.check(current.subject(), &current.etag())?;
+        }
+        records.remove(&id);
+        Ok(())
+    }
+}
+
+/// 3. Describe the service provider and serve it.
+fn app(public_url: &str) -> Result<axum::Router> {
+    let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
+        Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
+    };
+    Server::builder(public_url)?
+        .with_title("Toy tracker")
+        .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
+        .with_service_provider(ServiceProviderConfig::new("1", "Toy tracker project").with_collection(
+            Collection::new("changeRequests", Arc::new(Tracker::default()))
+                .with_title("Change requests")
+                .with_domain(NamedNode::new_unchecked(oslc_cm::NS))
+                .with_resource_type(oslc_cm::ChangeRequest.into_owned())
+                .with_property(text("title", dcterms::title, Occurs::ExactlyOne))
+                .with_property(text("description", dcterms::description, Occurs::ZeroOrOne))
+                .with_property(
+                    Property::new("closed", oslc_cm::closed.into_owned(), Occurs::ZeroOrOne)
+                        .with_value_type(xsd::boolean.into_owned()),
+                ),
+        ))
+        .build()
+}
+
+fn flag(name: &str, env: &str) -> Option<String> {
+    let mut args = std::env::args().skip_while(|a| a != name).skip(1);
+    args.next().or_else(|| std::env::var(env).ok())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
+    let listen = flag("--listen", "TRACKER_LISTEN").unwrap_or_else(|| "127.0.0.1:8081".into());
+    let listener = tokio::net::TcpListener::bind(&listen).await?;
+    let addr = listener.local_addr()?;
+    let public_url = flag("--public-url", "TRACKER_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+    let app = app(&public_url)?;
+    println!("listening on {addr}");
+    tracing::info!(%addr, %public_url, "toy tracker serving OSLC");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! Runs the `tracker` example as a process and talks OSLC to it over loopback.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the example on a free port and waits for its `listening on` line.
+fn start() -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracker"))
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+    (Running(child), format!("http://{addr}"))
+}
+
+#[tokio::test]
+async fn the_toy_tracker_serves_oslc() {
+    let (_tracker, base) = start();
+    let client = reqwest::Client::new();
+    let crs = format!("{base}/serviceProviders/1/changeRequests");
+
+    let catalog = client.get(format!("{base}/serviceProviders/catalog")).send().await.unwrap();
+    assert_eq!(catalog.status(), 200);
+    assert!(catalog.text().await.unwrap().contains(&crs), "the catalog leads to the collection");
+
+    let created = client
+        .post(&crs)
+        .header("content-type", "text/turtle")
+        .body("<> <http://purl.org/dc/terms/title> \"Review rule core.notify\" .")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("{crs}/1"));
+    let etag = created.headers()["etag"].to_str().unwrap().to_owned();
+
+    // Missing title: the tool refuses, nothing is created.
+    let refused = client.post(&crs).header("content-type", "text/turtle").body("<> a <http://open-services.net/ns/cm#ChangeRequest> .").send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+
+    // Close it with a conditional PUT.
+    let closed = "<> <http://purl.org/dc/terms/title> \"Review rule core.notify\" ; \
+                  <http://open-services.net/ns/cm#closed> true .";
+    let put = client.put(&location).header("content-type", "text/turtle").header("if-match", &etag).body(closed).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    let now = client.get(&location).header("accept", "application/n-triples").send().await.unwrap();
+    let text = now.text().await.unwrap();
+    assert!(text.contains("<http://open-services.net/ns/cm#closed> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean>"), "{text}");
+    let stale = client.put(&location).header("content-type", "text/turtle").header("if-match", &etag).body(closed).send().await.unwrap();
+    assert_eq!(stale.status(), 412);
+
+    let list = client.get(&crs).send().await.unwrap().text().await.unwrap();
+    assert_eq!(list.matches("rdfs:member").count() + list.matches("rdf-schema#member").count(), 1, "{list}");
+}
