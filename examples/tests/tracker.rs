@@ -50,18 +50,41 @@ async fn the_toy_tracker_serves_oslc() {
     let etag = created.headers()["etag"].to_str().unwrap().to_owned();
 
     // Missing title: the tool refuses, nothing is created.
-    let refused = client.post(&crs).header("content-type", "text/turtle").body("<> a <http://open-services.net/ns/cm#ChangeRequest> .").send().await.unwrap();
+    let refused = client
+        .post(&crs)
+        .header("content-type", "text/turtle")
+        .body("<> a <http://open-services.net/ns/cm#ChangeRequest> .")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 400);
 
     // Close it with a conditional PUT.
     let closed = "<> <http://purl.org/dc/terms/title> \"Review rule core.notify\" ; \
                   <http://open-services.net/ns/cm#closed> true .";
-    let put = client.put(&location).header("content-type", "text/turtle").header("if-match", &etag).body(closed).send().await.unwrap();
+    let put = client
+        .put(&location)
+        .header("content-type", "text/turtle")
+        .header("if-match", &etag)
+        .body(closed)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.status(), 200);
     let now = client.get(&location).header("accept", "application/n-triples").send().await.unwrap();
     let text = now.text().await.unwrap();
-    assert!(text.contains("<http://open-services.net/ns/cm#closed> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean>"), "{text}");
-    let stale = client.put(&location).header("content-type", "text/turtle").header("if-match", &etag).body(closed).send().await.unwrap();
+    assert!(
+        text.contains("<http://open-services.net/ns/cm#closed> \"true\"^^<http://www.w3.org/2001/XMLSchema#boolean>"),
+        "{text}"
+    );
+    let stale = client
+        .put(&location)
+        .header("content-type", "text/turtle")
+        .header("if-match", &etag)
+        .body(closed)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), 412);
 
     let list = client.get(&crs).send().await.unwrap().text().await.unwrap();

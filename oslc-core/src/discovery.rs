@@ -512,7 +512,14 @@ impl ServiceProviderCatalog {
     /// A catalog at `about` with a title.
     #[must_use]
     pub fn new(about: NamedNode, title: impl Into<String>) -> Self {
-        Self { about, title: title.into(), description: None, publisher: None, domains: Vec::new(), providers: Vec::new() }
+        Self {
+            about,
+            title: title.into(),
+            description: None,
+            publisher: None,
+            domains: Vec::new(),
+            providers: Vec::new(),
+        }
     }
 
     /// A description.

@@ -115,7 +115,13 @@ impl ResourceProvider for InMemoryProvider {
         Ok(resource)
     }
 
-    async fn replace(&self, container: &Container, id: &str, resource: Resource, if_match: &IfMatch) -> Result<Resource> {
+    async fn replace(
+        &self,
+        container: &Container,
+        id: &str,
+        resource: Resource,
+        if_match: &IfMatch,
+    ) -> Result<Resource> {
         let mut state = self.state();
         let key = state.find(id).ok_or_else(|| Error::not_found(container.member(id).as_str()))?;
         let current = &state.resources[&key].1;

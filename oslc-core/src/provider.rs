@@ -141,7 +141,13 @@ pub trait ResourceProvider: Send + Sync + 'static {
     /// against its current state, and returns it as stored.
     ///
     /// Check the precondition as close to the write as the tool allows; [`IfMatch::check`] does the comparison.
-    async fn replace(&self, container: &Container, id: &str, resource: Resource, if_match: &IfMatch) -> Result<Resource>;
+    async fn replace(
+        &self,
+        container: &Container,
+        id: &str,
+        resource: Resource,
+        if_match: &IfMatch,
+    ) -> Result<Resource>;
 
     /// Deletes the resource `id`, if `if_match` (when given) holds.
     async fn delete(&self, container: &Container, id: &str, if_match: Option<&IfMatch>) -> Result<()>;

@@ -221,11 +221,10 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
             .filter_map(|(range, q)| range_specificity(range, *format).map(|s| (s, *q)))
             .max_by_key(|(specificity, _)| *specificity)
             .map(|(_, q)| q);
-        if let Some(q) = quality.filter(|q| *q > 0.0) {
-            if best.is_none_or(|(_, best_q)| q > best_q) {
+        if let Some(q) = quality.filter(|q| *q > 0.0)
+            && best.is_none_or(|(_, best_q)| q > best_q) {
                 best = Some((*format, q));
             }
-        }
     }
     best.map(|(f, _)| f).ok_or_else(|| not_acceptable(accept, offered))
 }

@@ -18,9 +18,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
-use oxrdf::{
-    Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef,
-};
+use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef};
 use sha2::{Digest, Sha256};
 
 use crate::vocab::rdf;
@@ -187,7 +185,11 @@ pub(crate) fn rename(graph: &Graph, from: NamedOrBlankNodeRef<'_>, to: &NamedNod
 }
 
 /// The lexical value of the literal object of `subject predicate`.
-pub(crate) fn literal_value(graph: &Graph, subject: NamedOrBlankNodeRef<'_>, predicate: NamedNodeRef<'_>) -> Option<String> {
+pub(crate) fn literal_value(
+    graph: &Graph,
+    subject: NamedOrBlankNodeRef<'_>,
+    predicate: NamedNodeRef<'_>,
+) -> Option<String> {
     graph.objects_for_subject_predicate(subject, predicate).find_map(|o| match o {
         TermRef::Literal(l) => Some(l.value().to_owned()),
         _ => None,
@@ -206,9 +208,8 @@ impl ETag {
     #[must_use]
     pub fn of_graph(graph: &Graph) -> Self {
         let mut canonical = graph.clone();
-        canonical.canonicalize(CanonicalizationAlgorithm::Rdfc10 {
-            hash_algorithm: CanonicalizationHashAlgorithm::Sha256,
-        });
+        canonical
+            .canonicalize(CanonicalizationAlgorithm::Rdfc10 { hash_algorithm: CanonicalizationHashAlgorithm::Sha256 });
         let mut lines: Vec<String> = canonical.iter().map(|t| t.to_string()).collect();
         lines.sort_unstable();
         let mut hasher = Sha256::new();

@@ -7,7 +7,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use oslc_core::discovery::{Dialog, Property, Occurs, ResourceShape, Service, ServiceProvider};
+use oslc_core::discovery::{Dialog, Occurs, Property, ResourceShape, Service, ServiceProvider};
 use oslc_core::oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
 use oslc_core::rdf::{self, RdfFormat};
 use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns};
@@ -34,7 +34,9 @@ fn mandatory_properties() -> BTreeMap<String, Vec<(String, String)>> {
                 };
                 let occurs = shapes.object_for_subject_predicate(property, oslc::occurs).unwrap();
                 let definition = shapes.object_for_subject_predicate(property, oslc::propertyDefinition).unwrap();
-                let (TermRef::NamedNode(occurs), TermRef::NamedNode(definition)) = (occurs, definition) else { panic!() };
+                let (TermRef::NamedNode(occurs), TermRef::NamedNode(definition)) = (occurs, definition) else {
+                    panic!()
+                };
                 if occurs == oslc::Exactly_one || occurs == oslc::One_or_many {
                     mandatory.push((definition.as_str().to_owned(), occurs.as_str().to_owned()));
                 }
@@ -83,8 +85,9 @@ async fn every_discovery_document_has_its_mandatory_properties() {
     checked.extend(check(&Error::not_found("x").to_graph(), &shapes, "Error::to_graph"));
     let about = NamedNode::new("http://tracker.test/sp").unwrap();
     let with_dialog = ServiceProvider::new(about.clone(), "With a dialog").with_service(
-        Service::new(NamedNode::new(oslc::NS).unwrap())
-            .with_selection_dialog(Dialog::new("Pick", NamedNode::new("http://tracker.test/pick").unwrap()).with_hints("400px", "300px")),
+        Service::new(NamedNode::new(oslc::NS).unwrap()).with_selection_dialog(
+            Dialog::new("Pick", NamedNode::new("http://tracker.test/pick").unwrap()).with_hints("400px", "300px"),
+        ),
     );
     checked.extend(check(with_dialog.to_resource().graph(), &shapes, "dialog"));
     let shape = ResourceShape::new(about.clone(), "Shape").with_property(

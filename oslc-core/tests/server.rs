@@ -106,8 +106,9 @@ async fn create_answers_201_with_location_and_etag() {
     let list = get(&app, CRS, "text/turtle").await;
     assert_eq!(list.status, 200);
     let graph = list.graph(CRS);
-    let members: Vec<_> =
-        graph.objects_for_subject_predicate(NamedNode::new(CRS).unwrap().as_ref(), oslc_core::vocab::rdfs::member).collect();
+    let members: Vec<_> = graph
+        .objects_for_subject_predicate(NamedNode::new(CRS).unwrap().as_ref(), oslc_core::vocab::rdfs::member)
+        .collect();
     assert_eq!(members.len(), 2);
 }
 
@@ -200,7 +201,8 @@ async fn bodies_that_name_no_single_resource_are_refused() {
 async fn delete_then_gone() {
     let (app, provider) = app();
     let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
-    let stale = send(&app, request("DELETE", &location).header("if-match", "\"old\"").body(Body::empty()).unwrap()).await;
+    let stale =
+        send(&app, request("DELETE", &location).header("if-match", "\"old\"").body(Body::empty()).unwrap()).await;
     assert_eq!(stale.status, 412);
     assert_eq!(provider.len(), 1);
     let reply = send(&app, request("DELETE", &location).body(Body::empty()).unwrap()).await;
@@ -240,7 +242,9 @@ async fn head_options_and_cors() {
     let reply = send(&app, preflight.body(Body::empty()).unwrap()).await;
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     assert!(reply.header("access-control-allow-methods").unwrap().contains("PUT"));
-    let cors_get = send(&app, request("GET", &location).header("origin", "https://other-tool.test").body(Body::empty()).unwrap()).await;
+    let cors_get =
+        send(&app, request("GET", &location).header("origin", "https://other-tool.test").body(Body::empty()).unwrap())
+            .await;
     assert!(cors_get.header("access-control-expose-headers").unwrap().to_ascii_lowercase().contains("etag"));
 }
 
@@ -252,7 +256,14 @@ async fn discovery_documents_are_served_with_etags() {
     assert_eq!(catalog.header("content-type"), Some("text/turtle"));
     assert_eq!(catalog.header("oslc-core-version"), Some("3.0"));
     let etag = catalog.header("etag").unwrap().to_owned();
-    let again = send(&app, request("GET", &format!("{BASE}/serviceProviders/catalog")).header("if-none-match", &etag).body(Body::empty()).unwrap()).await;
+    let again = send(
+        &app,
+        request("GET", &format!("{BASE}/serviceProviders/catalog"))
+            .header("if-none-match", &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(again.status, 304);
 
     let sp = get(&app, &format!("{BASE}/serviceProviders/1"), "text/turtle").await;

@@ -59,7 +59,11 @@ impl FromGraph for ChangeRequest {
         let closed = match text(oslc_cm::closed).as_deref() {
             None | Some("false" | "0") => false,
             Some("true" | "1") => true,
-            Some(other) => return Err(Error::InvalidResource { message: format!("oslc_cm:closed must be a boolean, not {other:?}") }),
+            Some(other) => {
+                return Err(Error::InvalidResource {
+                    message: format!("oslc_cm:closed must be a boolean, not {other:?}"),
+                });
+            }
         };
         Ok(Self { title, description: text(dcterms::description), closed })
     }
@@ -108,7 +112,13 @@ impl ResourceProvider for Tracker {
         Ok(to_resource(container, id, &record))
     }
 
-    async fn replace(&self, container: &Container, id: &str, resource: Resource, if_match: &IfMatch) -> Result<Resource> {
+    async fn replace(
+        &self,
+        container: &Container,
+        id: &str,
+        resource: Resource,
+        if_match: &IfMatch,
+    ) -> Result<Resource> {
         let id = parse_id(container, id)?;
         let record: ChangeRequest = resource.to_value()?;
         let mut records = self.records();
@@ -140,18 +150,20 @@ fn app(public_url: &str) -> Result<axum::Router> {
     Server::builder(public_url)?
         .with_title("Toy tracker")
         .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
-        .with_service_provider(ServiceProviderConfig::new("1", "Toy tracker project").with_collection(
-            Collection::new("changeRequests", Arc::new(Tracker::default()))
-                .with_title("Change requests")
-                .with_domain(NamedNode::new_unchecked(oslc_cm::NS))
-                .with_resource_type(oslc_cm::ChangeRequest.into_owned())
-                .with_property(text("title", dcterms::title, Occurs::ExactlyOne))
-                .with_property(text("description", dcterms::description, Occurs::ZeroOrOne))
-                .with_property(
-                    Property::new("closed", oslc_cm::closed.into_owned(), Occurs::ZeroOrOne)
-                        .with_value_type(xsd::boolean.into_owned()),
-                ),
-        ))
+        .with_service_provider(
+            ServiceProviderConfig::new("1", "Toy tracker project").with_collection(
+                Collection::new("changeRequests", Arc::new(Tracker::default()))
+                    .with_title("Change requests")
+                    .with_domain(NamedNode::new_unchecked(oslc_cm::NS))
+                    .with_resource_type(oslc_cm::ChangeRequest.into_owned())
+                    .with_property(text("title", dcterms::title, Occurs::ExactlyOne))
+                    .with_property(text("description", dcterms::description, Occurs::ZeroOrOne))
+                    .with_property(
+                        Property::new("closed", oslc_cm::closed.into_owned(), Occurs::ZeroOrOne)
+                            .with_value_type(xsd::boolean.into_owned()),
+                    ),
+            ),
+        )
         .build()
 }
 

@@ -47,7 +47,8 @@ where
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let preflight = request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
+        let preflight =
+            request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
         if preflight {
             let mut cors = self.cors.clone();
             Box::pin(async move {

@@ -50,10 +50,11 @@ fn with_link(mut response: Response, link: &'static str) -> Response {
 }
 
 /// A GET route serving a precomputed discovery document.
-pub(super) fn document<S: Clone + Send + Sync + 'static>(doc: Arc<StaticDocument>, shared: Arc<Shared>) -> MethodRouter<S> {
-    get(move |headers: HeaderMap| async move {
-        respond(&headers, serve(&doc.resource, &doc.etag, &shared, &headers))
-    })
+pub(super) fn document<S: Clone + Send + Sync + 'static>(
+    doc: Arc<StaticDocument>,
+    shared: Arc<Shared>,
+) -> MethodRouter<S> {
+    get(move |headers: HeaderMap| async move { respond(&headers, serve(&doc.resource, &doc.etag, &shared, &headers)) })
 }
 
 /// 304 when `If-None-Match` names the current ETag, else 200 with the resource.
@@ -78,9 +79,7 @@ pub(super) fn collection_routes<S: Clone + Send + Sync + 'static>(state: Arc<Col
         let result = create(&create_state, &headers, body).await;
         respond(&headers, result)
     })
-    .options(|| async {
-        options_response("GET, HEAD, POST, OPTIONS", LDP_CONTAINER, true)
-    })
+    .options(|| async { options_response("GET, HEAD, POST, OPTIONS", LDP_CONTAINER, true) })
 }
 
 /// GET, PUT, DELETE and OPTIONS on one member.
@@ -107,11 +106,10 @@ fn options_response(allow: &'static str, link: &'static str, accept_post: bool) 
     headers.insert(ALLOW, HeaderValue::from_static(allow));
     headers.insert(LINK, HeaderValue::from_static(link));
     headers.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
-    if accept_post {
-        if let Ok(value) = HeaderValue::from_str(&rdf::media_types()) {
+    if accept_post
+        && let Ok(value) = HeaderValue::from_str(&rdf::media_types()) {
             headers.insert(ACCEPT_POST, value);
         }
-    }
     response
 }
 
@@ -157,7 +155,10 @@ async fn replace(state: &CollectionState, id: &str, headers: &HeaderMap, body: B
     let resource = read_resource(state, headers, body, member.as_ref()).await?;
     let stored = state.provider.replace(&state.container, id, resource, &if_match).await?;
     let etag = stored.etag();
-    Ok(with_link(rdf_response(StatusCode::OK, stored.graph(), format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))
+    Ok(with_link(
+        rdf_response(StatusCode::OK, stored.graph(), format, &state.shared.prefixes, Some(&etag)),
+        LDP_RESOURCE,
+    ))
 }
 
 async fn delete(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {
@@ -167,7 +168,12 @@ async fn delete(state: &CollectionState, id: &str, headers: &HeaderMap) -> Resul
 }
 
 /// Reads and parses a request body, resolving relative IRIs against `subject`, and names its root `subject`.
-async fn read_resource(state: &CollectionState, headers: &HeaderMap, body: Body, subject: NamedNodeRef<'_>) -> Result<Resource> {
+async fn read_resource(
+    state: &CollectionState,
+    headers: &HeaderMap,
+    body: Body,
+    subject: NamedNodeRef<'_>,
+) -> Result<Resource> {
     let format = rdf::content_type_format(header(headers, &CONTENT_TYPE))?;
     let bytes = read_body(body, state.shared.body_limit).await?;
     let graph = rdf::parse(&bytes, format, subject.as_str())?;
@@ -211,7 +217,8 @@ fn root_subject(graph: &Graph, expected: NamedNodeRef<'_>) -> Result<NamedOrBlan
             _ => None,
         })
         .collect();
-    let roots: HashSet<NamedOrBlankNodeRef<'_>> = graph.iter().map(|t| t.subject).filter(|s| !objects.contains(s)).collect();
+    let roots: HashSet<NamedOrBlankNodeRef<'_>> =
+        graph.iter().map(|t| t.subject).filter(|s| !objects.contains(s)).collect();
     let mut roots = roots.into_iter();
     match (roots.next(), roots.next()) {
         (Some(root), None) => Ok(root.into_owned()),

@@ -69,7 +69,8 @@ impl Server {
     /// [`Error::BadRequest`] if the URL is not an absolute IRI.
     pub fn builder(public_base_url: &str) -> Result<ServerBuilder> {
         let base = public_base_url.trim_end_matches('/').to_owned();
-        NamedNode::new(&base).map_err(|e| Error::bad_request(format!("invalid public base URL {public_base_url}: {e}")))?;
+        NamedNode::new(&base)
+            .map_err(|e| Error::bad_request(format!("invalid public base URL {public_base_url}: {e}")))?;
         Ok(ServerBuilder {
             base,
             title: "OSLC service provider catalog".to_owned(),
@@ -96,7 +97,13 @@ fn default_cors() -> CorsLayer {
             header::AUTHORIZATION,
             OSLC_CORE_VERSION,
         ])
-        .expose_headers([header::ETAG, header::LOCATION, header::LINK, OSLC_CORE_VERSION, HeaderName::from_static("accept-post")])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            OSLC_CORE_VERSION,
+            HeaderName::from_static("accept-post"),
+        ])
 }
 
 /// One resource collection of a service provider: a [`ResourceProvider`] served as a query capability, a creation
@@ -254,7 +261,9 @@ impl ServerBuilder {
     /// [`Error::BadRequest`] for an id or segment that is empty, holds `/`, repeats, or is the reserved `catalog`.
     pub fn build<S: Clone + Send + Sync + 'static>(self) -> Result<Router<S>> {
         let base = &self.base;
-        let iri = |path: String| NamedNode::new(format!("{base}{path}")).map_err(|e| Error::bad_request(format!("invalid path {path}: {e}")));
+        let iri = |path: String| {
+            NamedNode::new(format!("{base}{path}")).map_err(|e| Error::bad_request(format!("invalid path {path}: {e}")))
+        };
         let prefix_definitions: Vec<PrefixDefinition> = self
             .prefixes
             .iter()
@@ -286,8 +295,10 @@ impl ServerBuilder {
                 let shape_path = format!("/resourceShapes/{}/{}", config.id, collection.segment);
                 let shape_iri = iri(shape_path.clone())?;
                 let mut shape = ResourceShape::new(shape_iri.clone(), &title);
-                let mut factory = CreationFactory::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri.clone());
-                let mut query = QueryCapability::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri);
+                let mut factory =
+                    CreationFactory::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri.clone());
+                let mut query =
+                    QueryCapability::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri);
                 for ty in &collection.resource_types {
                     shape = shape.with_describes(ty.clone());
                     factory = factory.with_resource_type(ty.clone());
@@ -303,7 +314,8 @@ impl ServerBuilder {
                 };
                 services.push(service.with_creation_factory(factory).with_query_capability(query));
 
-                router = router.route(&shape_path, handlers::document(StaticDocument::new(shape.to_resource()), shared.clone()));
+                router = router
+                    .route(&shape_path, handlers::document(StaticDocument::new(shape.to_resource()), shared.clone()));
                 let state = Arc::new(handlers::CollectionState {
                     container,
                     provider: collection.provider.clone(),
@@ -327,7 +339,8 @@ impl ServerBuilder {
                 provider = provider.with_prefix_definition(definition.clone());
             }
             catalog = catalog.with_service_provider(&provider);
-            router = router.route(&sp_path, handlers::document(StaticDocument::new(provider.to_resource()), shared.clone()));
+            router =
+                router.route(&sp_path, handlers::document(StaticDocument::new(provider.to_resource()), shared.clone()));
         }
         router = router.route(
             "/serviceProviders/catalog",
@@ -342,7 +355,9 @@ impl ServerBuilder {
 
 fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
     if segment.is_empty() || segment.contains('/') || segment.contains('{') || segment == "catalog" {
-        return Err(Error::bad_request(format!("invalid {what} {segment:?}: must be one non-empty path segment other than \"catalog\"")));
+        return Err(Error::bad_request(format!(
+            "invalid {what} {segment:?}: must be one non-empty path segment other than \"catalog\""
+        )));
     }
     if seen.iter().any(|s| s == segment) {
         return Err(Error::bad_request(format!("{what} {segment:?} given twice")));
