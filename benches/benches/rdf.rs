@@ -22,7 +22,9 @@ fn serialization(c: &mut Criterion) {
     group.bench_function("etag", |b| b.iter(|| black_box(&resource).etag()));
     group.finish();
     c.bench_function("negotiate", |b| {
-        b.iter(|| rdf::negotiate(black_box(Some("text/html, application/xhtml+xml, application/rdf+xml;q=0.9, */*;q=0.8"))))
+        b.iter(|| {
+            rdf::negotiate(black_box(Some("text/html, application/xhtml+xml, application/rdf+xml;q=0.9, */*;q=0.8")))
+        })
     });
 }
 

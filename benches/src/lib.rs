@@ -7,17 +7,25 @@ use oslc_core::vocab::{dcterms, oslc_cm, xsd};
 /// A change request with a dozen properties and a nested node, the size of a typical OSLC resource.
 #[must_use]
 pub fn change_request(n: usize) -> Resource {
-    let mut r = Resource::new(NamedNode::new_unchecked(format!("http://bench.test/serviceProviders/1/changeRequests/{n}")));
+    let mut r =
+        Resource::new(NamedNode::new_unchecked(format!("http://bench.test/serviceProviders/1/changeRequests/{n}")));
     r.add_type(oslc_cm::ChangeRequest);
     r.insert(dcterms::identifier, &Literal::new_simple_literal(n.to_string()));
     r.insert(dcterms::title, &Literal::new_simple_literal(format!("Rule {n} fires twice")));
-    r.insert(dcterms::description, &Literal::new_simple_literal("When the trigger arrives within 10 ms of the last one."));
+    r.insert(
+        dcterms::description,
+        &Literal::new_simple_literal("When the trigger arrives within 10 ms of the last one."),
+    );
     r.insert(dcterms::created, &Literal::new_typed_literal("2026-11-26T10:00:00.123Z", xsd::dateTime));
     r.insert(oslc_cm::closed, &Literal::new_typed_literal("false", xsd::boolean));
     r.insert(oslc_cm::status, &Literal::new_simple_literal("In Progress"));
     let priority = BlankNode::default();
     r.insert(oslc_cm::priority, &priority);
-    r.graph_mut().insert(oslc_core::oxrdf::TripleRef::new(&priority, dcterms::title, &Literal::new_simple_literal("High")));
+    r.graph_mut().insert(oslc_core::oxrdf::TripleRef::new(
+        &priority,
+        dcterms::title,
+        &Literal::new_simple_literal("High"),
+    ));
     for tag in ["st2", "rules", "ops"] {
         r.insert(dcterms::subject, &Literal::new_simple_literal(tag));
     }

@@ -222,9 +222,10 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
             .max_by_key(|(specificity, _)| *specificity)
             .map(|(_, q)| q);
         if let Some(q) = quality.filter(|q| *q > 0.0)
-            && best.is_none_or(|(_, best_q)| q > best_q) {
-                best = Some((*format, q));
-            }
+            && best.is_none_or(|(_, best_q)| q > best_q)
+        {
+            best = Some((*format, q));
+        }
     }
     best.map(|(f, _)| f).ok_or_else(|| not_acceptable(accept, offered))
 }

@@ -106,10 +106,9 @@ fn options_response(allow: &'static str, link: &'static str, accept_post: bool) 
     headers.insert(ALLOW, HeaderValue::from_static(allow));
     headers.insert(LINK, HeaderValue::from_static(link));
     headers.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
-    if accept_post
-        && let Ok(value) = HeaderValue::from_str(&rdf::media_types()) {
-            headers.insert(ACCEPT_POST, value);
-        }
+    if accept_post && let Ok(value) = HeaderValue::from_str(&rdf::media_types()) {
+        headers.insert(ACCEPT_POST, value);
+    }
     response
 }
 
