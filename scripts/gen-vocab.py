@@ -5,7 +5,7 @@ Usage: python3 scripts/gen-vocab.py ../shared/reference/oslc > oslc-core/src/voc
 
 Every term a vocabulary file defines becomes a `NamedNodeRef` constant named exactly like its local name
 (`-` becomes `_`, Rust keywords become raw identifiers), so `oslc::ServiceProvider` and `oslc::serviceProvider`
-can both exist. The namespaces without an OASIS file (rdf, rdfs, xsd, dcterms, ldp, http) list the terms OSLC uses.
+can both exist. The namespaces without an OASIS file (rdf, rdfs, xsd, dcterms, ldp, foaf, http) list the terms OSLC uses.
 """
 import re
 import sys
@@ -27,6 +27,7 @@ HAND = [
     ("xsd", "http://www.w3.org/2001/XMLSchema#", "XML Schema datatypes", "string boolean integer int long decimal double float dateTime date time anyURI nonNegativeInteger positiveInteger"),
     ("dcterms", "http://purl.org/dc/terms/", "Dublin Core terms", "identifier title description created modified creator contributor subject type source publisher isPartOf references relation license"),
     ("ldp", "http://www.w3.org/ns/ldp#", "W3C Linked Data Platform 1.0", "Resource RDFSource NonRDFSource Container BasicContainer DirectContainer IndirectContainer contains member membershipResource hasMemberRelation isMemberOfRelation insertedContentRelation constrainedBy Page pageSequence pageSortCriteria PageSortCriterion pageSortPredicate pageSortOrder pageSortCollation Ascending Descending MemberSubject PreferContainment PreferMembership PreferMinimalContainer PreferEmptyContainer"),
+    ("foaf", "http://xmlns.com/foaf/0.1/", "FOAF", "Person Agent name givenName familyName nick mbox img"),
     ("http", "http://www.w3.org/2011/http#", "W3C HTTP Vocabulary in RDF 1.0", "Request Response Message Header RequestHeader ResponseHeader methodName requestURI absoluteURI absolutePath httpVersion headers fieldName fieldValue hdrName body resp sc statusCodeValue reasonPhrase"),
 ]
 

@@ -5,6 +5,7 @@ pub mod discovery;
 mod error;
 mod memory;
 pub mod provider;
+pub mod query;
 pub mod rdf;
 pub mod resource;
 #[cfg(feature = "server")]

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use oxrdf::{NamedNode, NamedNodeRef};
 
+use crate::query::Query;
 use crate::{ETag, Error, Resource, Result};
 
 /// An LDP-style container of one type of resource: the collection IRI (which is the query base and creation factory
@@ -125,8 +126,17 @@ impl IfMatch {
 /// The trait is object safe: the server holds providers as `Arc<dyn ResourceProvider>`.
 #[async_trait]
 pub trait ResourceProvider: Send + Sync + 'static {
-    /// Every resource of the container, in a stable order (the query capability pages through it).
+    /// Every resource of the container (the query capability filters, orders and pages them).
     async fn list(&self, container: &Container) -> Result<Vec<Resource>>;
+
+    /// Evaluates `oslc.where` (and `oslc.searchTerms`, if it can) itself, as a database would: return the members
+    /// that satisfy it, or `None` to let the server evaluate the query over [`ResourceProvider::list`].
+    ///
+    /// The server still scores, orders, pages and projects what this returns. The default returns `None`.
+    async fn query(&self, container: &Container, query: &Query) -> Result<Option<Vec<Resource>>> {
+        let _ = (container, query);
+        Ok(None)
+    }
 
     /// The resource with this id.
     async fn get(&self, container: &Container, id: &str) -> Result<Resource>;

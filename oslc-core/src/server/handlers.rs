@@ -4,24 +4,23 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH, LINK, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef};
 
 use super::response::{ErrorResponse, insert_etag, rdf_response};
 use super::{Shared, StaticDocument};
 use crate::provider::{Container, IfMatch, ResourceProvider};
 use crate::rdf::{self, RdfFormat};
 use crate::resource::rename;
-use crate::vocab::rdfs;
 use crate::{Error, Resource, Result};
 
 const ACCEPT_POST: HeaderName = HeaderName::from_static("accept-post");
 const LDP_RESOURCE: &str = "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\"";
-const LDP_CONTAINER: &str =
+pub(super) const LDP_CONTAINER: &str =
     "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\", <http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\"";
 
 /// What the handlers of one collection share.
@@ -40,7 +39,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn response_format(headers: &HeaderMap) -> Result<RdfFormat> {
+pub(super) fn response_format(headers: &HeaderMap) -> Result<RdfFormat> {
     rdf::negotiate(header(headers, &ACCEPT))
 }
 
@@ -71,12 +70,14 @@ fn serve(resource: &Resource, etag: &crate::ETag, shared: &Shared, headers: &Hea
 /// GET (query capability), POST (creation factory) and OPTIONS on a collection.
 pub(super) fn collection_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
     let (list_state, create_state) = (state.clone(), state.clone());
-    get(move |headers: HeaderMap| async move {
-        let result = list(&list_state, &headers).await;
+    get(move |RawQuery(raw): RawQuery, headers: HeaderMap| async move {
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+        let result = super::results::query_response(&list_state, &headers, &params).await;
         respond(&headers, result)
     })
     .post(move |headers: HeaderMap, body: Body| async move {
-        let result = create(&create_state, &headers, body).await;
+        let result = post(&create_state, &headers, body).await;
         respond(&headers, result)
     })
     .options(|| async { options_response("GET, HEAD, POST, OPTIONS", LDP_CONTAINER, true) })
@@ -112,17 +113,18 @@ fn options_response(allow: &'static str, link: &'static str, accept_post: bool) 
     response
 }
 
-// The query language is its own piece of work: this is where `oslc.where`, `oslc.select` and paging will apply.
-async fn list(state: &CollectionState, headers: &HeaderMap) -> Result<Response> {
-    let format = response_format(headers)?;
-    let members = state.provider.list(&state.container).await?;
-    let mut graph = Graph::new();
-    let container = state.container.iri();
-    for member in &members {
-        graph.insert(TripleRef::new(container, rdfs::member, member.subject()));
-        graph.extend(member.graph().iter());
+/// POST on a collection: a form-encoded body is a query (OSLC Query 3.0 § Using a Query Capability); any other
+/// body is a resource to create.
+async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Result<Response> {
+    let form = header(headers, &CONTENT_TYPE).is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    });
+    if form {
+        let bytes = read_body(body, state.shared.body_limit).await?;
+        let params: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+        return super::results::query_response(state, headers, &params).await;
     }
-    Ok(with_link(rdf_response(StatusCode::OK, &graph, format, &state.shared.prefixes, None), LDP_CONTAINER))
+    create(state, headers, body).await
 }
 
 async fn read(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `/serviceProviders/catalog` | GET | the [`ServiceProviderCatalog`] |
 //! | `/serviceProviders/{sp}` | GET | a [`ServiceProvider`] |
-//! | `/serviceProviders/{sp}/{collection}` | GET, POST, OPTIONS | query capability and creation factory |
+//! | `/serviceProviders/{sp}/{collection}` | GET, POST, OPTIONS | query capability (OSLC Query 3.0, also as a form POST) and creation factory |
 //! | `/serviceProviders/{sp}/{collection}/{id}` | GET, PUT, DELETE, OPTIONS | one resource |
 //! | `/resourceShapes/{sp}/{collection}` | GET | the collection's [`ResourceShape`] |
 //!
@@ -36,6 +36,7 @@
 mod cors;
 mod handlers;
 mod response;
+mod results;
 
 use std::sync::Arc;
 
@@ -54,6 +55,7 @@ use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
 pub use response::{ErrorResponse, OSLC_CORE_VERSION};
+pub use results::Paging;
 
 /// The default limit on request bodies: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -79,6 +81,7 @@ impl Server {
             prefixes: vocab::standard_prefixes(),
             providers: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
+            paging: Paging::default(),
             cors: Some(default_cors()),
         })
     }
@@ -209,10 +212,17 @@ pub struct ServerBuilder {
     prefixes: Prefixes,
     providers: Vec<ServiceProviderConfig>,
     body_limit: usize,
+    paging: Paging,
     cors: Option<CorsLayer>,
 }
 
 impl ServerBuilder {
+    /// Page sizes of query capabilities (default: 100 members a page, at most 1000).
+    pub fn with_paging(mut self, paging: Paging) -> Self {
+        self.paging = paging;
+        self
+    }
+
     /// The catalog's title.
     pub fn with_title(mut self, title: impl Into<String>) -> Self {
         self.title = title.into();
@@ -269,7 +279,7 @@ impl ServerBuilder {
             .iter()
             .filter_map(|(p, ns)| NamedNode::new(ns).ok().map(|ns| PrefixDefinition::new(p, ns)))
             .collect();
-        let shared = Arc::new(Shared { prefixes: self.prefixes.clone(), body_limit: self.body_limit });
+        let shared = Arc::new(Shared { prefixes: self.prefixes.clone(), body_limit: self.body_limit, paging: self.paging });
 
         let mut router = Router::new();
         let mut catalog = ServiceProviderCatalog::new(iri("/serviceProviders/catalog".into())?, &self.title);
@@ -370,6 +380,7 @@ fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
 struct Shared {
     prefixes: Prefixes,
     body_limit: usize,
+    paging: Paging,
 }
 
 /// A discovery document computed once, with its ETag.

@@ -1,7 +1,7 @@
 //! Vocabulary terms as `pub const` [`NamedNodeRef`](oxrdf::NamedNodeRef)s.
 //!
 //! The OSLC namespaces (`oslc`, `oslc_cm`, `oslc_auto`, `oslc_actions`, `trs`) list every term their OASIS vocabulary
-//! file defines; `rdf`, `rdfs`, `xsd`, `dcterms`, `ldp` and `http` list the terms OSLC uses. Constants are named
+//! file defines; `rdf`, `rdfs`, `xsd`, `dcterms`, `ldp`, `foaf` and `http` list the terms OSLC uses. Constants are named
 //! exactly like the term's local name (`-` becomes `_`; `type` is `r#type`), because OSLC vocabularies define pairs
 //! that differ only in case, such as the class `oslc:ServiceProvider` and the property `oslc:serviceProvider`.
 //!
@@ -48,6 +48,7 @@ pub fn standard_prefixes() -> Prefixes {
         (xsd::PREFIX, xsd::NS),
         (dcterms::PREFIX, dcterms::NS),
         (ldp::PREFIX, ldp::NS),
+        (foaf::PREFIX, foaf::NS),
         (http::PREFIX, http::NS),
         (oslc::PREFIX, oslc::NS),
         (oslc_cm::PREFIX, oslc_cm::NS),

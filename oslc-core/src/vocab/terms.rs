@@ -110,6 +110,20 @@ namespace! {
 }
 
 namespace! {
+    /// FOAF (`http://xmlns.com/foaf/0.1/`), the terms OSLC uses.
+    foaf, "foaf", "http://xmlns.com/foaf/0.1/", [
+        Person = "Person",
+        Agent = "Agent",
+        name = "name",
+        givenName = "givenName",
+        familyName = "familyName",
+        nick = "nick",
+        mbox = "mbox",
+        img = "img",
+    ]
+}
+
+namespace! {
     /// W3C HTTP Vocabulary in RDF 1.0 (`http://www.w3.org/2011/http#`), the terms OSLC uses.
     http, "http", "http://www.w3.org/2011/http#", [
         Request = "Request",
