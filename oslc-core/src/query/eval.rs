@@ -35,6 +35,8 @@ pub struct Member {
     pub resource: Resource,
     /// Its full-text score, 0–100, when `oslc.searchTerms` was given.
     pub score: Option<f64>,
+    /// Its 1-based position in the whole result (the `oslc:order` pseudo-property): positions grow across pages.
+    pub order: usize,
 }
 
 /// One page (or all) of a query's result, in order.
@@ -83,7 +85,7 @@ pub fn evaluate(query: &Query, resources: Vec<Resource>, evaluation: Evaluation,
             }
         };
         let key = Key::of(&resource, score, &paths);
-        keyed.push((key, Member { resource, score }));
+        keyed.push((key, Member { resource, score, order: 0 }));
     }
     let total_count = keyed.len();
     let fingerprint = fingerprint(query);
@@ -91,6 +93,7 @@ pub fn evaluate(query: &Query, resources: Vec<Resource>, evaluation: Evaluation,
         let cursor = Key::from_token(token, &fingerprint, paths.len())?;
         keyed.retain(|(key, _)| key.cmp_with(&cursor, &paths) == Ordering::Greater);
     }
+    let before_page = total_count - keyed.len();
     let compare = |a: &(Key, Member), b: &(Key, Member)| a.0.cmp_with(&b.0, &paths);
     let next_page_token = match page_size {
         Some(size) if keyed.len() > size => {
@@ -105,7 +108,12 @@ pub fn evaluate(query: &Query, resources: Vec<Resource>, evaluation: Evaluation,
             None
         }
     };
-    Ok(QueryPage { members: keyed.into_iter().map(|(_, m)| m).collect(), total_count, next_page_token })
+    let members = keyed
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, member))| Member { order: before_page + i + 1, ..member })
+        .collect();
+    Ok(QueryPage { members, total_count, next_page_token })
 }
 
 /// Whether `node` satisfies every term.

@@ -1,5 +1,6 @@
 //! The query capability's answer: the query result container (OSLC Query 3.0 § Query Result Containers), with the
-//! members' selected properties, `oslc:score`, and for a paged result an `oslc:ResponseInfo`.
+//! members' selected properties, the `oslc:order` and `oslc:score` pseudo-properties, and for a paged result an
+//! `oslc:ResponseInfo`.
 
 use axum::response::Response;
 use http::header::LINK;
@@ -50,6 +51,8 @@ pub(super) async fn query_response(state: &CollectionState, headers: &HeaderMap,
         if let Some(select) = &query.select {
             query::project(member.resource.graph(), subject.into(), select, &mut graph);
         }
+        let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
+        graph.insert(TripleRef::new(subject, oslc::order, &order));
         if let Some(score) = member.score {
             graph.insert(TripleRef::new(subject, oslc::score, &Literal::new_typed_literal(score.to_string(), xsd::decimal)));
         }
