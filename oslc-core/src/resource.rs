@@ -15,6 +15,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
@@ -43,24 +44,25 @@ pub trait FromGraph: Sized {
 
 /// An OSLC resource: its IRI and the triples of its representation.
 ///
-/// The graph may also hold triples about other subjects (nested blank nodes, inlined resources).
+/// The graph may also hold triples about other subjects (nested blank nodes, inlined resources). The triples are
+/// shared on clone (copy on write), so a provider can hand out resources it caches without copying them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
     subject: NamedNode,
-    graph: Graph,
+    graph: Arc<Graph>,
 }
 
 impl Resource {
     /// A resource with no triples yet.
     #[must_use]
     pub fn new(subject: NamedNode) -> Self {
-        Self { subject, graph: Graph::new() }
+        Self { subject, graph: Arc::new(Graph::new()) }
     }
 
     /// A resource whose representation is `graph`.
     #[must_use]
     pub fn from_graph(subject: NamedNode, graph: Graph) -> Self {
-        Self { subject, graph }
+        Self { subject, graph: Arc::new(graph) }
     }
 
     /// The resource written from a typed value.
@@ -68,7 +70,7 @@ impl Resource {
     pub fn from_value<T: ToGraph + ?Sized>(subject: NamedNode, value: &T) -> Self {
         let mut graph = Graph::new();
         value.add_to_graph(subject.as_ref().into(), &mut graph);
-        Self { subject, graph }
+        Self { subject, graph: Arc::new(graph) }
     }
 
     /// Reads a typed value from this resource.
@@ -93,18 +95,19 @@ impl Resource {
 
     /// The triples, for changing them.
     pub fn graph_mut(&mut self) -> &mut Graph {
-        &mut self.graph
+        Arc::make_mut(&mut self.graph)
     }
 
     /// Consumes the resource, giving its subject and triples.
     #[must_use]
     pub fn into_parts(self) -> (NamedNode, Graph) {
-        (self.subject, self.graph)
+        (self.subject, Arc::unwrap_or_clone(self.graph))
     }
 
     /// Adds `subject predicate object`.
     pub fn insert<'a>(&mut self, predicate: NamedNodeRef<'_>, object: impl Into<TermRef<'a>>) {
-        self.graph.insert(TripleRef::new(self.subject.as_ref(), predicate, object.into()));
+        let subject = self.subject.as_ref();
+        Arc::make_mut(&mut self.graph).insert(TripleRef::new(subject, predicate, object.into()));
     }
 
     /// Removes every `subject predicate *` and adds `subject predicate object`.
@@ -121,8 +124,9 @@ impl Resource {
             .filter(|t| t.predicate == predicate)
             .map(TripleRef::into_owned)
             .collect();
+        let graph = Arc::make_mut(&mut self.graph);
         for t in &old {
-            self.graph.remove(t);
+            graph.remove(t);
         }
     }
 
@@ -158,7 +162,7 @@ impl Resource {
     #[must_use]
     pub fn with_subject(self, subject: NamedNode) -> Self {
         let graph = rename(&self.graph, self.subject.as_ref().into(), &subject);
-        Self { subject, graph }
+        Self { subject, graph: Arc::new(graph) }
     }
 
     /// The resource's ETag: a hash of its canonical triples (RDFC-1.0), so it does not depend on triple order,

@@ -23,6 +23,8 @@
 mod ast;
 mod eval;
 mod parse;
+#[cfg(test)]
+mod roundtrip;
 
 pub use ast::{
     ComparisonOp, CompoundTerm, PrefixedName, Property, SearchTermList, SelectList, SelectTerm, SimpleTerm, SortList,
