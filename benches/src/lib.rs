@@ -18,7 +18,10 @@ pub fn change_request(n: usize) -> Resource {
     );
     let created = format!("2026-{:02}-{:02}T10:00:00.123Z", 1 + n % 12, 1 + n % 28);
     r.insert(dcterms::created, &Literal::new_typed_literal(created, xsd::dateTime));
-    r.insert(oslc_cm::closed, &Literal::new_typed_literal(if n % 3 == 0 { "true" } else { "false" }, xsd::boolean));
+    r.insert(
+        oslc_cm::closed,
+        &Literal::new_typed_literal(if n.is_multiple_of(3) { "true" } else { "false" }, xsd::boolean),
+    );
     r.insert(oslc_cm::status, &Literal::new_simple_literal(["New", "In Progress", "Done"][n % 3]));
     r.insert(oslc_cm::severity, &Literal::new_simple_literal(["low", "medium", "high", "critical"][n % 4]));
     let priority = BlankNode::default();

@@ -15,7 +15,7 @@
 //! ```
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
@@ -44,25 +44,63 @@ pub trait FromGraph: Sized {
 
 /// An OSLC resource: its IRI and the triples of its representation.
 ///
-/// The graph may also hold triples about other subjects (nested blank nodes, inlined resources). The triples are
+/// The graph may also hold triples about other subjects (nested blank nodes, inlined resources). A resource is
 /// shared on clone (copy on write), so a provider can hand out resources it caches without copying them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resource {
+#[derive(Debug, Clone)]
+pub struct Resource(Arc<ResourceData>);
+
+#[derive(Debug, Clone)]
+struct ResourceData {
     subject: NamedNode,
-    graph: Arc<Graph>,
+    graph: Graph,
+    /// The subject's own properties: built on first use (queries read them for every member, and a graph lookup
+    /// hashes each IRI), shared by clones, dropped on any change.
+    properties: OnceLock<PropertyIndex>,
+}
+
+impl PartialEq for Resource {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.subject == other.0.subject && self.0.graph == other.0.graph
+    }
+}
+
+impl Eq for Resource {}
+
+/// The subject's property values, sorted by a hash of the property IRI (then the IRI), with the hashes in an array
+/// of their own: a lookup binary-searches a few cache lines of numbers instead of chasing each IRI's heap string,
+/// and queries over many resources are bound by those cache misses.
+#[derive(Debug, Default, Clone)]
+struct PropertyIndex {
+    keys: Box<[u64]>,
+    /// The property IRIs, in key order, in one string, so comparing them touches memory the lookup has loaded.
+    predicates: Box<str>,
+    spans: Box<[(usize, usize)]>,
+    objects: Box<[Term]>,
+}
+
+impl PropertyIndex {
+    fn predicate(&self, i: usize) -> &str {
+        let (start, end) = self.spans[i];
+        &self.predicates[start..end]
+    }
+}
+
+/// FNV-1a: tiny and fast on short strings; collisions only cost an extra string comparison.
+fn property_key(iri: &str) -> u64 {
+    iri.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl Resource {
     /// A resource with no triples yet.
     #[must_use]
     pub fn new(subject: NamedNode) -> Self {
-        Self { subject, graph: Arc::new(Graph::new()) }
+        Self::from_graph(subject, Graph::new())
     }
 
     /// A resource whose representation is `graph`.
     #[must_use]
     pub fn from_graph(subject: NamedNode, graph: Graph) -> Self {
-        Self { subject, graph: Arc::new(graph) }
+        Self(Arc::new(ResourceData { subject, graph, properties: OnceLock::new() }))
     }
 
     /// The resource written from a typed value.
@@ -70,7 +108,7 @@ impl Resource {
     pub fn from_value<T: ToGraph + ?Sized>(subject: NamedNode, value: &T) -> Self {
         let mut graph = Graph::new();
         value.add_to_graph(subject.as_ref().into(), &mut graph);
-        Self { subject, graph: Arc::new(graph) }
+        Self::from_graph(subject, graph)
     }
 
     /// Reads a typed value from this resource.
@@ -78,36 +116,69 @@ impl Resource {
     /// # Errors
     /// What `T::from_graph` returns.
     pub fn to_value<T: FromGraph>(&self) -> Result<T> {
-        T::from_graph(self.subject.as_ref().into(), &self.graph)
+        T::from_graph(self.0.subject.as_ref().into(), &self.0.graph)
     }
 
     /// The resource's IRI.
     #[must_use]
     pub fn subject(&self) -> NamedNodeRef<'_> {
-        self.subject.as_ref()
+        self.0.subject.as_ref()
     }
 
     /// The triples of the representation.
     #[must_use]
     pub fn graph(&self) -> &Graph {
-        &self.graph
+        &self.0.graph
     }
 
     /// The triples, for changing them.
     pub fn graph_mut(&mut self) -> &mut Graph {
-        Arc::make_mut(&mut self.graph)
+        let data = Arc::make_mut(&mut self.0);
+        data.properties = OnceLock::new();
+        &mut data.graph
+    }
+
+    /// The subject's own properties and their values (in no meaningful order).
+    pub fn properties(&self) -> impl Iterator<Item = (NamedNodeRef<'_>, TermRef<'_>)> {
+        let index = self.index();
+        (0..index.objects.len()).map(|i| (NamedNodeRef::new_unchecked(index.predicate(i)), index.objects[i].as_ref()))
+    }
+
+    fn index(&self) -> &PropertyIndex {
+        self.0.properties.get_or_init(|| {
+            let mut properties: Vec<(u64, NamedNode, Term)> = self
+                .0
+                .graph
+                .triples_for_subject(self.0.subject.as_ref())
+                .map(|t| (property_key(t.predicate.as_str()), t.predicate.into_owned(), t.object.into_owned()))
+                .collect();
+            properties.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_str().cmp(b.1.as_str())));
+            let mut predicates = String::new();
+            let mut spans = Vec::with_capacity(properties.len());
+            for (_, p, _) in &properties {
+                spans.push((predicates.len(), predicates.len() + p.as_str().len()));
+                predicates.push_str(p.as_str());
+            }
+            PropertyIndex {
+                keys: properties.iter().map(|p| p.0).collect(),
+                predicates: predicates.into_boxed_str(),
+                spans: spans.into_boxed_slice(),
+                objects: properties.into_iter().map(|(_, _, o)| o).collect(),
+            }
+        })
     }
 
     /// Consumes the resource, giving its subject and triples.
     #[must_use]
     pub fn into_parts(self) -> (NamedNode, Graph) {
-        (self.subject, Arc::unwrap_or_clone(self.graph))
+        let data = Arc::unwrap_or_clone(self.0);
+        (data.subject, data.graph)
     }
 
     /// Adds `subject predicate object`.
     pub fn insert<'a>(&mut self, predicate: NamedNodeRef<'_>, object: impl Into<TermRef<'a>>) {
-        let subject = self.subject.as_ref();
-        Arc::make_mut(&mut self.graph).insert(TripleRef::new(subject, predicate, object.into()));
+        let subject = self.0.subject.clone();
+        self.graph_mut().insert(TripleRef::new(&subject, predicate, object.into()));
     }
 
     /// Removes every `subject predicate *` and adds `subject predicate object`.
@@ -119,12 +190,13 @@ impl Resource {
     /// Removes every `subject predicate *`.
     pub fn remove_all(&mut self, predicate: NamedNodeRef<'_>) {
         let old: Vec<Triple> = self
+            .0
             .graph
-            .triples_for_subject(self.subject.as_ref())
+            .triples_for_subject(self.0.subject.as_ref())
             .filter(|t| t.predicate == predicate)
             .map(TripleRef::into_owned)
             .collect();
-        let graph = Arc::make_mut(&mut self.graph);
+        let graph = self.graph_mut();
         for t in &old {
             graph.remove(t);
         }
@@ -138,38 +210,49 @@ impl Resource {
     /// Whether the resource has `rdf:type ty`.
     #[must_use]
     pub fn has_type(&self, ty: NamedNodeRef<'_>) -> bool {
-        self.graph.contains(TripleRef::new(self.subject.as_ref(), rdf::r#type, ty))
+        self.0.graph.contains(TripleRef::new(self.0.subject.as_ref(), rdf::r#type, ty))
     }
 
     /// The first object of `predicate`, if any (in the graph's order, which is not meaningful).
     #[must_use]
     pub fn object(&self, predicate: NamedNodeRef<'_>) -> Option<TermRef<'_>> {
-        self.graph.object_for_subject_predicate(self.subject.as_ref(), predicate)
+        self.objects(predicate).next()
     }
 
     /// Every object of `predicate`.
-    pub fn objects<'a>(&'a self, predicate: NamedNodeRef<'a>) -> impl Iterator<Item = TermRef<'a>> + 'a {
-        self.graph.objects_for_subject_predicate(self.subject.as_ref(), predicate)
+    pub fn objects(&self, predicate: NamedNodeRef<'_>) -> impl Iterator<Item = TermRef<'_>> {
+        let index = self.index();
+        let key = property_key(predicate.as_str());
+        let start = index.keys.partition_point(|k| *k < key);
+        let end = start + index.keys[start..].partition_point(|k| *k == key);
+        // Entries of one key are sorted by IRI, so those of this predicate are contiguous (usually all of them).
+        let iri = predicate.as_str();
+        let from = start + (start..end).take_while(|i| index.predicate(*i) < iri).count();
+        let to = from + (from..end).take_while(|i| index.predicate(*i) == iri).count();
+        index.objects[from..to].iter().map(Term::as_ref)
     }
 
     /// The lexical value of the literal object of `predicate`, if there is one.
     #[must_use]
     pub fn string(&self, predicate: NamedNodeRef<'_>) -> Option<String> {
-        literal_value(&self.graph, self.subject.as_ref().into(), predicate)
+        self.objects(predicate).find_map(|o| match o {
+            TermRef::Literal(l) => Some(l.value().to_owned()),
+            _ => None,
+        })
     }
 
     /// Renames the subject (in subject and object positions), as when a creation factory mints the new IRI.
     #[must_use]
     pub fn with_subject(self, subject: NamedNode) -> Self {
-        let graph = rename(&self.graph, self.subject.as_ref().into(), &subject);
-        Self { subject, graph: Arc::new(graph) }
+        let graph = rename(&self.0.graph, self.0.subject.as_ref().into(), &subject);
+        Self::from_graph(subject, graph)
     }
 
     /// The resource's ETag: a hash of its canonical triples (RDFC-1.0), so it does not depend on triple order,
     /// blank-node labels or the syntax the resource is served in.
     #[must_use]
     pub fn etag(&self) -> ETag {
-        ETag::of_graph(&self.graph)
+        ETag::of_graph(&self.0.graph)
     }
 }
 
@@ -186,18 +269,6 @@ pub(crate) fn rename(graph: &Graph, from: NamedOrBlankNodeRef<'_>, to: &NamedNod
         out.insert(&Triple::new(subject, t.predicate.into_owned(), object));
     }
     out
-}
-
-/// The lexical value of the literal object of `subject predicate`.
-pub(crate) fn literal_value(
-    graph: &Graph,
-    subject: NamedOrBlankNodeRef<'_>,
-    predicate: NamedNodeRef<'_>,
-) -> Option<String> {
-    graph.objects_for_subject_predicate(subject, predicate).find_map(|o| match o {
-        TermRef::Literal(l) => Some(l.value().to_owned()),
-        _ => None,
-    })
 }
 
 /// A strong entity tag (RFC 9110 §8.8.3) identifying a resource's state.

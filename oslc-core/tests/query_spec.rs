@@ -18,12 +18,23 @@ const DEB: &str = "https://example.org/jts/users/deb";
 const BOB: &str = "https://example.org/jts/users/bob";
 
 /// (id, creator, modifier, fixed, severity, created, title, description)
-const ITEMS: &[(u32, &str, Option<&str>, bool, &str, &str, &str, &str)] = &[
+type Item = (u32, &'static str, Option<&'static str>, bool, &'static str, &'static str, &'static str, &'static str);
+
+const ITEMS: &[Item] = &[
     (9, DEB, Some(DEB), true, "low", "2018-05-01T10:00:00Z", "To many messages logged in the console", ""),
     (22, DEB, Some(BOB), false, "high", "2018-05-03T10:00:00Z", "Calculation error", "database performance drops"),
     (11, DEB, Some(DEB), true, "low", "2018-05-02T10:00:00Z", "Some accessibility issues", ""),
     (20, DEB, Some(BOB), false, "low", "2018-05-04T10:00:00Z", "Browser Exception", ""),
-    (1, DEB, Some(DEB), false, "high", "2018-04-01T10:00:00Z", "Not possible to change a user password", "database timeout"),
+    (
+        1,
+        DEB,
+        Some(DEB),
+        false,
+        "high",
+        "2018-04-01T10:00:00Z",
+        "Not possible to change a user password",
+        "database timeout",
+    ),
     (27, DEB, Some(DEB), false, "low", "2018-05-05T10:00:00Z", "Improve link colors", ""),
     (28, DEB, Some(DEB), false, "low", "2018-05-06T10:00:00Z", "Login not working anymore", ""),
     (17, DEB, Some(DEB), true, "low", "2018-05-07T10:00:00Z", "Increase size of overall application window", ""),
@@ -36,7 +47,7 @@ const ITEMS: &[(u32, &str, Option<&str>, bool, &str, &str, &str, &str)] = &[
     (3, BOB, Some(DEB), true, "medium", "2018-03-02T10:00:00Z", "Typo on the login page", ""),
 ];
 
-fn item_turtle(item: &(u32, &str, Option<&str>, bool, &str, &str, &str, &str)) -> String {
+fn item_turtle(item: &Item) -> String {
     let (id, creator, modifier, fixed, severity, created, title, description) = item;
     let name = |iri: &str| if iri == DEB { "Deb" } else { "Bob" };
     let mut ttl = format!(
@@ -53,7 +64,10 @@ fn item_turtle(item: &(u32, &str, Option<&str>, bool, &str, &str, &str, &str)) -
         ttl.push_str(&format!("<{CRS}/{id}> dcterms:description \"{description}\" .\n"));
     }
     if let Some(modifier) = modifier {
-        ttl.push_str(&format!("<{CRS}/{id}> oslc:modifiedBy <{modifier}> . <{modifier}> foaf:name \"{}\" .\n", name(modifier)));
+        ttl.push_str(&format!(
+            "<{CRS}/{id}> oslc:modifiedBy <{modifier}> . <{modifier}> foaf:name \"{}\" .\n",
+            name(modifier)
+        ));
     }
     ttl
 }
@@ -62,7 +76,10 @@ fn spec_app() -> (axum::Router, Arc<InMemoryProvider>) {
     let provider = Arc::new(InMemoryProvider::new());
     for item in ITEMS {
         let graph = rdf::parse(item_turtle(item).as_bytes(), RdfFormat::Turtle, CRS).unwrap();
-        provider.insert(item.0.to_string(), Resource::from_graph(NamedNode::new(format!("{CRS}/{}", item.0)).unwrap(), graph));
+        provider.insert(
+            item.0.to_string(),
+            Resource::from_graph(NamedNode::new(format!("{CRS}/{}", item.0)).unwrap(), graph),
+        );
     }
     (app_with(provider.clone(), 64 * 1024), provider)
 }
@@ -107,7 +124,8 @@ async fn table2_query_for_all_change_requests_created_by_deb() {
 async fn table3_query_for_change_requests_created_by_deb_that_are_not_fixed() {
     let (app, _) = spec_app();
     let (graph, _) =
-        run(&app, &[("oslc.where", "dcterms:creator=<https://example.org/jts/users/deb> and oslc_cm:fixed=false")]).await;
+        run(&app, &[("oslc.where", "dcterms:creator=<https://example.org/jts/users/deb> and oslc_cm:fixed=false")])
+            .await;
     assert_eq!(member_ids(&graph), ids(&[22, 20, 1, 27, 28, 5, 23, 7, 8]));
 }
 
@@ -131,7 +149,8 @@ async fn table5_severity_in_high_or_medium() {
 async fn table8_high_severity_change_requests_that_deal_with_database_performance() {
     let (app, _) = spec_app();
     let (graph, reply) =
-        run(&app, &[("oslc.where", "oslc_cm:severity=\"high\""), ("oslc.searchTerms", "\"database\",\"performance\"")]).await;
+        run(&app, &[("oslc.where", "oslc_cm:severity=\"high\""), ("oslc.searchTerms", "\"database\",\"performance\"")])
+            .await;
     assert_eq!(member_ids(&graph), ids(&[22, 1, 5, 2]));
     let score = |id: u32| match graph
         .object_for_subject_predicate(NamedNode::new_unchecked(format!("{CRS}/{id}")).as_ref(), oslc::score)
@@ -163,7 +182,10 @@ async fn table10_select_title_creator_and_modifier_name() {
     let (app, _) = spec_app();
     let (graph, _) = run(
         &app,
-        &[("oslc.where", "dcterms:creator {foaf:name=\"Deb\"}"), ("oslc.select", "dcterms:title,dcterms:creator,oslc:modifiedBy{foaf:name}")],
+        &[
+            ("oslc.where", "dcterms:creator {foaf:name=\"Deb\"}"),
+            ("oslc.select", "dcterms:title,dcterms:creator,oslc:modifiedBy{foaf:name}"),
+        ],
     )
     .await;
     let item = |id: u32| NamedNode::new_unchecked(format!("{CRS}/{id}"));
@@ -174,7 +196,10 @@ async fn table10_select_title_creator_and_modifier_name() {
     assert!(graph.object_for_subject_predicate(item22.as_ref(), dcterms::created).is_none(), "not selected");
     // The modifier's name is there (nested select); Bob only modified, so only a nested select brings his name.
     let bob = NamedNode::new_unchecked(BOB);
-    assert_eq!(graph.object_for_subject_predicate(bob.as_ref(), foaf::name).map(|t| t.to_string()), Some("\"Bob\"".into()));
+    assert_eq!(
+        graph.object_for_subject_predicate(bob.as_ref(), foaf::name).map(|t| t.to_string()),
+        Some("\"Bob\"".into())
+    );
     assert_eq!(member_ids(&graph).len(), 13);
 }
 
@@ -266,7 +291,8 @@ async fn paging_example_query_for_all_change_requests_with_paging() {
 #[tokio::test]
 async fn next_page_links_survive_members_added_and_removed_between_fetches() {
     let (app, provider) = spec_app();
-    let mut url = Some(query_url(&[("oslc.paging", "true"), ("oslc.pageSize", "3"), ("oslc.orderBy", "-dcterms:created")]));
+    let mut url =
+        Some(query_url(&[("oslc.paging", "true"), ("oslc.pageSize", "3"), ("oslc.orderBy", "-dcterms:created")]));
     let mut seen = Vec::new();
     let mut round = 0;
     while let Some(page_url) = url.take() {
@@ -274,7 +300,9 @@ async fn next_page_links_survive_members_added_and_removed_between_fetches() {
         seen.extend(page_members(&reply.text()));
         let graph = reply.graph(CRS);
         let info = graph.subject_for_predicate_object(rdf_ns::r#type, oslc::ResponseInfo).unwrap();
-        url = graph.object_for_subject_predicate(info, oslc::nextPage).map(|n| n.to_string().trim_matches(['<', '>']).to_owned());
+        url = graph
+            .object_for_subject_predicate(info, oslc::nextPage)
+            .map(|n| n.to_string().trim_matches(['<', '>']).to_owned());
         // Between fetches: delete a member already served and one not yet served, add two new ones.
         round += 1;
         if round == 2 {
@@ -287,7 +315,10 @@ async fn next_page_links_survive_members_added_and_removed_between_fetches() {
                     "<{CRS}/{id}> <http://purl.org/dc/terms/created> \"{created}\"^^<http://www.w3.org/2001/XMLSchema#dateTime> ."
                 );
                 let graph = rdf::parse(ttl.as_bytes(), RdfFormat::Turtle, CRS).unwrap();
-                provider.insert(id.to_string(), Resource::from_graph(NamedNode::new(format!("{CRS}/{id}")).unwrap(), graph));
+                provider.insert(
+                    id.to_string(),
+                    Resource::from_graph(NamedNode::new(format!("{CRS}/{id}")).unwrap(), graph),
+                );
             }
         }
     }
@@ -325,7 +356,10 @@ async fn oslc_prefix_adds_to_the_default_prefixes() {
     let (app, _) = spec_app();
     let (graph, _) = run(
         &app,
-        &[("oslc.prefix", "people=<http://xmlns.com/foaf/0.1/>"), ("oslc.where", "dcterms:creator{people:name=\"Bob\"}")],
+        &[
+            ("oslc.prefix", "people=<http://xmlns.com/foaf/0.1/>"),
+            ("oslc.where", "dcterms:creator{people:name=\"Bob\"}"),
+        ],
     )
     .await;
     assert_eq!(member_ids(&graph), ids(&[2, 3]));
@@ -335,7 +369,9 @@ async fn oslc_prefix_adds_to_the_default_prefixes() {
 async fn a_form_encoded_post_is_a_query() {
     let (app, provider) = spec_app();
     let body = "oslc.where=oslc_cm%3Aseverity%3D%22medium%22";
-    let request = request("POST", CRS).header("content-type", "application/x-www-form-urlencoded").header("accept", "text/turtle");
+    let request = request("POST", CRS)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/turtle");
     let reply = send(&app, request.body(Body::from(body)).unwrap()).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(member_ids(&reply.graph(CRS)), ids(&[23, 12, 7, 3]));

@@ -23,8 +23,8 @@ use oxrdf::{Graph, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, Term, TermRef,
 use oxsdatatypes::{Boolean, Date, DateTime, Decimal, Double};
 use sha2::{Digest, Sha256};
 
+use super::{ComparisonOp, SearchTermList, SortList};
 use super::{CompoundTerm, Property, Query, SelectTerm, SimpleTerm, SortTerm, Value};
-use super::{ComparisonOp, SortList, SearchTermList};
 use crate::vocab::{rdf, xsd};
 use crate::{Error, Resource, Result};
 
@@ -64,17 +64,21 @@ pub enum Evaluation {
 ///
 /// # Errors
 /// [`Error::InvalidQuery`] for a page token that this query did not produce.
-pub fn evaluate(query: &Query, resources: Vec<Resource>, evaluation: Evaluation, page_size: Option<usize>) -> Result<QueryPage> {
+pub fn evaluate(
+    query: &Query,
+    resources: Vec<Resource>,
+    evaluation: Evaluation,
+    page_size: Option<usize>,
+) -> Result<QueryPage> {
     let terms: Vec<String> = query.search_terms.iter().map(|t| t.to_lowercase()).filter(|t| !t.is_empty()).collect();
     let paths = sort_paths(&query.order_by);
     let mut keyed: Vec<(Key, Member)> = Vec::new();
     for resource in resources {
-        if evaluation == Evaluation::Filter {
-            if let Some(clause) = &query.where_clause {
-                if !holds(resource.graph(), resource.subject().into(), clause) {
-                    continue;
-                }
-            }
+        if evaluation == Evaluation::Filter
+            && let Some(clause) = &query.where_clause
+            && !holds(resource.graph(), Node::Member(&resource), clause)
+        {
+            continue;
         }
         let score = if terms.is_empty() {
             None
@@ -108,33 +112,40 @@ pub fn evaluate(query: &Query, resources: Vec<Resource>, evaluation: Evaluation,
             None
         }
     };
-    let members = keyed
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, member))| Member { order: before_page + i + 1, ..member })
-        .collect();
+    let members =
+        keyed.into_iter().enumerate().map(|(i, (_, member))| Member { order: before_page + i + 1, ..member }).collect();
     Ok(QueryPage { members, total_count, next_page_token })
 }
 
+/// The node a term is tested on: a member (whose properties are indexed) or a nested value.
+#[derive(Clone, Copy)]
+enum Node<'a> {
+    Member(&'a Resource),
+    Nested(NamedOrBlankNodeRef<'a>),
+}
+
 /// Whether `node` satisfies every term.
-fn holds(graph: &Graph, node: NamedOrBlankNodeRef<'_>, clause: &CompoundTerm) -> bool {
+fn holds(graph: &Graph, node: Node<'_>, clause: &CompoundTerm) -> bool {
     clause.0.iter().all(|term| match term {
         SimpleTerm::Comparison { property, op, value } => {
             values(graph, node, property).any(|o| satisfies(compare(o, value), *op))
         }
-        SimpleTerm::In { property, values: candidates } => values(graph, node, property)
-            .any(|o| candidates.iter().any(|v| compare(o, v) == Some(Ordering::Equal))),
+        SimpleTerm::In { property, values: candidates } => {
+            values(graph, node, property).any(|o| candidates.iter().any(|v| compare(o, v) == Some(Ordering::Equal)))
+        }
         SimpleTerm::Scoped { property, terms } => values(graph, node, property).any(|o| match as_node(o) {
-            Some(n) => holds(graph, n, terms),
+            Some(n) => holds(graph, Node::Nested(n), terms),
             None => false,
         }),
     })
 }
 
-fn values<'a>(graph: &'a Graph, node: NamedOrBlankNodeRef<'a>, property: &'a Property) -> Box<dyn Iterator<Item = TermRef<'a>> + 'a> {
-    match property {
-        Property::Wildcard => Box::new(graph.triples_for_subject(node).map(|t| t.object)),
-        Property::Name(name) => Box::new(graph.objects_for_subject_predicate(node, name.iri())),
+fn values<'a>(graph: &'a Graph, node: Node<'a>, property: &'a Property) -> Box<dyn Iterator<Item = TermRef<'a>> + 'a> {
+    match (node, property) {
+        (Node::Member(r), Property::Wildcard) => Box::new(r.properties().map(|(_, o)| o)),
+        (Node::Member(r), Property::Name(name)) => Box::new(r.objects(name.iri())),
+        (Node::Nested(node), Property::Wildcard) => Box::new(graph.triples_for_subject(node).map(|t| t.object)),
+        (Node::Nested(node), Property::Name(name)) => Box::new(graph.objects_for_subject_predicate(node, name.iri())),
     }
 }
 
@@ -176,10 +187,10 @@ fn compare(term: TermRef<'_>, value: &Value) -> Option<Ordering> {
                     if datatype.is_some() && !Kind::is_textual(term) {
                         return None;
                     }
-                    if let Some(language) = language {
-                        if !term.language().is_some_and(|l| l.eq_ignore_ascii_case(language)) {
-                            return None;
-                        }
+                    if let Some(language) = language
+                        && !term.language().is_some_and(|l| l.eq_ignore_ascii_case(language))
+                    {
+                        return None;
                     }
                     Some(term.value().cmp(value.as_str()))
                 }
@@ -209,10 +220,11 @@ fn parse_bool(lexical: &str) -> Option<bool> {
 
 fn compare_number(term: LiteralRef<'_>, lexical: &str) -> Option<Ordering> {
     let dt = term.datatype();
-    if dt != xsd::double && dt != xsd::float {
-        if let (Ok(a), Ok(b)) = (Decimal::from_str(term.value().trim()), Decimal::from_str(lexical)) {
-            return Some(a.cmp(&b));
-        }
+    if dt != xsd::double
+        && dt != xsd::float
+        && let (Ok(a), Ok(b)) = (Decimal::from_str(term.value().trim()), Decimal::from_str(lexical))
+    {
+        return Some(a.cmp(&b));
     }
     let (a, b) = (Double::from_str(term.value().trim()).ok()?, Double::from_str(lexical).ok()?);
     a.partial_cmp(&b)
@@ -232,9 +244,22 @@ enum Kind {
 impl Kind {
     fn of(datatype: NamedNodeRef<'_>) -> Self {
         const NUMBERS: [&str; 16] = [
-            "integer", "decimal", "double", "float", "int", "long", "short", "byte", "nonNegativeInteger",
-            "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt", "unsignedLong",
-            "unsignedShort", "unsignedByte",
+            "integer",
+            "decimal",
+            "double",
+            "float",
+            "int",
+            "long",
+            "short",
+            "byte",
+            "nonNegativeInteger",
+            "positiveInteger",
+            "negativeInteger",
+            "nonPositiveInteger",
+            "unsignedInt",
+            "unsignedLong",
+            "unsignedShort",
+            "unsignedByte",
         ];
         if let Some(local) = datatype.as_str().strip_prefix(xsd::NS) {
             return match local {
@@ -305,7 +330,23 @@ fn sort_paths(terms: &[SortTerm]) -> Vec<SortPath<'_>> {
 struct Key {
     score: Option<f64>,
     values: Vec<Option<Term>>,
-    iri: String,
+    iri: KeyIri,
+}
+
+/// The IRI of a key: a member's (shared, not copied) or a page token's.
+#[derive(Debug, Clone, PartialEq)]
+enum KeyIri {
+    Member(Resource),
+    Token(String),
+}
+
+impl KeyIri {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Member(resource) => resource.subject().as_str(),
+            Self::Token(iri) => iri,
+        }
+    }
 }
 
 impl Key {
@@ -328,7 +369,7 @@ impl Key {
                 pick.map(TermRef::into_owned)
             })
             .collect();
-        Self { score, values, iri: resource.subject().as_str().to_owned() }
+        Self { score, values, iri: KeyIri::Member(resource.clone()) }
     }
 
     fn cmp_with(&self, other: &Self, paths: &[SortPath<'_>]) -> Ordering {
@@ -354,13 +395,14 @@ impl Key {
                 }
                 Ordering::Equal
             })
-            .then_with(|| natural_cmp(&self.iri, &other.iri))
+            .then_with(|| natural_cmp(self.iri.as_str(), other.iri.as_str()))
     }
 
     /// `v1`, the query fingerprint, the score, the IRI and each key value as an N-Triples term (`-` when missing),
     /// one per line, base64url-encoded.
     fn to_token(&self, fingerprint: &str) -> String {
-        let mut text = format!("v1\n{fingerprint}\n{}\n{}", self.score.map_or("-".into(), |s| s.to_string()), self.iri);
+        let score = self.score.map_or("-".into(), |s| s.to_string());
+        let mut text = format!("v1\n{fingerprint}\n{score}\n{}", self.iri.as_str());
         for value in &self.values {
             text.push('\n');
             match value {
@@ -387,7 +429,7 @@ impl Key {
             "-" => None,
             s => Some(s.parse().map_err(|_| bad())?),
         };
-        let iri = lines.next().ok_or_else(bad)?.to_owned();
+        let iri = KeyIri::Token(lines.next().ok_or_else(bad)?.to_owned());
         let values = lines
             .map(|line| if line == "-" { Ok(None) } else { Term::from_str(line).map(Some).map_err(|_| bad()) })
             .collect::<Result<Vec<_>>>()?;
@@ -424,8 +466,13 @@ fn compare_terms(a: TermRef<'_>, b: TermRef<'_>) -> Ordering {
     if let (TermRef::Literal(x), TermRef::Literal(y)) = (a, b) {
         let typed = match ra.1 {
             Kind::Number => compare_number(x, y.value()),
-            Kind::DateTime => DateTime::from_str(x.value()).ok().zip(DateTime::from_str(y.value()).ok()).and_then(|(p, q)| p.partial_cmp(&q)),
-            Kind::Date => Date::from_str(x.value()).ok().zip(Date::from_str(y.value()).ok()).and_then(|(p, q)| p.partial_cmp(&q)),
+            Kind::DateTime => DateTime::from_str(x.value())
+                .ok()
+                .zip(DateTime::from_str(y.value()).ok())
+                .and_then(|(p, q)| p.partial_cmp(&q)),
+            Kind::Date => {
+                Date::from_str(x.value()).ok().zip(Date::from_str(y.value()).ok()).and_then(|(p, q)| p.partial_cmp(&q))
+            }
             Kind::Boolean => parse_bool(x.value()).zip(parse_bool(y.value())).map(|(p, q)| p.cmp(&q)),
             Kind::Text | Kind::Other => None,
         };

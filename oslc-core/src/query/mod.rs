@@ -85,7 +85,8 @@ impl Query {
         let where_clause = get("oslc.where").map(|t| Parser::new("oslc.where", t, prefixes).all(Parser::compound_term));
         let select = get("oslc.select").map(|t| Parser::new("oslc.select", t, prefixes).all(Parser::select_terms));
         let order_by = get("oslc.orderBy").map(|t| Parser::new("oslc.orderBy", t, prefixes).all(Parser::sort_terms));
-        let search = get("oslc.searchTerms").map(|t| Parser::new("oslc.searchTerms", t, prefixes).all(Parser::search_terms));
+        let search =
+            get("oslc.searchTerms").map(|t| Parser::new("oslc.searchTerms", t, prefixes).all(Parser::search_terms));
         query.where_clause = where_clause.transpose()?;
         query.select = select.transpose()?;
         query.order_by = order_by.transpose()?.unwrap_or_default();
@@ -98,7 +99,8 @@ impl Query {
             };
         }
         if let Some(size) = get("oslc.pageSize") {
-            let size: usize = size.trim().parse().map_err(|_| invalid("oslc.pageSize", "expected a positive integer"))?;
+            let size: usize =
+                size.trim().parse().map_err(|_| invalid("oslc.pageSize", "expected a positive integer"))?;
             if size == 0 {
                 return Err(invalid("oslc.pageSize", "expected a positive integer"));
             }

@@ -3,7 +3,7 @@
 
 use oxrdf::NamedNode;
 
-use super::ast::{CompoundTerm, ComparisonOp, PrefixedName, Property, SelectTerm, SimpleTerm, SortTerm, Value};
+use super::ast::{ComparisonOp, CompoundTerm, PrefixedName, Property, SelectTerm, SimpleTerm, SortTerm, Value};
 use crate::rdf::Prefixes;
 use crate::{Error, Result};
 

@@ -18,7 +18,8 @@ fn name() -> impl Strategy<Value = PrefixedName> {
     (prop::sample::select(vec!["dcterms", "oslc_cm", "foaf", "ex", "e2.x", "xsd"]), "[a-zA-Z_][a-zA-Z0-9_-]{0,8}")
         .prop_map(|(prefix, local)| {
             let prefixes = prefixes();
-            PrefixedName::new(prefix, &local, prefixes.get(prefix).unwrap_or_default()).unwrap_or_else(|| unreachable!())
+            PrefixedName::new(prefix, &local, prefixes.get(prefix).unwrap_or_default())
+                .unwrap_or_else(|| unreachable!())
         })
 }
 
@@ -28,10 +29,14 @@ fn property() -> impl Strategy<Value = Property> {
 
 fn value() -> impl Strategy<Value = Value> {
     prop_oneof![
-        "[a-z0-9/._~-]{0,12}".prop_map(|p| Value::Iri(oxrdf::NamedNode::new_unchecked(format!("http://example.org/{p}")))),
+        "[a-z0-9/._~-]{0,12}"
+            .prop_map(|p| Value::Iri(oxrdf::NamedNode::new_unchecked(format!("http://example.org/{p}")))),
         name().prop_map(Value::Name),
-        ("\\PC{0,12}", prop::option::of("[a-z]{2,3}(-[A-Z]{2})?"))
-            .prop_map(|(value, language)| Value::String { value, language, datatype: None }),
+        ("\\PC{0,12}", prop::option::of("[a-z]{2,3}(-[A-Z]{2})?")).prop_map(|(value, language)| Value::String {
+            value,
+            language,
+            datatype: None
+        }),
         ("\\PC{0,12}", name()).prop_map(|(value, dt)| Value::String { value, language: None, datatype: Some(dt) }),
         any::<bool>().prop_map(Value::Boolean),
         "[+-]?[0-9]{1,6}".prop_map(Value::Integer),
@@ -53,7 +58,8 @@ fn op() -> impl Strategy<Value = ComparisonOp> {
 fn compound() -> impl Strategy<Value = CompoundTerm> {
     let leaf = prop_oneof![
         (property(), op(), value()).prop_map(|(property, op, value)| SimpleTerm::Comparison { property, op, value }),
-        (property(), prop::collection::vec(value(), 1..4)).prop_map(|(property, values)| SimpleTerm::In { property, values }),
+        (property(), prop::collection::vec(value(), 1..4))
+            .prop_map(|(property, values)| SimpleTerm::In { property, values }),
     ];
     let term = leaf.prop_recursive(3, 24, 4, |inner| {
         (property(), prop::collection::vec(inner, 1..4))
@@ -65,7 +71,8 @@ fn compound() -> impl Strategy<Value = CompoundTerm> {
 fn select() -> impl Strategy<Value = Vec<SelectTerm>> {
     let leaf = property().prop_map(|property| SelectTerm { property, nested: None });
     let term = leaf.prop_recursive(3, 24, 4, |inner| {
-        (property(), prop::collection::vec(inner, 1..4)).prop_map(|(property, n)| SelectTerm { property, nested: Some(n) })
+        (property(), prop::collection::vec(inner, 1..4))
+            .prop_map(|(property, n)| SelectTerm { property, nested: Some(n) })
     });
     prop::collection::vec(term, 1..4)
 }

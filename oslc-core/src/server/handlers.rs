@@ -117,7 +117,9 @@ fn options_response(allow: &'static str, link: &'static str, accept_post: bool) 
 /// body is a resource to create.
 async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Result<Response> {
     let form = header(headers, &CONTENT_TYPE).is_some_and(|ct| {
-        ct.split(';').next().is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        ct.split(';')
+            .next()
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
     });
     if form {
         let bytes = read_body(body, state.shared.body_limit).await?;

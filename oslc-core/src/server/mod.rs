@@ -279,7 +279,8 @@ impl ServerBuilder {
             .iter()
             .filter_map(|(p, ns)| NamedNode::new(ns).ok().map(|ns| PrefixDefinition::new(p, ns)))
             .collect();
-        let shared = Arc::new(Shared { prefixes: self.prefixes.clone(), body_limit: self.body_limit, paging: self.paging });
+        let shared =
+            Arc::new(Shared { prefixes: self.prefixes.clone(), body_limit: self.body_limit, paging: self.paging });
 
         let mut router = Router::new();
         let mut catalog = ServiceProviderCatalog::new(iri("/serviceProviders/catalog".into())?, &self.title);

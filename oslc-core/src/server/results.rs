@@ -29,7 +29,11 @@ impl Default for Paging {
 }
 
 /// Answers a query given as `params` (from the URL, or a form-encoded POST body).
-pub(super) async fn query_response(state: &CollectionState, headers: &HeaderMap, params: &[(String, String)]) -> Result<Response> {
+pub(super) async fn query_response(
+    state: &CollectionState,
+    headers: &HeaderMap,
+    params: &[(String, String)],
+) -> Result<Response> {
     let format = response_format(headers)?;
     let query = Query::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &state.shared.prefixes)?;
     let container = &state.container;
@@ -54,7 +58,11 @@ pub(super) async fn query_response(state: &CollectionState, headers: &HeaderMap,
         let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
         graph.insert(TripleRef::new(subject, oslc::order, &order));
         if let Some(score) = member.score {
-            graph.insert(TripleRef::new(subject, oslc::score, &Literal::new_typed_literal(score.to_string(), xsd::decimal)));
+            graph.insert(TripleRef::new(
+                subject,
+                oslc::score,
+                &Literal::new_typed_literal(score.to_string(), xsd::decimal),
+            ));
         }
     }
     let mut next_link = None;
