@@ -402,3 +402,85 @@ async fn malformed_queries_give_400_naming_the_position() {
     }
     assert_eq!(provider.len(), ITEMS.len());
 }
+
+/// A provider that evaluates `oslc.where` itself (as a database would) and says so by what it returns.
+struct PushDown {
+    inner: InMemoryProvider,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl oslc_core::ResourceProvider for PushDown {
+    async fn list(&self, c: &oslc_core::Container) -> oslc_core::Result<Vec<Resource>> {
+        self.inner.list(c).await
+    }
+    async fn get(&self, c: &oslc_core::Container, id: &str) -> oslc_core::Result<Resource> {
+        self.inner.get(c, id).await
+    }
+    async fn create(&self, c: &oslc_core::Container, r: Resource) -> oslc_core::Result<Resource> {
+        self.inner.create(c, r).await
+    }
+    async fn replace(
+        &self,
+        c: &oslc_core::Container,
+        id: &str,
+        r: Resource,
+        m: &oslc_core::IfMatch,
+    ) -> oslc_core::Result<Resource> {
+        self.inner.replace(c, id, r, m).await
+    }
+    async fn delete(
+        &self,
+        c: &oslc_core::Container,
+        id: &str,
+        m: Option<&oslc_core::IfMatch>,
+    ) -> oslc_core::Result<()> {
+        self.inner.delete(c, id, m).await
+    }
+    async fn query(
+        &self,
+        c: &oslc_core::Container,
+        query: &oslc_core::query::Query,
+    ) -> oslc_core::Result<Option<Vec<Resource>>> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(query.where_clause.is_some());
+        // "The database" answers with members 1 and 2 only, whatever the clause says.
+        let all = self.inner.list(c).await?;
+        Ok(Some(
+            all.into_iter()
+                .filter(|r| r.subject().as_str().ends_with("/1") || r.subject().as_str().ends_with("/2"))
+                .collect(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn providers_may_evaluate_the_query_themselves() {
+    let inner = InMemoryProvider::new();
+    for item in ITEMS {
+        let graph = rdf::parse(item_turtle(item).as_bytes(), RdfFormat::Turtle, CRS).unwrap();
+        inner.insert(
+            item.0.to_string(),
+            Resource::from_graph(NamedNode::new(format!("{CRS}/{}", item.0)).unwrap(), graph),
+        );
+    }
+    let provider = Arc::new(PushDown { inner, calls: Default::default() });
+    let app = oslc_core::server::Server::builder(BASE)
+        .unwrap()
+        .with_service_provider(
+            oslc_core::server::ServiceProviderConfig::new("1", "Project")
+                .with_collection(oslc_core::server::Collection::new("changeRequests", provider.clone())),
+        )
+        .build()
+        .unwrap();
+    // The provider's answer is taken as is (bob's item 2 is not filtered out again), then ordered by the server.
+    let (graph, reply) =
+        run(&app, &[("oslc.where", "dcterms:creator{foaf:name=\"Deb\"}"), ("oslc.orderBy", "-dcterms:created")]).await;
+    assert_eq!(member_ids(&graph), ids(&[1, 2]));
+    assert_eq!(page_members(&reply.text()), vec![1, 2], "1 was created after 2");
+    assert_eq!(provider.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Without a filter the provider is not asked to evaluate anything.
+    let (graph, _) = run(&app, &[("oslc.select", "dcterms:title")]).await;
+    assert_eq!(member_ids(&graph).len(), ITEMS.len());
+    assert_eq!(provider.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
