@@ -22,13 +22,13 @@ FILES = [
 ]
 
 HAND = [
-    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "RDF 1.1", "type first rest nil value Property XMLLiteral langString List Seq"),
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "RDF 1.1", "type first rest nil value Property XMLLiteral langString JSON List Seq"),
     ("rdfs", "http://www.w3.org/2000/01/rdf-schema#", "RDF Schema 1.1", "Class Resource Literal label comment member seeAlso isDefinedBy range domain subClassOf subPropertyOf"),
     ("xsd", "http://www.w3.org/2001/XMLSchema#", "XML Schema datatypes", "string boolean integer int long decimal double float dateTime date time anyURI nonNegativeInteger positiveInteger"),
     ("dcterms", "http://purl.org/dc/terms/", "Dublin Core terms", "identifier title description created modified creator contributor subject type source publisher isPartOf references relation license"),
     ("ldp", "http://www.w3.org/ns/ldp#", "W3C Linked Data Platform 1.0", "Resource RDFSource NonRDFSource Container BasicContainer DirectContainer IndirectContainer contains member membershipResource hasMemberRelation isMemberOfRelation insertedContentRelation constrainedBy Page pageSequence pageSortCriteria PageSortCriterion pageSortPredicate pageSortOrder pageSortCollation Ascending Descending MemberSubject PreferContainment PreferMembership PreferMinimalContainer PreferEmptyContainer"),
     ("foaf", "http://xmlns.com/foaf/0.1/", "FOAF", "Person Agent name givenName familyName nick mbox img"),
-    ("http", "http://www.w3.org/2011/http#", "W3C HTTP Vocabulary in RDF 1.0", "Request Response Message Header RequestHeader ResponseHeader methodName requestURI absoluteURI absolutePath httpVersion headers fieldName fieldValue hdrName body resp sc statusCodeValue reasonPhrase"),
+    ("http", "http://www.w3.org/2011/http#", "W3C HTTP Vocabulary in RDF 1.0", "Request Response Message Header RequestHeader ResponseHeader mthd methodName requestURI absoluteURI absolutePath httpVersion headers fieldName fieldValue hdrName body resp sc statusCodeValue reasonPhrase"),
 ]
 
 

@@ -1,5 +1,19 @@
-//! `st2-oslc`: the StackStorm OSLC adapter binary. All logic lives in the library.
+//! `st2-oslc`: parse the configuration, set up logging, bind, and run the library's adapter.
 
-fn main() {
-    adapter_stackstorm::run();
+use adapter_stackstorm::{Config, LogFormat, run, shutdown_signal};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match config.log_format {
+        LogFormat::Json => tracing_subscriber::fmt().json().with_env_filter(filter).init(),
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+    }
+    tracing::debug!(?config, "configuration");
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    println!("listening on {}", listener.local_addr()?);
+    run(config, listener, shutdown_signal()).await
 }

@@ -11,6 +11,7 @@ namespace! {
         Property = "Property",
         XMLLiteral = "XMLLiteral",
         langString = "langString",
+        JSON = "JSON",
         List = "List",
         Seq = "Seq",
     ]
@@ -132,6 +133,7 @@ namespace! {
         Header = "Header",
         RequestHeader = "RequestHeader",
         ResponseHeader = "ResponseHeader",
+        mthd = "mthd",
         methodName = "methodName",
         requestURI = "requestURI",
         absoluteURI = "absoluteURI",

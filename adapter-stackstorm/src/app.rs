@@ -1,0 +1,155 @@
+//! The adapter's HTTP application: OSLC discovery, rules as change requests (query, create, read, replace,
+//! delete), rule actions, the vocabulary, health, and bearer-token protection of writes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
+use oslc_core::oxrdf::NamedNode;
+use oslc_core::server::{Collection, ErrorResponse, Server, ServiceProviderConfig};
+use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
+use oslc_core::{Container, Error};
+
+use crate::oslc::actions::{self, Actions};
+use crate::oslc::{RuleProvider, RuleUris, vocab as st2};
+use crate::st2::RuleStore;
+
+/// What the HTTP application needs to know.
+#[derive(Clone)]
+pub struct AppConfig {
+    /// The URL clients reach the adapter at; resource IRIs start with it.
+    pub public_url: String,
+    /// The bearer token writes must carry; without one, writes are refused.
+    pub api_token: Option<String>,
+    /// Whether reads need the token too.
+    pub protect_reads: bool,
+    /// The largest request body accepted.
+    pub body_limit: usize,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("public_url", &self.public_url)
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("protect_reads", &self.protect_reads)
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+/// Where the rules live below the public URL.
+pub const RULES_PATH: &str = "/serviceProviders/1/changeRequests";
+
+/// The application over `store`.
+///
+/// # Errors
+/// [`Error::BadRequest`] for a public URL that is not an absolute http(s) URL.
+pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Error> {
+    let base = config.public_url.trim_end_matches('/').to_owned();
+    let iri = |path: &str| {
+        NamedNode::new(format!("{base}{path}")).map_err(|e| Error::bad_request(format!("invalid public URL {base}: {e}")))
+    };
+    let uris = RuleUris { container: Container::new(iri(RULES_PATH)?), service_provider: iri("/serviceProviders/1")? };
+    let provider = Arc::new(RuleProvider::new(store, uris));
+    let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
+        Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
+    };
+    let json = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>| {
+        Property::new(name, p.into_owned(), Occurs::ZeroOrOne).with_value_type(rdf::JSON.into_owned())
+    };
+    let collection = Collection::new("changeRequests", provider.clone())
+        .with_title("StackStorm rules")
+        .with_domain(NamedNode::new_unchecked(oslc_cm::NS))
+        .with_resource_type(oslc_cm::ChangeRequest.into_owned())
+        .with_resource_type(st2::Rule.into_owned())
+        .with_property(text("identifier", dcterms::identifier, Occurs::ExactlyOne).with_read_only(true))
+        .with_property(text("title", dcterms::title, Occurs::ExactlyOne).with_description("The rule's name"))
+        .with_property(text("description", dcterms::description, Occurs::ZeroOrOne))
+        .with_property(text("pack", st2::pack, Occurs::ExactlyOne))
+        .with_property(text("ref", st2::r#ref, Occurs::ExactlyOne).with_read_only(true))
+        .with_property(
+            Property::new("enabled", st2::enabled.into_owned(), Occurs::ExactlyOne).with_value_type(xsd::boolean.into_owned()),
+        )
+        .with_property(text("status", oslc_cm::status, Occurs::ZeroOrOne).with_read_only(true))
+        .with_property(text("triggerType", st2::triggerType, Occurs::ExactlyOne))
+        .with_property(text("triggerRef", st2::triggerRef, Occurs::ZeroOrOne).with_read_only(true))
+        .with_property(json("triggerParameters", st2::triggerParameters))
+        .with_property(json("criteria", st2::criteria))
+        .with_property(text("actionRef", st2::actionRef, Occurs::ExactlyOne))
+        .with_property(json("actionParameters", st2::actionParameters))
+        .with_property(
+            Property::new("tag", st2::tag.into_owned(), Occurs::ZeroOrMany).with_representation(Representation::Inline),
+        );
+    let oslc = Server::builder(&base)?
+        .with_title("StackStorm OSLC adapter")
+        .with_description("StackStorm rules as OSLC change requests")
+        .with_publisher(Publisher::new("StackStorm OSLC adapter", "st2-oslc"))
+        .with_prefix(st2::PREFIX, st2::NS)
+        .with_body_limit(config.body_limit)
+        .with_service_provider(
+            ServiceProviderConfig::new("1", "StackStorm rules").with_description("The rules of one StackStorm").with_collection(collection),
+        )
+        .build()?;
+    let mut prefixes = vocab::standard_prefixes();
+    prefixes.insert(st2::PREFIX, st2::NS);
+    let actions = Actions { provider, prefixes, base: base.clone(), body_limit: config.body_limit };
+    let guard = Arc::new(Guard { token: config.api_token.clone(), protect_reads: config.protect_reads });
+    Ok(Router::new()
+        .merge(oslc)
+        .merge(actions::routes(actions, RULES_PATH))
+        .route("/vocab", get(vocabulary))
+        .layer(middleware::from_fn_with_state(guard, authorize))
+        .route("/healthz", get(|| async { "ok\n" })))
+}
+
+struct Guard {
+    token: Option<String>,
+    protect_reads: bool,
+}
+
+/// Writes (and, when configured, reads) need `Authorization: Bearer <api token>`; a 401 changes nothing.
+async fn authorize(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if (safe && !guard.protect_reads) || *request.method() == Method::OPTIONS {
+        return next.run(request).await;
+    }
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+    let accepted = match (&guard.token, presented) {
+        (Some(token), Some(presented)) => constant_time_eq(token.as_bytes(), presented.trim().as_bytes()),
+        _ => false,
+    };
+    if accepted {
+        return next.run(request).await;
+    }
+    let message = if guard.token.is_none() {
+        "this adapter has no API token configured, so it accepts no writes"
+    } else if presented.is_none() {
+        "missing bearer token (Authorization: Bearer <token>)"
+    } else {
+        "invalid bearer token"
+    };
+    tracing::warn!(method = %request.method(), path = request.uri().path(), "request refused: {message}");
+    let mut response = ErrorResponse::new(Error::Unauthorized { message: message.to_owned() }, request.headers()).into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"st2-oslc\""));
+    response
+}
+
+/// Compares without returning early, so the time taken does not tell how much of a guess was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The `st2` vocabulary as Turtle.
+async fn vocabulary() -> Response {
+    ([("content-type", "text/turtle")], include_str!("oslc/st2-vocab.ttl")).into_response()
+}

@@ -1,0 +1,121 @@
+//! The `st2-oslc` command line; every flag can also come from an environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The StackStorm OSLC adapter: StackStorm rules as OSLC resources, rule changes as OSLC Events.
+#[derive(Clone, Parser)]
+#[command(name = "st2-oslc", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "ST2_OSLC_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// URL clients reach the adapter at (resource IRIs start with it) [default: http://<listen>].
+    #[arg(long, env = "ST2_OSLC_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Directory for the adapter's durable state (the event log).
+    #[arg(long, env = "ST2_OSLC_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// StackStorm's API: its public URL (`/api/v1` is appended) or a base ending in `/v1`.
+    #[arg(long, env = "ST2_URL")]
+    pub st2_url: Option<String>,
+    /// StackStorm API key (`St2-Api-Key`).
+    #[arg(long, env = "ST2_API_KEY", hide_env_values = true, conflicts_with = "st2_token")]
+    pub st2_api_key: Option<String>,
+    /// StackStorm auth token (`X-Auth-Token`).
+    #[arg(long, env = "ST2_AUTH_TOKEN", hide_env_values = true)]
+    pub st2_token: Option<String>,
+    /// MongoDB URI of StackStorm's database (a replica set, for change streams).
+    #[arg(long, env = "ST2_OSLC_MONGO_URI", hide_env_values = true)]
+    pub mongo_uri: Option<String>,
+    /// Kafka bootstrap servers, comma separated.
+    #[arg(long, env = "ST2_OSLC_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+    /// Kafka topic of the OSLC Events.
+    #[arg(long, env = "ST2_OSLC_KAFKA_TOPIC", default_value = "st2_event")]
+    pub kafka_topic: String,
+    /// Bearer token every write (POST, PUT, DELETE, actions) must carry.
+    #[arg(long, env = "ST2_OSLC_API_TOKEN", hide_env_values = true)]
+    pub api_token: Option<String>,
+    /// Require the API token for reads too.
+    #[arg(long, env = "ST2_OSLC_PROTECT_READS")]
+    pub protect_reads: bool,
+    /// Run fully embedded: a simulated StackStorm with sample rules, in memory.
+    #[arg(long, env = "ST2_OSLC_DEMO")]
+    pub demo: bool,
+    /// Log format.
+    #[arg(long, env = "ST2_OSLC_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+fn redacted(secret: Option<&String>) -> Option<&'static str> {
+    secret.map(|_| "<redacted>")
+}
+
+/// A MongoDB URI without its password.
+fn without_password(uri: &str) -> String {
+    match (uri.find("://"), uri.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}<redacted>{}", &uri[..scheme + 3], &uri[at..]),
+        _ => uri.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("st2_url", &self.st2_url)
+            .field("st2_api_key", &redacted(self.st2_api_key.as_ref()))
+            .field("st2_token", &redacted(self.st2_token.as_ref()))
+            .field("mongo_uri", &self.mongo_uri.as_deref().map(without_password))
+            .field("kafka_brokers", &self.kafka_brokers)
+            .field("kafka_topic", &self.kafka_topic)
+            .field("api_token", &redacted(self.api_token.as_ref()))
+            .field("protect_reads", &self.protect_reads)
+            .field("demo", &self.demo)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+impl Config {
+    /// The public URL, defaulting to `http://<listen>`.
+    #[must_use]
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let config = Config::parse_from([
+            "st2-oslc",
+            "--st2-api-key",
+            "key-SECRET-1",
+            "--api-token",
+            "token-SECRET-2",
+            "--mongo-uri",
+            "mongodb://st2:pw-SECRET-3@mongo:27017/?replicaSet=rs0",
+        ]);
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert!(debug.contains("mongodb://<redacted>@mongo:27017"), "{debug}");
+    }
+}

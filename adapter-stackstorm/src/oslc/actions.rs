@@ -1,0 +1,206 @@
+//! OSLC Actions on rules: the enable and disable bindings each rule advertises, and `POST /actions`, which takes
+//! the original adapter's action bodies (`CreateRuleAction`, `UpdateRuleAction`, `DeleteRuleAction`, plus
+//! `EnableRuleAction` and `DisableRuleAction`) in RDF/XML or Turtle.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oslc_core::rdf::{self, Prefixes};
+use oslc_core::server::ErrorResponse;
+use oslc_core::vocab::{dcterms, rdf as rdf_ns};
+use oslc_core::{Error, Result};
+
+use super::mapping::{find, local_name, rule_from_graph};
+use super::provider::RuleProvider;
+use super::vocab as st2;
+
+/// What the action routes share.
+#[derive(Clone)]
+pub(crate) struct Actions {
+    pub(crate) provider: Arc<RuleProvider>,
+    pub(crate) prefixes: Prefixes,
+    pub(crate) base: String,
+    pub(crate) body_limit: usize,
+}
+
+/// `POST /actions`, `POST {rule}/enable`, `POST {rule}/disable`.
+pub(crate) fn routes(actions: Actions, rules_path: &str) -> Router {
+    Router::new()
+        .route("/actions", post(action_body))
+        .route(&format!("{rules_path}/{{id}}/enable"), post(enable))
+        .route(&format!("{rules_path}/{{id}}/disable"), post(disable))
+        .with_state(actions)
+}
+
+/// What an action did to which rule.
+struct Outcome {
+    outcome: &'static str,
+    rule_id: String,
+    rule: Option<crate::st2::Rule>,
+}
+
+fn answer(actions: &Actions, headers: &HeaderMap, outcomes: Result<Vec<Outcome>>) -> Response {
+    let result = outcomes.and_then(|outcomes| {
+        let format = rdf::negotiate(headers.get("accept").and_then(|v| v.to_str().ok()))?;
+        let mut graph = Graph::new();
+        let mut location = None;
+        for outcome in &outcomes {
+            let result = NamedNode::new_unchecked(format!("{}/actions/results/{}", actions.base, uuid::Uuid::new_v4()));
+            let rule_iri = actions.provider.member(&outcome.rule_id);
+            graph.insert(TripleRef::new(&result, rdf_ns::r#type, st2::ActionResult));
+            graph.insert(TripleRef::new(&result, st2::outcome, &Literal::new_simple_literal(outcome.outcome)));
+            graph.insert(TripleRef::new(&result, st2::rule, &rule_iri));
+            let title = format!("rule {} {}", outcome.rule.as_ref().map_or(outcome.rule_id.clone(), |r| r.reference()), outcome.outcome);
+            graph.insert(TripleRef::new(&result, dcterms::title, &Literal::new_simple_literal(title)));
+            if let Some(rule) = &outcome.rule {
+                graph.extend(actions.provider.resource(rule)?.graph().iter());
+            }
+            if outcome.outcome == "created" {
+                location = Some(rule_iri);
+            }
+        }
+        let body = rdf::serialize(&graph, format, &actions.prefixes)?;
+        let status = if location.is_some() { StatusCode::CREATED } else { StatusCode::OK };
+        let mut response = (status, [("content-type", format.media_type()), ("oslc-core-version", "3.0")], body).into_response();
+        if let Some(location) = location.and_then(|l| l.as_str().parse().ok()) {
+            response.headers_mut().insert("location", location);
+        }
+        Ok(response)
+    });
+    result.unwrap_or_else(|e| ErrorResponse::new(e, headers).into_response())
+}
+
+async fn enable(State(actions): State<Actions>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let outcome = set_enabled(&actions, &id, true).await.map(|o| vec![o]);
+    answer(&actions, &headers, outcome)
+}
+
+async fn disable(State(actions): State<Actions>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let outcome = set_enabled(&actions, &id, false).await.map(|o| vec![o]);
+    answer(&actions, &headers, outcome)
+}
+
+async fn set_enabled(actions: &Actions, id: &str, enabled: bool) -> Result<Outcome> {
+    let current = actions.provider.rule(id).await?;
+    let rule = actions.provider.store().set_enabled(current.id.as_deref().unwrap_or(id), enabled).await?;
+    let outcome = if enabled { "enabled" } else { "disabled" };
+    tracing::info!(rule_id = id, rule_ref = %rule.reference(), outcome, "rule action");
+    Ok(Outcome { outcome, rule_id: id.to_owned(), rule: Some(rule) })
+}
+
+async fn action_body(State(actions): State<Actions>, headers: HeaderMap, body: Body) -> Response {
+    let outcomes = run_actions(&actions, &headers, body).await;
+    answer(&actions, &headers, outcomes)
+}
+
+/// The kinds of action a body may name, by the local name of its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Create,
+    Update,
+    Enable,
+    Disable,
+    Delete,
+}
+
+fn kind_of(type_iri: &str) -> Option<Kind> {
+    match local_name(type_iri) {
+        "CreateRuleAction" => Some(Kind::Create),
+        "UpdateRuleAction" => Some(Kind::Update),
+        "EnableRuleAction" => Some(Kind::Enable),
+        "DisableRuleAction" => Some(Kind::Disable),
+        "DeleteRuleAction" => Some(Kind::Delete),
+        _ => None,
+    }
+}
+
+async fn run_actions(actions: &Actions, headers: &HeaderMap, body: Body) -> Result<Vec<Outcome>> {
+    let format = rdf::content_type_format(headers.get("content-type").and_then(|v| v.to_str().ok()))?;
+    let bytes = axum::body::to_bytes(body, actions.body_limit).await.map_err(|_| Error::PayloadTooLarge { limit: actions.body_limit })?;
+    let graph = rdf::parse(&bytes, format, &format!("{}/actions", actions.base))?;
+    let requested: Vec<(NamedOrBlankNodeRef<'_>, Kind)> = graph
+        .triples_for_predicate(rdf_ns::r#type)
+        .filter_map(|t| match t.object {
+            TermRef::NamedNode(ty) => kind_of(ty.as_str()).map(|k| (t.subject, k)),
+            _ => None,
+        })
+        .collect();
+    if requested.is_empty() {
+        return Err(Error::InvalidResource {
+            message: "the body names no rule action: type a node CreateRuleAction, UpdateRuleAction, EnableRuleAction, DisableRuleAction or DeleteRuleAction".to_owned(),
+        });
+    }
+    // Every action is checked before any runs, so a bad body changes nothing.
+    let mut plan = Vec::new();
+    for (node, kind) in &requested {
+        let rule_id = find(&graph, *node, &["ruleId", "identifier"]).and_then(|t| match t {
+            TermRef::Literal(l) if !l.value().trim().is_empty() => Some(l.value().trim().to_owned()),
+            _ => None,
+        });
+        let rule = if *kind == Kind::Create || (*kind == Kind::Update && has_rule_properties(&graph, *node)) {
+            Some(rule_from_graph(&graph, *node)?)
+        } else {
+            None
+        };
+        if *kind != Kind::Create && rule_id.is_none() {
+            return Err(Error::InvalidResource { message: format!("{kind:?} needs the rule's id: st2:ruleId") });
+        }
+        let status = match find(&graph, *node, &["enabled", "ruleStatus"]) {
+            Some(TermRef::Literal(l)) => Some(matches!(l.value(), "true" | "1")),
+            _ => None,
+        };
+        plan.push((*kind, rule_id, rule, status));
+    }
+    let store = actions.provider.store();
+    let mut outcomes = Vec::new();
+    for (kind, rule_id, rule, status) in plan {
+        let outcome = match (kind, rule) {
+            (Kind::Create, Some(rule)) => {
+                let created = store.create(&rule).await?;
+                let id = created.id.clone().unwrap_or_default();
+                Outcome { outcome: "created", rule_id: id, rule: Some(created) }
+            }
+            (Kind::Update, Some(rule)) => {
+                let id = resolve(actions, rule_id.as_deref()).await?;
+                let updated = actions.provider.replace_rule(&id, rule, None).await?;
+                Outcome { outcome: "updated", rule_id: id, rule: Some(updated) }
+            }
+            (Kind::Update, None) => {
+                // The original's UpdateRuleAction switches the rule on or off (or sets the status it names).
+                let id = resolve(actions, rule_id.as_deref()).await?;
+                let current = store.get(&id, false).await?;
+                set_enabled(actions, &id, status.unwrap_or(!current.enabled)).await?
+            }
+            (Kind::Enable, _) => set_enabled(actions, &resolve(actions, rule_id.as_deref()).await?, true).await?,
+            (Kind::Disable, _) => set_enabled(actions, &resolve(actions, rule_id.as_deref()).await?, false).await?,
+            (Kind::Delete, _) => {
+                let id = resolve(actions, rule_id.as_deref()).await?;
+                store.delete(&id).await?;
+                tracing::info!(rule_id = %id, outcome = "deleted", "rule action");
+                Outcome { outcome: "deleted", rule_id: id, rule: None }
+            }
+            (Kind::Create, None) => {
+                return Err(Error::InvalidResource { message: "CreateRuleAction needs the rule's properties".into() });
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+fn has_rule_properties(graph: &Graph, node: NamedOrBlankNodeRef<'_>) -> bool {
+    find(graph, node, &["triggerType"]).is_some() && find(graph, node, &["actionRef"]).is_some()
+}
+
+/// The id of the rule an action names by id or ref.
+async fn resolve(actions: &Actions, rule_id: Option<&str>) -> Result<String> {
+    let rule_id = rule_id.unwrap_or_default();
+    let rule = actions.provider.store().get(rule_id, false).await?;
+    rule.id.ok_or_else(|| Error::Unavailable { service: "StackStorm".into(), message: "rule without id".into() })
+}

@@ -1,0 +1,107 @@
+//! StackStorm rules served through the OSLC server kit: a [`ResourceProvider`] over a [`RuleStore`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use oslc_core::{Container, Error, IfMatch, Resource, ResourceProvider, Result};
+
+use super::mapping::{RuleUris, rule_from_graph, rule_to_resource, unmask};
+use crate::st2::{Rule, RuleStore, simulated::is_object_id};
+
+/// Rules as OSLC change requests, read from and written to StackStorm.
+pub struct RuleProvider {
+    store: Arc<dyn RuleStore>,
+    uris: RuleUris,
+}
+
+impl std::fmt::Debug for RuleProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleProvider").field("uris", &self.uris).finish_non_exhaustive()
+    }
+}
+
+impl RuleProvider {
+    /// Rules of `store`, served at `uris`.
+    #[must_use]
+    pub fn new(store: Arc<dyn RuleStore>, uris: RuleUris) -> Self {
+        Self { store, uris }
+    }
+
+    /// The IRI of rule `id`.
+    #[must_use]
+    pub fn member(&self, id: &str) -> oslc_core::oxrdf::NamedNode {
+        self.uris.container.member(id)
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn RuleStore> {
+        &self.store
+    }
+
+    /// The resource of a rule.
+    ///
+    /// # Errors
+    /// What [`rule_to_resource`] returns.
+    pub fn resource(&self, rule: &Rule) -> Result<Resource> {
+        rule_to_resource(rule, &self.uris)
+    }
+
+    /// The rule `id` as st2 shows it (masked); rule URIs use st2's ObjectId, so refs are not looked up here.
+    pub(crate) async fn rule(&self, id: &str) -> Result<Rule> {
+        if !is_object_id(id) {
+            return Err(Error::not_found(self.uris.container.member(id).as_str()));
+        }
+        Ok(self.store.get(id, false).await?)
+    }
+
+    /// Replaces rule `id` with `rule` (secrets the client saw masked keep their values) if `if_match` holds.
+    pub(crate) async fn replace_rule(&self, id: &str, mut rule: Rule, if_match: Option<&IfMatch>) -> Result<Rule> {
+        let current = self.rule(id).await?;
+        if let Some(if_match) = if_match {
+            let resource = self.resource(&current)?;
+            if_match.check(resource.subject(), &resource.etag())?;
+        }
+        let clear = self.store.get(id, true).await?;
+        unmask(&mut rule, &clear);
+        Ok(self.store.replace(id, &rule).await?)
+    }
+}
+
+#[async_trait]
+impl ResourceProvider for RuleProvider {
+    async fn list(&self, _container: &Container) -> Result<Vec<Resource>> {
+        let page = self.store.list(None).await?;
+        page.rules.iter().map(|rule| self.resource(rule)).collect()
+    }
+
+    async fn get(&self, _container: &Container, id: &str) -> Result<Resource> {
+        let rule = self.rule(id).await?;
+        self.resource(&rule)
+    }
+
+    async fn create(&self, _container: &Container, resource: Resource) -> Result<Resource> {
+        let rule = rule_from_graph(resource.graph(), resource.subject().into())?;
+        let created = self.store.create(&rule).await?;
+        tracing::info!(rule_id = created.id.as_deref().unwrap_or_default(), rule_ref = %created.reference(), "rule created");
+        self.resource(&created)
+    }
+
+    async fn replace(&self, _container: &Container, id: &str, resource: Resource, if_match: &IfMatch) -> Result<Resource> {
+        let rule = rule_from_graph(resource.graph(), resource.subject().into())?;
+        let updated = self.replace_rule(id, rule, Some(if_match)).await?;
+        tracing::info!(rule_id = id, rule_ref = %updated.reference(), "rule replaced");
+        self.resource(&updated)
+    }
+
+    async fn delete(&self, _container: &Container, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
+        let current = self.rule(id).await?;
+        if let Some(if_match) = if_match {
+            let resource = self.resource(&current)?;
+            if_match.check(resource.subject(), &resource.etag())?;
+        }
+        self.store.delete(id).await?;
+        tracing::info!(rule_id = id, rule_ref = %current.reference(), "rule deleted");
+        Ok(())
+    }
+}

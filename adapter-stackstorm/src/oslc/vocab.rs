@@ -1,0 +1,61 @@
+//! The adapter's vocabulary for StackStorm rules, at one fixed IRI: `https://w3id.org/st2-oslc/ns#` (prefix
+//! `st2`). It does not depend on where an adapter runs, so data from several adapters means the same thing.
+//!
+//! Rules are also typed `oslc_cm:ChangeRequest` and carry `dcterms:identifier` (the st2 id), `dcterms:title` (the
+//! rule's name) and `dcterms:description`; everything StackStorm-specific is here. Parameters and criteria are
+//! JSON objects, given as `rdf:JSON` literals.
+#![allow(non_upper_case_globals)]
+
+use oslc_core::oxrdf::NamedNodeRef;
+
+/// The namespace.
+pub const NS: &str = "https://w3id.org/st2-oslc/ns#";
+/// Its prefix.
+pub const PREFIX: &str = "st2";
+
+macro_rules! terms {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        $(
+            $(#[$doc])*
+            pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked(concat!("https://w3id.org/st2-oslc/ns#", stringify!($name)));
+        )*
+    };
+}
+
+terms! {
+    /// The class of StackStorm rules.
+    Rule,
+    /// The pack a rule belongs to.
+    pack,
+    /// `<pack>.<name>`.
+    r#ref,
+    /// Whether the rule is enabled (`xsd:boolean`).
+    enabled,
+    /// The trigger type ref, such as `core.st2.IntervalTimer`.
+    triggerType,
+    /// The ref of the rule's Trigger object (read-only).
+    triggerRef,
+    /// The trigger's parameters (`rdf:JSON` object).
+    triggerParameters,
+    /// The rule's criteria (`rdf:JSON` object of `{"<path>": {"type": op, "pattern": value}}`).
+    criteria,
+    /// The ref of the action the rule runs.
+    actionRef,
+    /// The action's parameters (`rdf:JSON` object; secret ones masked as `********`).
+    actionParameters,
+    /// A tag (a node with [`tagName`] and [`tagValue`]).
+    tag,
+    /// A tag's name.
+    tagName,
+    /// A tag's value.
+    tagValue,
+    /// The class of the results `POST /actions` answers with.
+    ActionResult,
+    /// What an action did: `created`, `updated`, `enabled`, `disabled`, `deleted`.
+    outcome,
+    /// The rule an action result is about.
+    rule,
+}
+
+/// `ref` without the raw identifier, for generated code.
+pub const reference: NamedNodeRef<'static> = r#ref;

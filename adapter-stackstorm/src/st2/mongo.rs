@@ -1,0 +1,148 @@
+//! A [`RuleBackend`] that writes rules to MongoDB exactly as st2 does: insert on create, whole-document replace
+//! (`find_one_and_replace`) on update, delete on delete, and the trigger in `trigger_d_b` (CONTRACT.md §2.4).
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use bson::{Document, doc, oid::ObjectId};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, Collection, IndexModel};
+
+use super::document::{self, DATABASE, RULES, TRIGGERS};
+use super::rule::Rule;
+use super::simulated::{RuleBackend, duplicate, is_object_id};
+use super::store::St2Error;
+
+/// st2's rule storage in MongoDB.
+#[derive(Debug, Clone)]
+pub struct MongoBackend {
+    rules: Collection<Document>,
+    triggers: Collection<Document>,
+}
+
+fn unavailable(error: mongodb::error::Error) -> St2Error {
+    St2Error::Unavailable { message: format!("MongoDB: {error}") }
+}
+
+fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::{ErrorKind, WriteFailure};
+    match &*error.kind {
+        ErrorKind::Write(WriteFailure::WriteError(e)) => e.code == 11000,
+        ErrorKind::Command(e) => e.code == 11000,
+        _ => error.to_string().contains("E11000"),
+    }
+}
+
+impl MongoBackend {
+    /// Connects to `uri` and makes st2's unique indexes on `st2.rule_d_b` (`uid`, and pack with name).
+    ///
+    /// # Errors
+    /// [`St2Error::Unavailable`] when MongoDB cannot be reached.
+    pub async fn connect(uri: &str) -> Result<Self, St2Error> {
+        let client = Client::with_uri_str(uri).await.map_err(unavailable)?;
+        let database = client.database(DATABASE);
+        let backend = Self { rules: database.collection(RULES), triggers: database.collection(TRIGGERS) };
+        let unique = |keys: Document, sparse: bool| {
+            IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(true).sparse(sparse).build()).build()
+        };
+        backend.rules.create_index(unique(doc! {"uid": 1}, true)).await.map_err(unavailable)?;
+        backend.rules.create_index(unique(doc! {"pack": 1, "name": 1}, false)).await.map_err(unavailable)?;
+        Ok(backend)
+    }
+
+    /// The rules collection, for tests that read what was written.
+    #[must_use]
+    pub fn rules_collection(&self) -> &Collection<Document> {
+        &self.rules
+    }
+
+    async fn trigger(&self, reference: &str) -> Result<Option<Document>, St2Error> {
+        self.triggers.find_one(doc! {"ref": reference}).await.map_err(unavailable)
+    }
+
+    /// Creates the rule's Trigger object, or counts one more rule on it.
+    async fn retain_trigger(&self, rule: &Rule) -> Result<(), St2Error> {
+        let reference = rule.trigger.reference.clone().unwrap_or_else(|| rule.trigger.trigger_type.clone());
+        if self.trigger(&reference).await?.is_some() {
+            self.triggers.update_one(doc! {"ref": &reference}, doc! {"$inc": {"ref_count": 1}}).await.map_err(unavailable)?;
+        } else {
+            self.triggers.insert_one(document::trigger_document(rule)).await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    async fn with_trigger(&self, rule_document: &Document) -> Result<Rule, St2Error> {
+        let trigger = match rule_document.get_str("trigger") {
+            Ok(reference) => self.trigger(reference).await?,
+            Err(_) => None,
+        };
+        document::rule_from_document(rule_document, trigger.as_ref())
+    }
+}
+
+#[async_trait]
+impl RuleBackend for MongoBackend {
+    async fn all(&self) -> Result<Vec<Rule>, St2Error> {
+        let mut triggers = HashMap::new();
+        let mut cursor = self.triggers.find(doc! {}).await.map_err(unavailable)?;
+        while cursor.advance().await.map_err(unavailable)? {
+            let trigger = cursor.deserialize_current().map_err(unavailable)?;
+            if let Ok(reference) = trigger.get_str("ref") {
+                triggers.insert(reference.to_owned(), trigger.clone());
+            }
+        }
+        let mut rules = Vec::new();
+        let mut cursor = self.rules.find(doc! {}).await.map_err(unavailable)?;
+        while cursor.advance().await.map_err(unavailable)? {
+            let rule = cursor.deserialize_current().map_err(unavailable)?;
+            let trigger = rule.get_str("trigger").ok().and_then(|r| triggers.get(r));
+            rules.push(document::rule_from_document(&rule, trigger)?);
+        }
+        Ok(rules)
+    }
+
+    async fn find(&self, ref_or_id: &str) -> Result<Option<Rule>, St2Error> {
+        let filter = match ObjectId::parse_str(ref_or_id) {
+            Ok(id) if is_object_id(ref_or_id) => doc! {"_id": id},
+            _ => doc! {"ref": ref_or_id},
+        };
+        match self.rules.find_one(filter).await.map_err(unavailable)? {
+            Some(found) => Ok(Some(self.with_trigger(&found).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn insert(&self, rule: &Rule) -> Result<(), St2Error> {
+        let document = document::rule_to_document(rule)?;
+        match self.rules.insert_one(document).await {
+            Ok(_) => self.retain_trigger(rule).await,
+            Err(e) if is_duplicate_key(&e) => {
+                let existing = self.find(&format!("{}.{}", rule.pack, rule.name)).await?;
+                Err(duplicate(rule, existing.and_then(|r| r.id)))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn replace(&self, rule: &Rule) -> Result<(), St2Error> {
+        let document = document::rule_to_document(rule)?;
+        let id = document.get_object_id("_id").map_err(|e| St2Error::Protocol { message: e.to_string() })?;
+        match self.rules.find_one_and_replace(doc! {"_id": id}, document.clone()).await {
+            // mongoengine falls back to an insert when the replace matched nothing (a race with a delete).
+            Ok(None) => self.rules.insert_one(document).await.map(|_| ()).map_err(unavailable)?,
+            Ok(Some(_)) => {}
+            Err(e) if is_duplicate_key(&e) => {
+                let existing = self.find(&format!("{}.{}", rule.pack, rule.name)).await?;
+                return Err(duplicate(rule, existing.and_then(|r| r.id)));
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+        self.retain_trigger(rule).await
+    }
+
+    async fn remove(&self, id: &str) -> Result<(), St2Error> {
+        let oid = ObjectId::parse_str(id).map_err(|_| St2Error::not_found(id))?;
+        self.rules.delete_many(doc! {"_id": oid}).await.map_err(unavailable)?;
+        Ok(())
+    }
+}
