@@ -14,48 +14,45 @@ pub const NS: &str = "https://w3id.org/st2-oslc/ns#";
 pub const PREFIX: &str = "st2";
 
 macro_rules! terms {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+    ($($(#[$doc:meta])* $name:ident = $local:literal),* $(,)?) => {
         $(
             $(#[$doc])*
-            pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked(concat!("https://w3id.org/st2-oslc/ns#", stringify!($name)));
+            pub const $name: NamedNodeRef<'static> = NamedNodeRef::new_unchecked(concat!("https://w3id.org/st2-oslc/ns#", $local));
         )*
     };
 }
 
 terms! {
     /// The class of StackStorm rules.
-    Rule,
+    Rule = "Rule",
     /// The pack a rule belongs to.
-    pack,
+    pack = "pack",
     /// `<pack>.<name>`.
-    r#ref,
+    r#ref = "ref",
     /// Whether the rule is enabled (`xsd:boolean`).
-    enabled,
+    enabled = "enabled",
     /// The trigger type ref, such as `core.st2.IntervalTimer`.
-    triggerType,
+    triggerType = "triggerType",
     /// The ref of the rule's Trigger object (read-only).
-    triggerRef,
+    triggerRef = "triggerRef",
     /// The trigger's parameters (`rdf:JSON` object).
-    triggerParameters,
+    triggerParameters = "triggerParameters",
     /// The rule's criteria (`rdf:JSON` object of `{"<path>": {"type": op, "pattern": value}}`).
-    criteria,
+    criteria = "criteria",
     /// The ref of the action the rule runs.
-    actionRef,
+    actionRef = "actionRef",
     /// The action's parameters (`rdf:JSON` object; secret ones masked as `********`).
-    actionParameters,
+    actionParameters = "actionParameters",
     /// A tag (a node with [`tagName`] and [`tagValue`]).
-    tag,
+    tag = "tag",
     /// A tag's name.
-    tagName,
+    tagName = "tagName",
     /// A tag's value.
-    tagValue,
+    tagValue = "tagValue",
     /// The class of the results `POST /actions` answers with.
-    ActionResult,
+    ActionResult = "ActionResult",
     /// What an action did: `created`, `updated`, `enabled`, `disabled`, `deleted`.
-    outcome,
+    outcome = "outcome",
     /// The rule an action result is about.
-    rule,
+    rule = "rule",
 }
-
-/// `ref` without the raw identifier, for generated code.
-pub const reference: NamedNodeRef<'static> = r#ref;
