@@ -53,7 +53,8 @@ pub const RULES_PATH: &str = "/serviceProviders/1/changeRequests";
 pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Error> {
     let base = config.public_url.trim_end_matches('/').to_owned();
     let iri = |path: &str| {
-        NamedNode::new(format!("{base}{path}")).map_err(|e| Error::bad_request(format!("invalid public URL {base}: {e}")))
+        NamedNode::new(format!("{base}{path}"))
+            .map_err(|e| Error::bad_request(format!("invalid public URL {base}: {e}")))
     };
     let uris = RuleUris { container: Container::new(iri(RULES_PATH)?), service_provider: iri("/serviceProviders/1")? };
     let provider = Arc::new(RuleProvider::new(store, uris));
@@ -74,7 +75,8 @@ pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Erro
         .with_property(text("pack", st2::pack, Occurs::ExactlyOne))
         .with_property(text("ref", st2::r#ref, Occurs::ExactlyOne).with_read_only(true))
         .with_property(
-            Property::new("enabled", st2::enabled.into_owned(), Occurs::ExactlyOne).with_value_type(xsd::boolean.into_owned()),
+            Property::new("enabled", st2::enabled.into_owned(), Occurs::ExactlyOne)
+                .with_value_type(xsd::boolean.into_owned()),
         )
         .with_property(text("status", oslc_cm::status, Occurs::ZeroOrOne).with_read_only(true))
         .with_property(text("triggerType", st2::triggerType, Occurs::ExactlyOne))
@@ -93,7 +95,9 @@ pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Erro
         .with_prefix(st2::PREFIX, st2::NS)
         .with_body_limit(config.body_limit)
         .with_service_provider(
-            ServiceProviderConfig::new("1", "StackStorm rules").with_description("The rules of one StackStorm").with_collection(collection),
+            ServiceProviderConfig::new("1", "StackStorm rules")
+                .with_description("The rules of one StackStorm")
+                .with_collection(collection),
         )
         .build()?;
     let mut prefixes = vocab::standard_prefixes();
@@ -139,7 +143,8 @@ async fn authorize(State(guard): State<Arc<Guard>>, request: Request, next: Next
         "invalid bearer token"
     };
     tracing::warn!(method = %request.method(), path = request.uri().path(), "request refused: {message}");
-    let mut response = ErrorResponse::new(Error::Unauthorized { message: message.to_owned() }, request.headers()).into_response();
+    let mut response =
+        ErrorResponse::new(Error::Unauthorized { message: message.to_owned() }, request.headers()).into_response();
     response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"st2-oslc\""));
     response
 }

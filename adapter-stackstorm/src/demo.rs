@@ -30,7 +30,8 @@ pub fn sample_rules() -> Vec<Rule> {
     notify.description = Some("Notification rule to send results of action executions to stream for chatops".into());
     notify.enabled = true;
     notify.criteria = object(json!({"trigger.route": {"pattern": "hubot", "type": "equals"}}));
-    notify.action.parameters = object(json!({"channel": "{{trigger.data.source_channel}}", "message": "{{trigger.message}}"}));
+    notify.action.parameters =
+        object(json!({"channel": "{{trigger.data.source_channel}}", "message": "{{trigger.message}}"}));
 
     let mut page = Rule::new("ops", "page_on_critical_alert", "core.st2.webhook", "pagerduty.create_incident");
     page.description = Some("Open a PagerDuty incident when monitoring posts a critical alert.".into());

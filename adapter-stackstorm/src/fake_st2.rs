@@ -84,9 +84,8 @@ async fn authenticate(State(fake): State<Fake>, request: axum::extract::Request,
     let query: Vec<(String, String)> =
         form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()).into_owned().collect();
     let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let cookie = header("cookie").and_then(|c| {
-        c.split(';').find_map(|kv| kv.trim().strip_prefix("auth-token=").map(str::to_owned))
-    });
+    let cookie = header("cookie")
+        .and_then(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix("auth-token=").map(str::to_owned)));
     let credential = header("x-auth-token")
         .map(|t| (true, t))
         .or_else(|| header("st2-api-key").map(|k| (false, k)))
@@ -95,7 +94,9 @@ async fn authenticate(State(fake): State<Fake>, request: axum::extract::Request,
         .or_else(|| cookie.map(|t| (true, t)));
     match credential {
         None => fault(StatusCode::UNAUTHORIZED, "Unauthorized - One of Token or API key required."),
-        Some((true, token)) if !fake.credentials.tokens.contains(&token) => fault(StatusCode::UNAUTHORIZED, "Unauthorized"),
+        Some((true, token)) if !fake.credentials.tokens.contains(&token) => {
+            fault(StatusCode::UNAUTHORIZED, "Unauthorized")
+        }
         Some((false, key)) if !fake.credentials.api_keys.contains(&key) => {
             fault(StatusCode::UNAUTHORIZED, "Unauthorized - ApiKey with key_hash=<hash> not found.")
         }
@@ -109,11 +110,11 @@ fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response 
 }
 
 /// `transform_to_bool` (CONTRACT.md §1.3).
-fn to_bool(value: &str) -> Result<bool, Response> {
+fn to_bool(value: &str) -> Result<bool, St2Error> {
     match value {
         "1" | "true" | "True" => Ok(true),
         "0" | "false" | "False" => Ok(false),
-        other => Err(fault(StatusCode::BAD_REQUEST, &format!("Invalid bool representation \"{other}\" provided."))),
+        other => Err(St2Error::invalid(format!("Invalid bool representation \"{other}\" provided."))),
     }
 }
 
@@ -123,7 +124,10 @@ async fn list(State(fake): State<Fake>, Query(params): Query<Vec<(String, String
         None => None,
         Some(Ok(-1)) => None,
         Some(Ok(0)) => {
-            return fault(StatusCode::BAD_REQUEST, "Limit, \"0\" specified, must be a positive number or -1 for full result set.");
+            return fault(
+                StatusCode::BAD_REQUEST,
+                "Limit, \"0\" specified, must be a positive number or -1 for full result set.",
+            );
         }
         Some(Ok(n)) if n <= -2 => {
             return fault(StatusCode::BAD_REQUEST, &format!("Limit, \"{n}\" specified, must be a positive number."));
@@ -133,7 +137,7 @@ async fn list(State(fake): State<Fake>, Query(params): Query<Vec<(String, String
     };
     let enabled = match param("enabled").map(to_bool).transpose() {
         Ok(enabled) => enabled,
-        Err(response) => return response,
+        Err(e) => return st2_error(e),
     };
     let page = match fake.store.list(None).await {
         Ok(page) => page,
@@ -159,7 +163,11 @@ async fn list(State(fake): State<Fake>, Query(params): Query<Vec<(String, String
     response
 }
 
-async fn read(State(fake): State<Fake>, Path(ref_or_id): Path<String>, Query(params): Query<Vec<(String, String)>>) -> Response {
+async fn read(
+    State(fake): State<Fake>,
+    Path(ref_or_id): Path<String>,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Response {
     let show_secrets = params.iter().any(|(k, v)| k == "show_secrets" && matches!(v.as_str(), "true" | "True" | "1"));
     match fake.store.get(&ref_or_id, show_secrets).await {
         Ok(rule) => json_response(StatusCode::OK, &rule),
@@ -167,14 +175,16 @@ async fn read(State(fake): State<Fake>, Path(ref_or_id): Path<String>, Query(par
     }
 }
 
-fn body_json(body: &Bytes) -> Result<Value, Response> {
-    serde_json::from_slice(body).map_err(|e| fault(StatusCode::BAD_REQUEST, &format!("Failed to parse request body: {e}")))
+fn body_rule(body: &Bytes) -> Result<crate::st2::Rule, St2Error> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| St2Error::invalid(format!("Failed to parse request body: {e}")))?;
+    rule_from_json(value)
 }
 
 async fn create(State(fake): State<Fake>, body: Bytes) -> Response {
-    let rule = match body_json(&body).and_then(|v| rule_from_json(v).map_err(st2_error)) {
+    let rule = match body_rule(&body) {
         Ok(rule) => rule,
-        Err(response) => return response,
+        Err(e) => return st2_error(e),
     };
     match fake.store.create(&rule).await {
         Ok(created) => json_response(StatusCode::CREATED, &created),
@@ -183,9 +193,9 @@ async fn create(State(fake): State<Fake>, body: Bytes) -> Response {
 }
 
 async fn replace(State(fake): State<Fake>, Path(id): Path<String>, body: Bytes) -> Response {
-    let rule = match body_json(&body).and_then(|v| rule_from_json(v).map_err(st2_error)) {
+    let rule = match body_rule(&body) {
         Ok(rule) => rule,
-        Err(response) => return response,
+        Err(e) => return st2_error(e),
     };
     match fake.store.replace(&id, &rule).await {
         Ok(updated) => json_response(StatusCode::OK, &updated),

@@ -27,7 +27,11 @@ pub fn install_crypto_provider() {
 ///
 /// # Errors
 /// A StackStorm URL that is not http(s), a public URL that is not absolute, or a failure to serve.
-pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     install_crypto_provider();
     let bound = listener.local_addr()?;
     let public_url = config.public_url(bound);
@@ -60,7 +64,12 @@ pub async fn run(config: Config, listener: TcpListener, shutdown: impl Future<Ou
     if let Some(dir) = &config.data_dir {
         std::fs::create_dir_all(dir)?;
     }
-    let app_config = AppConfig { public_url: public_url.clone(), api_token, protect_reads: config.protect_reads, body_limit: 1024 * 1024 };
+    let app_config = AppConfig {
+        public_url: public_url.clone(),
+        api_token,
+        protect_reads: config.protect_reads,
+        body_limit: 1024 * 1024,
+    };
     let router = app(store, &app_config)?;
     tracing::info!(%bound, %public_url, version = VERSION, "st2-oslc serving");
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;

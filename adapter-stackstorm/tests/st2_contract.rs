@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::Arc;
 
-use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2, St2Auth, St2Client, St2Error, MASKED};
+use adapter_stackstorm::st2::{MASKED, Rule, RuleStore, SimulatedSt2, St2Auth, St2Client, St2Error};
 use serde_json::json;
 use support::*;
 
@@ -32,7 +32,10 @@ async fn create_get_list_replace_delete() {
     assert_eq!(id.len(), 24);
     assert_eq!(created.reference.as_deref(), Some("examples.timer"));
     assert_eq!(created.uid.as_deref(), Some("rule:examples:timer"));
-    assert!(created.trigger.reference.as_deref().unwrap().starts_with("core."), "parameterized trigger gets core.<uuid>");
+    assert!(
+        created.trigger.reference.as_deref().unwrap().starts_with("core."),
+        "parameterized trigger gets core.<uuid>"
+    );
     assert_eq!(created.context.as_ref().unwrap()["user"], "st2admin");
     assert_eq!(created.metadata_file.as_deref(), Some(""));
     assert!(!created.enabled, "the API's default is disabled");
@@ -105,16 +108,24 @@ async fn every_error_row_of_the_contract() {
     for missing in ["examples.nope", "58e43d58c4da5f35c286a81f", "1"] {
         let expected = format!("Resource with a reference or id \"{missing}\" not found");
         assert_eq!(client.get(missing, false).await, Err(St2Error::NotFound { faultstring: expected.clone() }));
-        assert_eq!(client.replace(missing, &timer_rule("x", "y")).await.unwrap_err(), St2Error::NotFound { faultstring: expected.clone() });
+        assert_eq!(
+            client.replace(missing, &timer_rule("x", "y")).await.unwrap_err(),
+            St2Error::NotFound { faultstring: expected.clone() }
+        );
         assert_eq!(client.delete(missing).await, Err(St2Error::NotFound { faultstring: expected }));
     }
 
     // 400: missing required property, unknown key, bad operator, unknown parameterless trigger.
     let http = reqwest::Client::new();
-    let post = |body: serde_json::Value| http.post(format!("{url}/api/v1/rules")).header("St2-Api-Key", API_KEY).json(&body).send();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{url}/api/v1/rules")).header("St2-Api-Key", API_KEY).json(&body).send()
+    };
     for (body, message) in [
         (json!({"name": "rule"}), "'trigger' is a required property"),
-        (json!({"name": "r", "x": 1, "trigger": {"type": "t"}, "action": {"ref": "a"}}), "Additional properties are not allowed ('x' was unexpected)"),
+        (
+            json!({"name": "r", "x": 1, "trigger": {"type": "t"}, "action": {"ref": "a"}}),
+            "Additional properties are not allowed ('x' was unexpected)",
+        ),
     ] {
         let response = post(body).await.unwrap();
         assert_eq!(response.status(), 400);
@@ -123,25 +134,35 @@ async fn every_error_row_of_the_contract() {
     let mut bad = timer_rule("examples", "bad_operator");
     bad.criteria = json!({"trigger.x": {"type": "foo", "pattern": 1}}).as_object().unwrap().clone();
     match client.create(&bad).await {
-        Err(St2Error::Invalid { faultstring }) => assert!(faultstring.starts_with("For field: trigger.x, operator foo not in list of allowed operators"), "{faultstring}"),
+        Err(St2Error::Invalid { faultstring }) => assert!(
+            faultstring.starts_with("For field: trigger.x, operator foo not in list of allowed operators"),
+            "{faultstring}"
+        ),
         other => panic!("{other:?}"),
     }
     let unknown_trigger = Rule::new("examples", "unknown", "nowhere.trigger", "core.local");
     match client.create(&unknown_trigger).await {
-        Err(St2Error::Invalid { faultstring }) => assert!(faultstring.contains("does not exist in system"), "{faultstring}"),
+        Err(St2Error::Invalid { faultstring }) => {
+            assert!(faultstring.contains("does not exist in system"), "{faultstring}")
+        }
         other => panic!("{other:?}"),
     }
 
     // 400 for PUT by ref (st2#6305).
     match client.replace("examples.dup", &timer_rule("examples", "dup")).await {
-        Err(St2Error::Invalid { faultstring }) => assert_eq!(faultstring, "ValidationError (RuleDB:pack.name) (Invalid ObjectID: ['id'])"),
+        Err(St2Error::Invalid { faultstring }) => {
+            assert_eq!(faultstring, "ValidationError (RuleDB:pack.name) (Invalid ObjectID: ['id'])")
+        }
         other => panic!("{other:?}"),
     }
 
     // 409 with the existing rule's id.
     match client.create(&timer_rule("examples", "dup")).await {
         Err(St2Error::Conflict { faultstring, conflict_id }) => {
-            assert!(faultstring.contains("E11000 duplicate key error collection: st2.rule_d_b index: uid_1"), "{faultstring}");
+            assert!(
+                faultstring.contains("E11000 duplicate key error collection: st2.rule_d_b index: uid_1"),
+                "{faultstring}"
+            );
             assert_eq!(conflict_id, existing.id);
         }
         other => panic!("{other:?}"),
@@ -154,7 +175,10 @@ async fn every_error_row_of_the_contract() {
         St2Error::Unauthorized { faultstring: "Unauthorized - One of Token or API key required.".into() }
     );
     let stale = St2Client::new(&url, St2Auth::Token("expired".into())).unwrap();
-    assert_eq!(stale.get("examples.dup", false).await.unwrap_err(), St2Error::Unauthorized { faultstring: "Unauthorized".into() });
+    assert_eq!(
+        stale.get("examples.dup", false).await.unwrap_err(),
+        St2Error::Unauthorized { faultstring: "Unauthorized".into() }
+    );
     let token = St2Client::new(&format!("{url}/v1"), St2Auth::Token(TOKEN.into())).unwrap();
     assert_eq!(token.get("examples.dup", false).await.unwrap().id, existing.id, "a valid token on st2api's /v1 path");
 

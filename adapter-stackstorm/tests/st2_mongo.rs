@@ -11,12 +11,15 @@ use std::time::{Duration, Instant};
 use adapter_stackstorm::st2::mongo::MongoBackend;
 use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2, St2Auth, St2Client, St2Error};
 use bson::{Bson, Document, doc, oid::ObjectId};
-use mongodb::change_stream::event::{ChangeStreamEvent, OperationType};
 use mongodb::change_stream::ChangeStream;
+use mongodb::change_stream::event::{ChangeStreamEvent, OperationType};
 use serde_json::json;
 use support::*;
 
-async fn next_event_for(stream: &mut ChangeStream<ChangeStreamEvent<Document>>, id: ObjectId) -> ChangeStreamEvent<Document> {
+async fn next_event_for(
+    stream: &mut ChangeStream<ChangeStreamEvent<Document>>,
+    id: ObjectId,
+) -> ChangeStreamEvent<Document> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if let Some(event) = stream.next_if_any().await.unwrap() {
@@ -75,7 +78,8 @@ async fn rules_are_stored_and_streamed_as_st2_does() {
     assert_eq!(stored, expected, "document as st2 stores it");
     assert_eq!(stored.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "field order");
     assert_eq!(insert.full_document.as_ref(), Some(&expected));
-    let trigger = triggers.find_one(doc! {"ref": &trigger_ref}).await.unwrap().expect("a Trigger object in trigger_d_b");
+    let trigger =
+        triggers.find_one(doc! {"ref": &trigger_ref}).await.unwrap().expect("a Trigger object in trigger_d_b");
     assert_eq!(trigger.get_str("type").unwrap(), "core.st2.webhook");
     assert_eq!(trigger.get_document("parameters").unwrap(), &doc! {"url": "sample"});
 
@@ -84,7 +88,7 @@ async fn rules_are_stored_and_streamed_as_st2_does() {
     let replace = next_event_for(&mut stream, id).await;
     assert_eq!(replace.operation_type, OperationType::Replace);
     let full = replace.full_document.unwrap();
-    assert_eq!(full.get_bool("enabled").unwrap(), true);
+    assert!(full.get_bool("enabled").unwrap());
     assert_eq!(full.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
 
     // Update through PUT: another replace, here with a new description and no pack (so pack "default").

@@ -30,6 +30,7 @@ fn start() -> (Running, String) {
 #[tokio::test]
 async fn the_toy_tracker_serves_oslc() {
     let (_tracker, base) = start();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let crs = format!("{base}/serviceProviders/1/changeRequests");
 

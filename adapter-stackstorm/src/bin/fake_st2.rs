@@ -18,13 +18,18 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).init();
     adapter_stackstorm::install_crypto_provider();
     let listen = values("--listen").pop().unwrap_or_else(|| "127.0.0.1:9101".to_owned());
-    let credentials = Credentials { api_keys: values("--api-key").into_iter().collect(), tokens: values("--token").into_iter().collect() };
+    let credentials = Credentials {
+        api_keys: values("--api-key").into_iter().collect(),
+        tokens: values("--token").into_iter().collect(),
+    };
     let store: Arc<dyn RuleStore> = match values("--mongo-uri").pop() {
         Some(uri) => Arc::new(SimulatedSt2::new(MongoBackend::connect(&uri).await?)),
         None => Arc::new(SimulatedSt2::in_memory()),
     };
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!("listening on {}", listener.local_addr()?);
-    axum::serve(listener, fake_st2::router(store, credentials)).with_graceful_shutdown(adapter_stackstorm::shutdown_signal()).await?;
+    axum::serve(listener, fake_st2::router(store, credentials))
+        .with_graceful_shutdown(adapter_stackstorm::shutdown_signal())
+        .await?;
     Ok(())
 }

@@ -56,7 +56,11 @@ fn answer(actions: &Actions, headers: &HeaderMap, outcomes: Result<Vec<Outcome>>
             graph.insert(TripleRef::new(&result, rdf_ns::r#type, st2::ActionResult));
             graph.insert(TripleRef::new(&result, st2::outcome, &Literal::new_simple_literal(outcome.outcome)));
             graph.insert(TripleRef::new(&result, st2::rule, &rule_iri));
-            let title = format!("rule {} {}", outcome.rule.as_ref().map_or(outcome.rule_id.clone(), |r| r.reference()), outcome.outcome);
+            let title = format!(
+                "rule {} {}",
+                outcome.rule.as_ref().map_or(outcome.rule_id.clone(), |r| r.reference()),
+                outcome.outcome
+            );
             graph.insert(TripleRef::new(&result, dcterms::title, &Literal::new_simple_literal(title)));
             if let Some(rule) = &outcome.rule {
                 graph.extend(actions.provider.resource(rule)?.graph().iter());
@@ -67,7 +71,8 @@ fn answer(actions: &Actions, headers: &HeaderMap, outcomes: Result<Vec<Outcome>>
         }
         let body = rdf::serialize(&graph, format, &actions.prefixes)?;
         let status = if location.is_some() { StatusCode::CREATED } else { StatusCode::OK };
-        let mut response = (status, [("content-type", format.media_type()), ("oslc-core-version", "3.0")], body).into_response();
+        let mut response =
+            (status, [("content-type", format.media_type()), ("oslc-core-version", "3.0")], body).into_response();
         if let Some(location) = location.and_then(|l| l.as_str().parse().ok()) {
             response.headers_mut().insert("location", location);
         }
@@ -122,7 +127,9 @@ fn kind_of(type_iri: &str) -> Option<Kind> {
 
 async fn run_actions(actions: &Actions, headers: &HeaderMap, body: Body) -> Result<Vec<Outcome>> {
     let format = rdf::content_type_format(headers.get("content-type").and_then(|v| v.to_str().ok()))?;
-    let bytes = axum::body::to_bytes(body, actions.body_limit).await.map_err(|_| Error::PayloadTooLarge { limit: actions.body_limit })?;
+    let bytes = axum::body::to_bytes(body, actions.body_limit)
+        .await
+        .map_err(|_| Error::PayloadTooLarge { limit: actions.body_limit })?;
     let graph = rdf::parse(&bytes, format, &format!("{}/actions", actions.base))?;
     let requested: Vec<(NamedOrBlankNodeRef<'_>, Kind)> = graph
         .triples_for_predicate(rdf_ns::r#type)

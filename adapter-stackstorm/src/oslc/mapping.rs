@@ -77,7 +77,10 @@ fn text(value: &str) -> Literal {
 /// # Errors
 /// [`Error::Backend`] for a rule without an id.
 pub fn rule_to_resource(rule: &Rule, uris: &RuleUris) -> Result<Resource> {
-    let id = rule.id.as_deref().ok_or_else(|| Error::Backend { message: format!("rule {} has no id", rule.reference()), source: None })?;
+    let id = rule
+        .id
+        .as_deref()
+        .ok_or_else(|| Error::Backend { message: format!("rule {} has no id", rule.reference()), source: None })?;
     let subject = uris.container.member(id);
     let s: NamedOrBlankNodeRef<'_> = subject.as_ref().into();
     let mut g = Graph::new();
@@ -112,14 +115,25 @@ pub fn rule_to_resource(rule: &Rule, uris: &RuleUris) -> Result<Resource> {
     let toggle = if rule.enabled { ("disable", "Disable", "POST") } else { ("enable", "Enable", "POST") };
     for (name, title, method) in [toggle, ("delete", "Delete", "DELETE")] {
         let action = NamedNode::new_unchecked(format!("{}#{name}", subject.as_str()));
-        let target = if name == "delete" { subject.clone() } else { NamedNode::new_unchecked(format!("{}/{name}", subject.as_str())) };
+        let target = if name == "delete" {
+            subject.clone()
+        } else {
+            NamedNode::new_unchecked(format!("{}/{name}", subject.as_str()))
+        };
         add_action(&mut g, s, &action, &format!("{title} rule {}", rule.reference()), method, &target);
     }
     Ok(Resource::from_graph(subject, g))
 }
 
 /// An `oslc_actions:Action` on `subject` bound to `method target` (OSLC Actions 3.0 §3, W3C HTTP-in-RDF).
-fn add_action(g: &mut Graph, subject: NamedOrBlankNodeRef<'_>, action: &NamedNode, title: &str, method: &str, target: &NamedNode) {
+fn add_action(
+    g: &mut Graph,
+    subject: NamedOrBlankNodeRef<'_>,
+    action: &NamedNode,
+    title: &str,
+    method: &str,
+    target: &NamedNode,
+) {
     let a: NamedOrBlankNodeRef<'_> = action.as_ref().into();
     add(g, subject, oslc_actions::action, action.clone());
     add(g, a, rdf::r#type, oslc_actions::Action);
@@ -142,9 +156,9 @@ pub(crate) fn find<'g>(graph: &'g Graph, subject: NamedOrBlankNodeRef<'g>, names
     })
 }
 
-/// The part of an IRI after its last `#` or `/`.
+/// The part of an IRI after its last `#`, `/` or `:`.
 pub(crate) fn local_name(iri: &str) -> &str {
-    iri.rsplit(['#', '/']).next().unwrap_or(iri)
+    iri.rsplit(['#', '/', ':']).next().unwrap_or(iri)
 }
 
 fn literal_text(term: Option<TermRef<'_>>) -> Option<String> {
@@ -160,7 +174,9 @@ fn boolean(term: Option<TermRef<'_>>, property: &str) -> Result<Option<bool>> {
         None => Ok(None),
         Some("true" | "1") => Ok(Some(true)),
         Some("false" | "0") => Ok(Some(false)),
-        Some(other) => Err(Error::InvalidResource { message: format!("{property} must be true or false, not {other:?}") }),
+        Some(other) => {
+            Err(Error::InvalidResource { message: format!("{property} must be true or false, not {other:?}") })
+        }
     }
 }
 
@@ -219,10 +235,10 @@ pub fn rule_from_graph(graph: &Graph, subject: NamedOrBlankNodeRef<'_>) -> Resul
 /// Puts back the secret values a client saw masked: a parameter sent as `********` keeps the value st2 holds.
 pub fn unmask(rule: &mut Rule, current: &Rule) {
     for (name, value) in &mut rule.action.parameters {
-        if value.as_str() == Some(MASKED) {
-            if let Some(clear) = current.action.parameters.get(name) {
-                value.clone_from(clear);
-            }
+        if value.as_str() == Some(MASKED)
+            && let Some(clear) = current.action.parameters.get(name)
+        {
+            value.clone_from(clear);
         }
     }
 }

@@ -87,7 +87,13 @@ impl ResourceProvider for RuleProvider {
         self.resource(&created)
     }
 
-    async fn replace(&self, _container: &Container, id: &str, resource: Resource, if_match: &IfMatch) -> Result<Resource> {
+    async fn replace(
+        &self,
+        _container: &Container,
+        id: &str,
+        resource: Resource,
+        if_match: &IfMatch,
+    ) -> Result<Resource> {
         let rule = rule_from_graph(resource.graph(), resource.subject().into())?;
         let updated = self.replace_rule(id, rule, Some(if_match)).await?;
         tracing::info!(rule_id = id, rule_ref = %updated.reference(), "rule replaced");

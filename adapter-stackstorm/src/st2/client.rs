@@ -97,11 +97,8 @@ fn segment(ref_or_id: &str) -> String {
 async fn error_from(response: Response) -> St2Error {
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
-    let faultstring = body
-        .get("faultstring")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("HTTP {status}"));
+    let faultstring =
+        body.get("faultstring").and_then(Value::as_str).map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
     match status {
         StatusCode::NOT_FOUND => St2Error::NotFound { faultstring },
         StatusCode::BAD_REQUEST => St2Error::Invalid { faultstring },

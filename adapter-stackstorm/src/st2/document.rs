@@ -47,9 +47,11 @@ fn document_to_object(document: &Document, unescape: bool) -> Map<String, Value>
 /// # Errors
 /// [`St2Error::Protocol`] if the rule has no valid ObjectId.
 pub fn rule_to_document(rule: &Rule) -> Result<Document, St2Error> {
-    let id = rule.id.as_deref().and_then(|id| ObjectId::parse_str(id).ok()).ok_or_else(|| St2Error::Protocol {
-        message: format!("rule {} has no ObjectId", rule.reference()),
-    })?;
+    let id = rule
+        .id
+        .as_deref()
+        .and_then(|id| ObjectId::parse_str(id).ok())
+        .ok_or_else(|| St2Error::Protocol { message: format!("rule {} has no ObjectId", rule.reference()) })?;
     let mut document = doc! {
         "_id": id,
         "tags": rule.tags.iter().map(|t| Bson::Document(doc! {"name": &t.name, "value": &t.value})).collect::<Vec<_>>(),
@@ -62,7 +64,10 @@ pub fn rule_to_document(rule: &Rule) -> Result<Document, St2Error> {
         document.insert("description", description);
     }
     document.insert("pack", &rule.pack);
-    document.insert("type", doc! {"ref": &rule.rule_type.reference, "parameters": object_to_document(&rule.rule_type.parameters, false)});
+    document.insert(
+        "type",
+        doc! {"ref": &rule.rule_type.reference, "parameters": object_to_document(&rule.rule_type.parameters, false)},
+    );
     document.insert("trigger", rule.trigger.reference.clone().unwrap_or_else(|| rule.trigger.trigger_type.clone()));
     document.insert("criteria", object_to_document(&rule.criteria, true));
     document.insert(

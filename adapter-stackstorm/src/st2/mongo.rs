@@ -43,7 +43,10 @@ impl MongoBackend {
         let database = client.database(DATABASE);
         let backend = Self { rules: database.collection(RULES), triggers: database.collection(TRIGGERS) };
         let unique = |keys: Document, sparse: bool| {
-            IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(true).sparse(sparse).build()).build()
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().unique(true).sparse(sparse).build())
+                .build()
         };
         backend.rules.create_index(unique(doc! {"uid": 1}, true)).await.map_err(unavailable)?;
         backend.rules.create_index(unique(doc! {"pack": 1, "name": 1}, false)).await.map_err(unavailable)?;
@@ -64,7 +67,10 @@ impl MongoBackend {
     async fn retain_trigger(&self, rule: &Rule) -> Result<(), St2Error> {
         let reference = rule.trigger.reference.clone().unwrap_or_else(|| rule.trigger.trigger_type.clone());
         if self.trigger(&reference).await?.is_some() {
-            self.triggers.update_one(doc! {"ref": &reference}, doc! {"$inc": {"ref_count": 1}}).await.map_err(unavailable)?;
+            self.triggers
+                .update_one(doc! {"ref": &reference}, doc! {"$inc": {"ref_count": 1}})
+                .await
+                .map_err(unavailable)?;
         } else {
             self.triggers.insert_one(document::trigger_document(rule)).await.map_err(unavailable)?;
         }

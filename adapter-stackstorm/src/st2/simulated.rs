@@ -86,10 +86,39 @@ pub(crate) fn duplicate(rule: &Rule, conflict_id: Option<String>) -> St2Error {
 
 /// The criteria operators st2 accepts (`st2common/operators.py`).
 pub const OPERATORS: [&str; 33] = [
-    "equals", "eq", "nequals", "neq", "iequals", "ieq", "contains", "icontains", "ncontains", "incontains",
-    "startswith", "istartswith", "endswith", "iendswith", "lessthan", "lt", "greaterthan", "gt", "timediff_lt",
-    "td_lt", "timediff_gt", "td_gt", "exists", "nexists", "inside", "in", "ninside", "nin", "matchwildcard",
-    "matchregex", "regex", "iregex", "search",
+    "equals",
+    "eq",
+    "nequals",
+    "neq",
+    "iequals",
+    "ieq",
+    "contains",
+    "icontains",
+    "ncontains",
+    "incontains",
+    "startswith",
+    "istartswith",
+    "endswith",
+    "iendswith",
+    "lessthan",
+    "lt",
+    "greaterthan",
+    "gt",
+    "timediff_lt",
+    "td_lt",
+    "timediff_gt",
+    "td_gt",
+    "exists",
+    "nexists",
+    "inside",
+    "in",
+    "ninside",
+    "nin",
+    "matchwildcard",
+    "matchregex",
+    "regex",
+    "iregex",
+    "search",
 ];
 
 /// Trigger types known to take no parameters; a rule naming an unknown type without parameters is refused, as st2
@@ -164,7 +193,10 @@ impl<B: RuleBackend> SimulatedSt2<B> {
         rule.trigger.description = None;
         rule.trigger.reference = Some(match previous {
             // The same trigger type and parameters find the existing Trigger object.
-            Some(p) if p.trigger.trigger_type == rule.trigger.trigger_type && p.trigger.parameters == rule.trigger.parameters => {
+            Some(p)
+                if p.trigger.trigger_type == rule.trigger.trigger_type
+                    && p.trigger.parameters == rule.trigger.parameters =>
+            {
                 p.trigger.reference.clone().unwrap_or_else(|| trigger_ref(&rule))
             }
             _ => trigger_ref(&rule),
@@ -271,8 +303,20 @@ impl<B: RuleBackend> RuleStore for SimulatedSt2<B> {
 /// [`St2Error::Invalid`] with st2's message for unknown keys, missing required properties or wrong types.
 pub fn rule_from_json(body: Value) -> Result<Rule, St2Error> {
     const TOP: [&str; 14] = [
-        "id", "ref", "uid", "name", "pack", "description", "type", "trigger", "criteria", "action", "enabled",
-        "context", "tags", "metadata_file",
+        "id",
+        "ref",
+        "uid",
+        "name",
+        "pack",
+        "description",
+        "type",
+        "trigger",
+        "criteria",
+        "action",
+        "enabled",
+        "context",
+        "tags",
+        "metadata_file",
     ];
     let Value::Object(object) = &body else {
         return Err(St2Error::invalid(format!("{body} is not of type 'object'")));
@@ -283,10 +327,10 @@ pub fn rule_from_json(body: Value) -> Result<Rule, St2Error> {
             return Err(St2Error::invalid(format!("'{required}' is a required property")));
         }
     }
-    if let Some(enabled) = object.get("enabled") {
-        if !enabled.is_boolean() {
-            return Err(St2Error::invalid(format!("{enabled} is not of type 'boolean'")));
-        }
+    if let Some(enabled) = object.get("enabled")
+        && !enabled.is_boolean()
+    {
+        return Err(St2Error::invalid(format!("{enabled} is not of type 'boolean'")));
     }
     match object.get("trigger") {
         Some(Value::Object(trigger)) if !trigger.contains_key("type") => {
@@ -314,7 +358,9 @@ fn additional(object: &Map<String, Value>, allowed: &[&str]) -> Result<(), St2Er
         object.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| format!("'{k}'")).collect();
     match unexpected.len() {
         0 => Ok(()),
-        1 => Err(St2Error::invalid(format!("Additional properties are not allowed ({} was unexpected)", unexpected[0]))),
+        1 => {
+            Err(St2Error::invalid(format!("Additional properties are not allowed ({} was unexpected)", unexpected[0])))
+        }
         _ => Err(St2Error::invalid(format!(
             "Additional properties are not allowed ({} were unexpected)",
             unexpected.join(", ")

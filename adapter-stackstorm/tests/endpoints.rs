@@ -1,0 +1,430 @@
+//! The adapter's HTTP endpoints, end to end: OSLC client → adapter → st2 client → fake st2 (over loopback HTTP) →
+//! simulated StackStorm. Each endpoint in Turtle, RDF/XML and JSON-LD; creation, ETags, errors, auth, actions.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+
+use adapter_stackstorm::st2::{RuleStore, SimulatedSt2, St2Auth, St2Client};
+use adapter_stackstorm::{AppConfig, app};
+use axum::Router;
+use axum::body::Body;
+use http::Request;
+use http_body_util::BodyExt;
+use oslc_core::oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
+use oslc_core::rdf::{self, FORMATS, RdfFormat};
+use oslc_core::vocab::{dcterms, http as http_ns, oslc, oslc_actions, rdf as rdf_ns};
+use support::*;
+use tower::ServiceExt;
+
+const BASE: &str = "http://st2-oslc.test";
+const RULES: &str = "http://st2-oslc.test/serviceProviders/1/changeRequests";
+const ADAPTER_TOKEN: &str = "adapter-token";
+
+struct Adapter {
+    app: Router,
+    st2: Arc<SimulatedSt2<adapter_stackstorm::st2::MemoryBackend>>,
+}
+
+/// The adapter in front of the fake st2 (seeded with the demo rules) over HTTP.
+async fn adapter() -> Adapter {
+    let st2 = Arc::new(adapter_stackstorm::demo::demo_store().await.unwrap());
+    let addr = spawn_fake(st2.clone()).await;
+    let client = St2Client::new(&format!("http://{addr}"), St2Auth::ApiKey(API_KEY.into())).unwrap();
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: Some(ADAPTER_TOKEN.into()),
+        protect_reads: false,
+        body_limit: 64 * 1024,
+    };
+    Adapter { app: app(Arc::new(client), &config).unwrap(), st2 }
+}
+
+struct Reply {
+    status: u16,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    fn graph(&self) -> Graph {
+        let format = rdf::content_type_format(self.header("content-type")).unwrap();
+        rdf::parse(self.body.as_bytes(), format, BASE).unwrap()
+    }
+    fn error_message(&self) -> String {
+        let graph = self.graph();
+        let node = graph.subject_for_predicate_object(rdf_ns::r#type, oslc::Error).expect("an oslc:Error");
+        match graph.object_for_subject_predicate(node, oslc::message) {
+            Some(TermRef::Literal(l)) => l.value().to_owned(),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+async fn call(app: &Router, method: &str, uri: &str, headers: &[(&str, &str)], body: impl Into<Body>) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri.strip_prefix(BASE).unwrap_or(uri));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = app.clone().oneshot(request.body(body.into()).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    Reply { status, headers, body }
+}
+
+const AUTH: (&str, &str) = ("authorization", "Bearer adapter-token");
+
+async fn rule_id(app: &Router, reference: &str) -> String {
+    let reply = call(
+        app,
+        "GET",
+        &format!("{RULES}?oslc.where=st2:ref=%22{reference}%22&oslc.select=dcterms:identifier"),
+        &[],
+        Body::empty(),
+    )
+    .await;
+    let graph = reply.graph();
+    let id = graph.triples_for_predicate(dcterms::identifier).next().expect(reference).object;
+    match id {
+        TermRef::Literal(l) => l.value().to_owned(),
+        _ => panic!(),
+    }
+}
+
+const NEW_RULE: &str = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+<> a st2:Rule ; dcterms:title "restart_on_failure" ; st2:pack "ops" ; st2:enabled true ;
+   dcterms:description "Restart the service when its health check fails." ;
+   st2:triggerType "core.st2.webhook" ; st2:triggerParameters "{\"url\": \"health\"}"^^rdf:JSON ;
+   st2:criteria "{\"trigger.body.status\": {\"type\": \"equals\", \"pattern\": \"failed\"}}"^^rdf:JSON ;
+   st2:actionRef "core.remote" ; st2:actionParameters "{\"hosts\": \"web1\", \"cmd\": \"systemctl restart web\"}"^^rdf:JSON ."#;
+
+#[tokio::test]
+async fn every_endpoint_in_turtle_rdfxml_and_jsonld() {
+    let a = adapter().await;
+    let id = rule_id(&a.app, "examples.sample_rule_with_timer").await;
+    let paths = [
+        "/serviceProviders/catalog".to_owned(),
+        "/serviceProviders/1".to_owned(),
+        "/serviceProviders/1/changeRequests".to_owned(),
+        "/serviceProviders/1/changeRequests?oslc.select=*".to_owned(),
+        format!("/serviceProviders/1/changeRequests/{id}"),
+        "/resourceShapes/1/changeRequests".to_owned(),
+    ];
+    for path in &paths {
+        for format in [RdfFormat::Turtle, RdfFormat::RdfXml, FORMATS[1]] {
+            let reply = call(&a.app, "GET", path, &[("accept", format.media_type())], Body::empty()).await;
+            assert_eq!(reply.status, 200, "{path} {}", format.name());
+            assert_eq!(reply.header("content-type"), Some(format.media_type()));
+            assert!(!reply.graph().is_empty(), "{path} {}", format.name());
+        }
+    }
+    let rule = call(&a.app, "GET", &format!("{RULES}/{id}"), &[("accept", "application/rdf+xml")], Body::empty()).await;
+    let graph = rule.graph();
+    let subject = NamedNode::new(format!("{RULES}/{id}")).unwrap();
+    let title = graph.object_for_subject_predicate(subject.as_ref(), dcterms::title).unwrap();
+    assert_eq!(title.to_string(), "\"sample_rule_with_timer\"");
+    assert_eq!(call(&a.app, "GET", "/healthz", &[], Body::empty()).await.status, 200);
+    let vocab = call(&a.app, "GET", "/vocab", &[], Body::empty()).await;
+    assert!(vocab.body.contains("st2:triggerType"));
+}
+
+#[tokio::test]
+async fn create_read_replace_delete_through_st2() {
+    let a = adapter().await;
+    let created = call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], NEW_RULE).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let location = created.header("location").unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let stored = a.st2.get("ops.restart_on_failure", true).await.unwrap();
+    assert_eq!(stored.id.as_deref(), Some(id.as_str()));
+    assert!(stored.enabled);
+    assert_eq!(stored.action.parameters["cmd"], "systemctl restart web");
+    assert_eq!(stored.criteria["trigger.body.status"]["pattern"], "failed");
+
+    let etag = created.header("etag").unwrap().to_owned();
+    let read = call(&a.app, "GET", &location, &[], Body::empty()).await;
+    assert_eq!(read.header("etag"), Some(etag.as_str()));
+
+    // A stale ETag: 412, and st2 untouched.
+    let changed = NEW_RULE.replace("Restart the service", "Restart the web service");
+    let stale = call(
+        &a.app,
+        "PUT",
+        &location,
+        &[AUTH, ("content-type", "text/turtle"), ("if-match", "\"stale\"")],
+        changed.clone(),
+    )
+    .await;
+    assert_eq!(stale.status, 412);
+    assert_eq!(a.st2.get(&id, true).await.unwrap(), stored);
+    // No If-Match: 400, st2 untouched.
+    let bare = call(&a.app, "PUT", &location, &[AUTH, ("content-type", "text/turtle")], changed.clone()).await;
+    assert_eq!(bare.status, 400);
+    assert_eq!(a.st2.get(&id, true).await.unwrap(), stored);
+    let put =
+        call(&a.app, "PUT", &location, &[AUTH, ("content-type", "text/turtle"), ("if-match", &etag)], changed).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        a.st2.get(&id, true).await.unwrap().description.as_deref(),
+        Some("Restart the web service when its health check fails.")
+    );
+    assert_ne!(put.header("etag"), Some(etag.as_str()));
+
+    let deleted = call(&a.app, "DELETE", &location, &[AUTH], Body::empty()).await;
+    assert_eq!(deleted.status, 204);
+    assert!(a.st2.get(&id, false).await.is_err());
+    let gone = call(&a.app, "GET", &location, &[], Body::empty()).await;
+    assert_eq!(gone.status, 404);
+    assert!(gone.error_message().contains(&id));
+}
+
+#[tokio::test]
+async fn bad_requests_change_nothing() {
+    let a = adapter().await;
+    let before = a.st2.list(None).await.unwrap();
+
+    // Malformed Turtle: 400 naming the position.
+    let broken = call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], "<> a <x ;").await;
+    assert_eq!(broken.status, 400);
+    assert!(broken.error_message().contains("line 1"), "{}", broken.error_message());
+    // A rule st2 refuses: 400 with st2's own message.
+    let bad_operator = NEW_RULE.replace("\\\"equals\\\"", "\\\"foo\\\"");
+    let refused = call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], bad_operator).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.error_message().contains("operator foo not in list of allowed operators"),
+        "{}",
+        refused.error_message()
+    );
+    // A rule whose name is taken: 409.
+    let taken = NEW_RULE.replace("restart_on_failure", "page_on_critical_alert");
+    assert_eq!(call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], taken).await.status, 409);
+    // Missing properties the adapter needs: 400 naming them.
+    let nameless = call(
+        &a.app,
+        "POST",
+        RULES,
+        &[AUTH, ("content-type", "text/turtle")],
+        "<> <https://w3id.org/st2-oslc/ns#pack> \"ops\" .",
+    )
+    .await;
+    assert_eq!(nameless.status, 400);
+    assert!(nameless.error_message().contains("dcterms:title"));
+    // Writes without the token: 401, nothing happens.
+    for (method, uri) in [
+        ("POST", RULES.to_owned()),
+        ("DELETE", format!("{RULES}/{}", rule_id(&a.app, "ops.nightly_cleanup").await)),
+        ("POST", "/actions".to_owned()),
+    ] {
+        let reply = call(&a.app, method, &uri, &[("content-type", "text/turtle")], NEW_RULE).await;
+        assert_eq!(reply.status, 401, "{method} {uri}");
+        assert!(reply.header("www-authenticate").is_some());
+        let wrong =
+            call(&a.app, method, &uri, &[("content-type", "text/turtle"), ("authorization", "Bearer nope")], NEW_RULE)
+                .await;
+        assert_eq!(wrong.status, 401);
+    }
+    // Unknown rules: 404, for an ObjectId st2 does not have and for something that is not an id.
+    for missing in ["58e43d58c4da5f35c286a81f", "examples.sample_rule_with_timer", "1"] {
+        assert_eq!(
+            call(&a.app, "GET", &format!("{RULES}/{missing}"), &[], Body::empty()).await.status,
+            404,
+            "{missing}"
+        );
+    }
+    assert_eq!(a.st2.list(None).await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn st2_unreachable_gives_502() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = St2Client::new(&format!("http://{addr}"), St2Auth::ApiKey(API_KEY.into())).unwrap();
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: Some(ADAPTER_TOKEN.into()),
+        protect_reads: false,
+        body_limit: 4096,
+    };
+    let app = app(Arc::new(client), &config).unwrap();
+    for (method, uri, body) in [
+        ("GET", RULES, ""),
+        ("GET", &format!("{RULES}/58e43d58c4da5f35c286a81f") as &str, ""),
+        ("POST", RULES, NEW_RULE),
+    ] {
+        let reply = call(&app, method, uri, &[AUTH, ("content-type", "text/turtle")], body.to_owned()).await;
+        assert_eq!(reply.status, 502, "{method} {uri}");
+        assert!(reply.error_message().contains("StackStorm"), "{}", reply.error_message());
+    }
+}
+
+#[tokio::test]
+async fn secret_parameters_are_never_shown_and_survive_updates() {
+    let a = adapter().await;
+    let id = rule_id(&a.app, "ops.page_on_critical_alert").await;
+    let location = format!("{RULES}/{id}");
+    let read = call(&a.app, "GET", &location, &[], Body::empty()).await;
+    assert!(!read.body.contains("pd-demo"), "{}", read.body);
+    assert!(read.body.contains("********"));
+    // Send back what was read (secret masked), changed only in its description.
+    let etag = read.header("etag").unwrap().to_owned();
+    let mut graph = read.graph();
+    let subject = NamedNode::new(&location).unwrap();
+    let old: Vec<_> = graph
+        .triples_for_subject(subject.as_ref())
+        .filter(|t| t.predicate == dcterms::description)
+        .map(|t| t.into_owned())
+        .collect();
+    for t in &old {
+        graph.remove(t);
+    }
+    graph.insert(oslc_core::oxrdf::TripleRef::new(
+        &subject,
+        dcterms::description,
+        &oslc_core::oxrdf::Literal::new_simple_literal("now with context"),
+    ));
+    let body = rdf::serialize(&graph, RdfFormat::Turtle, &oslc_core::vocab::standard_prefixes()).unwrap();
+    let put = call(&a.app, "PUT", &location, &[AUTH, ("content-type", "text/turtle"), ("if-match", &etag)], body).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let stored = a.st2.get(&id, true).await.unwrap();
+    assert_eq!(
+        stored.action.parameters["api_key"], "pd-demo-0123456789",
+        "the masked value did not overwrite the secret"
+    );
+    assert_eq!(stored.description.as_deref(), Some("now with context"));
+}
+
+/// The action advertised on a rule whose title starts with `verb`: (method, request URI).
+fn action_binding(graph: &Graph, rule: &NamedNode, verb: &str) -> Option<(String, String)> {
+    graph.objects_for_subject_predicate(rule.as_ref(), oslc_actions::action).find_map(|action| {
+        let action: NamedOrBlankNodeRef<'_> = match action {
+            TermRef::NamedNode(n) => n.into(),
+            TermRef::BlankNode(b) => b.into(),
+            _ => return None,
+        };
+        let title = graph.object_for_subject_predicate(action, dcterms::title)?.to_string();
+        if !title.starts_with(&format!("\"{verb}")) {
+            return None;
+        }
+        let binding = match graph.object_for_subject_predicate(action, oslc_actions::binding)? {
+            TermRef::BlankNode(b) => NamedOrBlankNodeRef::from(b),
+            TermRef::NamedNode(n) => NamedOrBlankNodeRef::from(n),
+            _ => return None,
+        };
+        let method = graph.object_for_subject_predicate(binding, http_ns::mthd)?.to_string();
+        let uri = graph.object_for_subject_predicate(binding, http_ns::requestURI)?.to_string();
+        Some((method.trim_matches(['<', '>']).rsplit('#').next()?.to_owned(), uri.trim_matches(['<', '>']).to_owned()))
+    })
+}
+
+#[tokio::test]
+async fn advertised_actions_work_when_followed() {
+    let a = adapter().await;
+    let id = rule_id(&a.app, "examples.sample_rule_with_timer").await;
+    let rule = NamedNode::new(format!("{RULES}/{id}")).unwrap();
+    let graph = call(&a.app, "GET", rule.as_str(), &[], Body::empty()).await.graph();
+    assert!(action_binding(&graph, &rule, "Disable").is_none(), "a disabled rule offers no disable");
+    let (method, uri) = action_binding(&graph, &rule, "Enable").expect("an enable action");
+    let reply = call(&a.app, &method, &uri, &[AUTH], Body::empty()).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert!(a.st2.get(&id, false).await.unwrap().enabled);
+
+    let graph = call(&a.app, "GET", rule.as_str(), &[], Body::empty()).await.graph();
+    assert!(action_binding(&graph, &rule, "Enable").is_none());
+    let (method, uri) = action_binding(&graph, &rule, "Disable").expect("a disable action");
+    assert_eq!(call(&a.app, &method, &uri, &[AUTH], Body::empty()).await.status, 200);
+    assert!(!a.st2.get(&id, false).await.unwrap().enabled);
+
+    let (method, uri) = action_binding(&graph, &rule, "Delete").expect("a delete action");
+    assert_eq!(call(&a.app, &method, &uri, &[AUTH], Body::empty()).await.status, 204);
+    assert!(a.st2.get(&id, false).await.is_err());
+}
+
+/// The original adapter's `action-example.rdf` bodies, as its users sent them.
+const ORIGINAL_CREATE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF
+	xmlns:dcterms="http://purl.org/dc/terms/"
+	xmlns:ns1="http://open-services.net/ns/core#"
+	xmlns:ns2="http://localhost:5001/ns/st2_oslc#"
+	xmlns:ns3="http://open-services.net/ns/cm#"
+	xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+>
+	<rdf:Description rdf:type="http://localhost:5000/service/CreateRuleAction">
+		<rdf:type rdf:resource="http://open-services.net/ns/cm#ChangeRequest"/>
+		<ns2:ruleId></ns2:ruleId>
+		<ns2:ruleTitle>creada_manual2</ns2:ruleTitle>
+		<ns2:ruleStatus rdf:datatype="http://www.w3.org/2001/XMLSchema#boolean">true</ns2:ruleStatus>
+		<ns2:triggerRef>core.st2.generic.notifytrigger</ns2:triggerRef>
+		<ns2:triggerType>core.st2.generic.notifytrigger</ns2:triggerType>
+		<ns2:actionRef>chatops.notify</ns2:actionRef>
+	</rdf:Description>
+</rdf:RDF>"#;
+
+const ORIGINAL_UPDATE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF
+	xmlns:ns1="http://open-services.net/ns/core#"
+	xmlns:ns2="http://localhost:5001/ns/st2_oslc#"
+	xmlns:ns3="http://open-services.net/ns/cm#"
+	xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+>
+	<rdf:Description rdf:type="http://localhost:5000/service/UpdateRuleAction">
+		<rdf:type rdf:resource="http://open-services.net/ns/cm#ChangeRequest"/>
+		<ns2:ruleId>RULE_ID</ns2:ruleId>
+	</rdf:Description>
+</rdf:RDF>"#;
+
+#[tokio::test]
+async fn the_original_action_bodies_do_what_they_say() {
+    let a = adapter().await;
+    let rdfxml = [AUTH, ("content-type", "application/rdf+xml")];
+    let created = call(&a.app, "POST", "/actions", &rdfxml, ORIGINAL_CREATE).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let rule = a.st2.get("default.creada_manual2", false).await.unwrap();
+    assert!(rule.enabled);
+    assert_eq!(rule.action.reference, "chatops.notify");
+    assert_eq!(rule.trigger.trigger_type, "core.st2.generic.notifytrigger");
+    let id = rule.id.clone().unwrap();
+    assert_eq!(created.header("location"), Some(format!("{RULES}/{id}").as_str()));
+    assert!(created.body.contains("created"));
+
+    // UpdateRuleAction switches the rule off, then on again, as the original did.
+    let update = ORIGINAL_UPDATE.replace("RULE_ID", &id);
+    assert_eq!(call(&a.app, "POST", "/actions", &rdfxml, update.clone()).await.status, 200);
+    assert!(!a.st2.get(&id, false).await.unwrap().enabled);
+    let again = call(&a.app, "POST", "/actions", &rdfxml, update.clone()).await;
+    assert_eq!(again.status, 200);
+    assert!(again.body.contains("enabled"));
+    assert!(a.st2.get(&id, false).await.unwrap().enabled);
+
+    let delete = update.replace("UpdateRuleAction", "DeleteRuleAction");
+    let deleted = call(&a.app, "POST", "/actions", &rdfxml, delete).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(a.st2.get(&id, false).await.is_err());
+
+    // The same in Turtle, with this adapter's vocabulary.
+    let turtle = format!(
+        "@prefix st2: <https://w3id.org/st2-oslc/ns#> .\n[] a <urn:x:DisableRuleAction> ; st2:ruleId \"{}\" .",
+        rule_id(&a.app, "chatops.notify").await
+    );
+    let disabled = call(&a.app, "POST", "/actions", &[AUTH, ("content-type", "text/turtle")], turtle).await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert!(!a.st2.get("chatops.notify", false).await.unwrap().enabled);
+
+    // A body naming no action, or a rule that does not exist: 400 / 404, and nothing changes.
+    let before = a.st2.list(None).await.unwrap();
+    assert_eq!(
+        call(&a.app, "POST", "/actions", &[AUTH, ("content-type", "text/turtle")], "<a> <b> <c> .").await.status,
+        400
+    );
+    let unknown = ORIGINAL_UPDATE.replace("RULE_ID", "58e43d58c4da5f35c286a81f");
+    assert_eq!(call(&a.app, "POST", "/actions", &rdfxml, unknown).await.status, 404);
+    assert_eq!(a.st2.list(None).await.unwrap(), before);
+}
