@@ -56,6 +56,8 @@ struct ResourceData {
     /// The subject's own properties: built on first use (queries read them for every member, and a graph lookup
     /// hashes each IRI), shared by clones, dropped on any change.
     properties: OnceLock<PropertyIndex>,
+    /// The ETag, computed on first use (canonicalization is the costly part of serving a resource).
+    etag: OnceLock<ETag>,
 }
 
 impl PartialEq for Resource {
@@ -100,7 +102,7 @@ impl Resource {
     /// A resource whose representation is `graph`.
     #[must_use]
     pub fn from_graph(subject: NamedNode, graph: Graph) -> Self {
-        Self(Arc::new(ResourceData { subject, graph, properties: OnceLock::new() }))
+        Self(Arc::new(ResourceData { subject, graph, properties: OnceLock::new(), etag: OnceLock::new() }))
     }
 
     /// The resource written from a typed value.
@@ -135,6 +137,7 @@ impl Resource {
     pub fn graph_mut(&mut self) -> &mut Graph {
         let data = Arc::make_mut(&mut self.0);
         data.properties = OnceLock::new();
+        data.etag = OnceLock::new();
         &mut data.graph
     }
 
@@ -252,7 +255,7 @@ impl Resource {
     /// blank-node labels or the syntax the resource is served in.
     #[must_use]
     pub fn etag(&self) -> ETag {
-        ETag::of_graph(&self.0.graph)
+        self.0.etag.get_or_init(|| ETag::of_graph(&self.0.graph)).clone()
     }
 }
 

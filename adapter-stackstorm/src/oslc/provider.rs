@@ -1,6 +1,7 @@
 //! StackStorm rules served through the OSLC server kit: a [`ResourceProvider`] over a [`RuleStore`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use oslc_core::{Container, Error, IfMatch, Resource, ResourceProvider, Result};
@@ -12,6 +13,9 @@ use crate::st2::{Rule, RuleStore, simulated::is_object_id};
 pub struct RuleProvider {
     store: Arc<dyn RuleStore>,
     uris: RuleUris,
+    /// The resource made for each rule as last seen, reused while the rule is unchanged: building a resource, its
+    /// ETag and its query index costs far more than comparing two rules.
+    resources: Mutex<HashMap<String, (Rule, Resource)>>,
 }
 
 impl std::fmt::Debug for RuleProvider {
@@ -24,7 +28,7 @@ impl RuleProvider {
     /// Rules of `store`, served at `uris`.
     #[must_use]
     pub fn new(store: Arc<dyn RuleStore>, uris: RuleUris) -> Self {
-        Self { store, uris }
+        Self { store, uris, resources: Mutex::default() }
     }
 
     /// The IRI of rule `id`.
@@ -44,7 +48,20 @@ impl RuleProvider {
     /// # Errors
     /// What [`rule_to_resource`] returns.
     pub fn resource(&self, rule: &Rule) -> Result<Resource> {
-        rule_to_resource(rule, &self.uris)
+        let id = rule.id.clone().unwrap_or_default();
+        let mut cache = self.resources.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((seen, resource)) = cache.get(&id)
+            && seen == rule
+        {
+            return Ok(resource.clone());
+        }
+        let resource = rule_to_resource(rule, &self.uris)?;
+        cache.insert(id, (rule.clone(), resource.clone()));
+        Ok(resource)
+    }
+
+    fn forget(&self, id: &str) {
+        self.resources.lock().unwrap_or_else(PoisonError::into_inner).remove(id);
     }
 
     /// The rule `id` as st2 shows it (masked); rule URIs use st2's ObjectId, so refs are not looked up here.
@@ -72,7 +89,15 @@ impl RuleProvider {
 impl ResourceProvider for RuleProvider {
     async fn list(&self, _container: &Container) -> Result<Vec<Resource>> {
         let page = self.store.list(None).await?;
-        page.rules.iter().map(|rule| self.resource(rule)).collect()
+        let resources = page.rules.iter().map(|rule| self.resource(rule)).collect::<Result<Vec<_>>>()?;
+        // Rules deleted behind the adapter's back leave the cache.
+        if let Ok(mut cache) = self.resources.lock()
+            && cache.len() > page.rules.len()
+        {
+            let live: std::collections::HashSet<&str> = page.rules.iter().filter_map(|r| r.id.as_deref()).collect();
+            cache.retain(|id, _| live.contains(id.as_str()));
+        }
+        Ok(resources)
     }
 
     async fn get(&self, _container: &Container, id: &str) -> Result<Resource> {
@@ -107,6 +132,7 @@ impl ResourceProvider for RuleProvider {
             if_match.check(resource.subject(), &resource.etag())?;
         }
         self.store.delete(id).await?;
+        self.forget(id);
         tracing::info!(rule_id = id, rule_ref = %current.reference(), "rule deleted");
         Ok(())
     }

@@ -1,0 +1,92 @@
+//! The `st2-oslc` binary: its command-line contract, the embedded demo, graceful shutdown on SIGTERM.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn every_flag_of_the_contract_with_its_environment_variable() {
+    let help = Command::new(env!("CARGO_BIN_EXE_st2-oslc")).arg("--help").output().unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    for (flag, env) in [
+        ("--listen", "ST2_OSLC_LISTEN"),
+        ("--public-url", "ST2_OSLC_PUBLIC_URL"),
+        ("--data-dir", "ST2_OSLC_DATA_DIR"),
+        ("--st2-url", "ST2_URL"),
+        ("--st2-api-key", "ST2_API_KEY"),
+        ("--st2-token", "ST2_AUTH_TOKEN"),
+        ("--mongo-uri", "ST2_OSLC_MONGO_URI"),
+        ("--kafka-brokers", "ST2_OSLC_KAFKA_BROKERS"),
+        ("--kafka-topic", "ST2_OSLC_KAFKA_TOPIC"),
+        ("--api-token", "ST2_OSLC_API_TOKEN"),
+        ("--demo", "ST2_OSLC_DEMO"),
+    ] {
+        assert!(text.contains(flag), "{flag} missing from --help:\n{text}");
+        assert!(text.contains(env), "{env} missing from --help:\n{text}");
+    }
+    assert!(text.contains("[default: st2_event]"));
+}
+
+#[tokio::test]
+async fn the_demo_serves_rules_and_stops_gracefully() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(["--demo", "--listen", "127.0.0.1:0"])
+        .env("ST2_OSLC_API_TOKEN", "binary-test-token")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::new();
+    // The listener is bound before the demo store is seeded: poll until rules are served.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let rules = loop {
+        if let Ok(response) = client.get(format!("{base}/serviceProviders/1/changeRequests")).send().await
+            && response.status() == 200
+        {
+            break response.text().await.unwrap();
+        }
+        assert!(Instant::now() < deadline, "the demo did not serve rules within 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let graph = oslc_core::rdf::parse(rules.as_bytes(), oslc_core::rdf::RdfFormat::Turtle, &base).unwrap();
+    assert_eq!(graph.triples_for_predicate(oslc_core::vocab::rdfs::member).count(), 5, "five sample rules: {rules}");
+
+    let created = client
+        .post(format!("{base}/serviceProviders/1/changeRequests"))
+        .header("authorization", "Bearer binary-test-token")
+        .header("content-type", "text/turtle")
+        .body("@prefix st2: <https://w3id.org/st2-oslc/ns#> . <> <http://purl.org/dc/terms/title> \"from_the_test\" ; st2:triggerType \"core.st2.generic.notifytrigger\" ; st2:actionRef \"core.noop\" .")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let mut running = running;
+    Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "st2-oslc did not stop within 20 s of SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "graceful shutdown exits 0, not {status}");
+}
