@@ -21,7 +21,7 @@ pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "ST2_OSLC_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// URL clients reach the adapter at (resource IRIs start with it) [default: http://<listen>].
+    /// URL clients reach the adapter at (resource IRIs start with it); default: `http://<listen>`.
     #[arg(long, env = "ST2_OSLC_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Directory for the adapter's durable state (the event log).
