@@ -1,10 +1,18 @@
-//! OSLC Events on top of `oslc-core`: the event model, a durable event log, a TRS 2.0 change log and Kafka delivery.
-//!
-//! This crate is being built up; today it names the OSLC Events vocabulary.
-//!
-//! ```
-//! assert_eq!(oslc_events::vocab::Event.as_str(), "http://open-services.net/ns/events#Event");
-//! ```
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod conformance;
+mod error;
+pub mod event;
+pub mod log;
+#[cfg(feature = "redb")]
+mod redb_log;
+
+pub use error::{Error, Result};
+pub use event::{ChangeKind, Event};
+pub use log::{Checkpoint, EventLog, MemoryEventLog};
+#[cfg(feature = "redb")]
+pub use redb_log::RedbEventLog;
 
 /// The OSLC Events namespace used by the SmartDevOps tools (`http://open-services.net/ns/events#`).
 #[allow(non_upper_case_globals)]

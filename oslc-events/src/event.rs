@@ -1,0 +1,325 @@
+//! OSLC Events: a change to a resource, as a TRS change event with an id, an order, a time and optionally the
+//! resource's state after the change (DESIGN.md §5).
+
+use std::time::SystemTime;
+
+use oslc_core::rdf::{self, Prefixes, RdfFormat};
+use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns, trs, xsd};
+use oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, Triple, TripleRef};
+use serde::{Deserialize, Serialize};
+
+use crate::vocab;
+use crate::{Error, Result};
+
+/// What happened to the changed resource (the TRS change event types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChangeKind {
+    /// `trs:Creation`
+    Creation,
+    /// `trs:Modification`
+    Modification,
+    /// `trs:Deletion`
+    Deletion,
+}
+
+impl ChangeKind {
+    /// The TRS type.
+    #[must_use]
+    pub fn iri(self) -> oxrdf::NamedNodeRef<'static> {
+        match self {
+            Self::Creation => trs::Creation,
+            Self::Modification => trs::Modification,
+            Self::Deletion => trs::Deletion,
+        }
+    }
+
+    fn from_iri(iri: &str) -> Option<Self> {
+        [Self::Creation, Self::Modification, Self::Deletion].into_iter().find(|k| k.iri().as_str() == iri)
+    }
+}
+
+/// The namespace of ids derived from source keys (a UUID v5 namespace of this crate's own).
+const ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f5c_1e3a_9b7d_4c21_8e0f_5a4b_3c2d_1e0f);
+
+/// An OSLC Event: a change to one resource.
+///
+/// ```
+/// use oslc_events::{ChangeKind, Event};
+/// use oxrdf::NamedNode;
+///
+/// let rule = NamedNode::new("https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb871878c12be65c9fdd")?;
+/// let event = Event::new(ChangeKind::Modification, rule).with_id_from("resume-token-42");
+/// // Re-processing the same change gives the same id, so consumers can deduplicate.
+/// assert_eq!(event.id, Event::new(ChangeKind::Modification, event.changed.clone()).with_id_from("resume-token-42").id);
+/// let turtle = String::from_utf8(event.to_bytes(oslc_core::rdf::RdfFormat::Turtle)?)?;
+/// assert!(turtle.contains("trs:Modification"));
+/// Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `urn:uuid:…`
+    pub id: NamedNode,
+    /// Creation, modification or deletion.
+    pub kind: ChangeKind,
+    /// More types an adapter gives the event, such as `st2:RuleDisabled`.
+    pub qualifiers: Vec<NamedNode>,
+    /// The changed resource (`trs:changed`).
+    pub changed: NamedNode,
+    /// Its place in the log (`trs:order`), strictly increasing; set by [`crate::EventLog::append`].
+    pub order: u64,
+    /// When the change was seen (`dcterms:created`, an `xsd:dateTime`).
+    pub created: String,
+    /// The service provider of the changed resource.
+    pub service_provider: Option<NamedNode>,
+    /// The resource's triples after the change (for creations and modifications).
+    pub state: Option<Graph>,
+}
+
+/// The current time as an `xsd:dateTime` with milliseconds, in UTC.
+#[must_use]
+pub fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+impl Event {
+    /// A change of `kind` to `changed`, now, with a random id.
+    #[must_use]
+    pub fn new(kind: ChangeKind, changed: NamedNode) -> Self {
+        Self {
+            id: NamedNode::new_unchecked(format!("urn:uuid:{}", uuid::Uuid::new_v4())),
+            kind,
+            qualifiers: Vec::new(),
+            changed,
+            order: 0,
+            created: now(),
+            service_provider: None,
+            state: None,
+        }
+    }
+
+    /// Derives the id from a key of the change at its source (such as a change stream's resume token), so that
+    /// processing the same change again gives the same id.
+    #[must_use]
+    pub fn with_id_from(mut self, source_key: &str) -> Self {
+        self.id = NamedNode::new_unchecked(format!("urn:uuid:{}", uuid::Uuid::new_v5(&ID_NAMESPACE, source_key.as_bytes())));
+        self
+    }
+
+    /// Adds a qualifier type.
+    #[must_use]
+    pub fn with_qualifier(mut self, qualifier: NamedNode) -> Self {
+        self.qualifiers.push(qualifier);
+        self
+    }
+
+    /// Sets the service provider.
+    #[must_use]
+    pub fn with_service_provider(mut self, service_provider: NamedNode) -> Self {
+        self.service_provider = Some(service_provider);
+        self
+    }
+
+    /// Sets the resource's state after the change.
+    #[must_use]
+    pub fn with_state(mut self, state: Graph) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Sets when the change happened.
+    #[must_use]
+    pub fn with_created(mut self, created: impl Into<String>) -> Self {
+        self.created = created.into();
+        self
+    }
+
+    /// Whether the event has `qualifier` among its types.
+    #[must_use]
+    pub fn has_qualifier(&self, qualifier: oxrdf::NamedNodeRef<'_>) -> bool {
+        self.qualifiers.iter().any(|q| q.as_ref() == qualifier)
+    }
+
+    /// The event as RDF: the event node, then the resource's state (DESIGN.md §5).
+    #[must_use]
+    pub fn to_graph(&self) -> Graph {
+        let mut graph = self.state.clone().unwrap_or_default();
+        let s = self.id.as_ref();
+        graph.insert(TripleRef::new(s, rdf_ns::r#type, self.kind.iri()));
+        graph.insert(TripleRef::new(s, rdf_ns::r#type, vocab::Event));
+        for qualifier in &self.qualifiers {
+            graph.insert(TripleRef::new(s, rdf_ns::r#type, qualifier));
+        }
+        graph.insert(TripleRef::new(s, trs::changed, &self.changed));
+        graph.insert(TripleRef::new(s, trs::order, &Literal::new_typed_literal(self.order.to_string(), xsd::integer)));
+        graph.insert(TripleRef::new(s, dcterms::created, &Literal::new_typed_literal(&self.created, xsd::dateTime)));
+        if let Some(sp) = &self.service_provider {
+            graph.insert(TripleRef::new(s, oslc::serviceProvider, sp));
+        }
+        graph
+    }
+
+    /// The event in `graph`: the node typed `oslc_events:Event` (or, failing that, the one with `trs:changed`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidEvent`] naming what is missing.
+    pub fn from_graph(graph: &Graph) -> Result<Self> {
+        let node = graph
+            .subject_for_predicate_object(rdf_ns::r#type, vocab::Event)
+            .or_else(|| graph.triples_for_predicate(trs::changed).next().map(|t| t.subject))
+            .ok_or_else(|| Error::invalid("no node typed oslc_events:Event or with trs:changed"))?;
+        let NamedOrBlankNodeRef::NamedNode(id) = node else {
+            return Err(Error::invalid("the event node has no IRI"));
+        };
+        let mut kind = None;
+        let mut qualifiers = Vec::new();
+        for ty in graph.objects_for_subject_predicate(node, rdf_ns::r#type) {
+            if let TermRef::NamedNode(ty) = ty {
+                match ChangeKind::from_iri(ty.as_str()) {
+                    Some(k) => kind = Some(k),
+                    None if ty == vocab::Event => {}
+                    None => qualifiers.push(ty.into_owned()),
+                }
+            }
+        }
+        qualifiers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let named = |p| match graph.object_for_subject_predicate(node, p) {
+            Some(TermRef::NamedNode(n)) => Some(n.into_owned()),
+            _ => None,
+        };
+        let literal = |p| match graph.object_for_subject_predicate(node, p) {
+            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
+            _ => None,
+        };
+        let state: Graph =
+            graph.iter().filter(|t| t.subject != node).map(TripleRef::into_owned).collect::<Vec<Triple>>().iter().collect();
+        Ok(Self {
+            id: id.into_owned(),
+            kind: kind.ok_or_else(|| Error::invalid(format!("{id} has no trs:Creation, trs:Modification or trs:Deletion type")))?,
+            qualifiers,
+            changed: named(trs::changed).ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
+            order: literal(trs::order)
+                .and_then(|o| o.parse().ok())
+                .ok_or_else(|| Error::invalid(format!("{id} has no trs:order")))?,
+            created: literal(dcterms::created).unwrap_or_default(),
+            service_provider: named(oslc::serviceProvider),
+            state: (!state.is_empty()).then_some(state),
+        })
+    }
+
+    /// The event serialized in `format` (Turtle is what Kafka carries by default).
+    ///
+    /// # Errors
+    /// What the serializer returns.
+    pub fn to_bytes(&self, format: RdfFormat) -> Result<Vec<u8>> {
+        Ok(rdf::serialize(&self.to_graph(), format, &prefixes())?)
+    }
+
+    /// The event read from bytes in `format`.
+    ///
+    /// # Errors
+    /// [`Error::Oslc`] for a syntax error; [`Error::InvalidEvent`] for RDF that is no event.
+    pub fn from_bytes(bytes: &[u8], format: RdfFormat) -> Result<Self> {
+        let graph = rdf::parse(bytes, format, "urn:oslc-events:")?;
+        Self::from_graph(&graph)
+    }
+}
+
+/// The prefixes events are written with: OSLC's and `oslc_events`.
+#[must_use]
+pub fn prefixes() -> Prefixes {
+    let mut prefixes = oslc_core::vocab::standard_prefixes();
+    prefixes.insert(vocab::PREFIX, vocab::NS);
+    prefixes
+}
+
+/// How events are stored by the log backends: compact JSON, the state as N-Triples.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct StoredEvent {
+    id: String,
+    kind: ChangeKind,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    qualifiers: Vec<String>,
+    changed: String,
+    order: u64,
+    created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    service_provider: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
+}
+
+impl StoredEvent {
+    pub(crate) fn encode(event: &Event) -> Result<Vec<u8>> {
+        let state = match &event.state {
+            Some(graph) => Some(String::from_utf8(rdf::serialize(graph, RdfFormat::NTriples, &Prefixes::new())?).map_err(|e| Error::invalid(e.to_string()))?),
+            None => None,
+        };
+        let stored = Self {
+            id: event.id.as_str().to_owned(),
+            kind: event.kind,
+            qualifiers: event.qualifiers.iter().map(|q| q.as_str().to_owned()).collect(),
+            changed: event.changed.as_str().to_owned(),
+            order: event.order,
+            created: event.created.clone(),
+            service_provider: event.service_provider.as_ref().map(|s| s.as_str().to_owned()),
+            state,
+        };
+        serde_json::to_vec(&stored).map_err(|e| Error::invalid(e.to_string()))
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Event> {
+        let stored: Self = serde_json::from_slice(bytes).map_err(|e| Error::invalid(format!("stored event: {e}")))?;
+        let iri = |s: String| NamedNode::new(s).map_err(|e| Error::invalid(format!("stored event IRI: {e}")));
+        Ok(Event {
+            id: iri(stored.id)?,
+            kind: stored.kind,
+            qualifiers: stored.qualifiers.into_iter().map(iri).collect::<Result<_>>()?,
+            changed: iri(stored.changed)?,
+            order: stored.order,
+            created: stored.created,
+            service_provider: stored.service_provider.map(iri).transpose()?,
+            state: match stored.state {
+                Some(nt) => Some(rdf::parse(nt.as_bytes(), RdfFormat::NTriples, "urn:oslc-events:")?),
+                None => None,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Event {
+        let rule = NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb871878c12be65c9fdd");
+        let mut state = Graph::new();
+        state.insert(TripleRef::new(&rule, dcterms::title, &Literal::new_simple_literal("sample_rule")));
+        let mut event = Event::new(ChangeKind::Modification, rule)
+            .with_qualifier(NamedNode::new_unchecked("https://w3id.org/st2-oslc/ns#RuleDisabled"))
+            .with_service_provider(NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1"))
+            .with_state(state);
+        event.order = 42;
+        event
+    }
+
+    #[test]
+    fn every_format_round_trips() {
+        let event = sample();
+        for format in oslc_core::rdf::FORMATS {
+            let bytes = event.to_bytes(format).unwrap_or_default();
+            assert_eq!(Event::from_bytes(&bytes, format).ok().as_ref(), Some(&event), "{}", format.name());
+        }
+        let stored = StoredEvent::encode(&event).unwrap_or_default();
+        assert_eq!(StoredEvent::decode(&stored).ok(), Some(event));
+    }
+
+    #[test]
+    fn same_source_key_same_id() {
+        let a = sample().with_id_from("token-1");
+        let b = sample().with_id_from("token-1");
+        let c = sample().with_id_from("token-2");
+        assert_eq!(a.id, b.id);
+        assert_ne!(a.id, c.id);
+        assert!(a.id.as_str().starts_with("urn:uuid:"));
+    }
+}

@@ -1,0 +1,146 @@
+//! The durable, append-only event log: strictly increasing orders, reads forwards and backwards, and named
+//! checkpoints committed in the same transaction as the events they cover.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::event::Event;
+use crate::Result;
+
+/// A named position kept with the log: a change stream's resume token, a relay's last delivered order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Whose checkpoint, such as `monitor` or `relay:st2_event`.
+    pub name: String,
+    /// Opaque bytes.
+    pub value: Vec<u8>,
+}
+
+impl Checkpoint {
+    /// A checkpoint `name` = `value`.
+    #[must_use]
+    pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        Self { name: name.into(), value: value.into() }
+    }
+}
+
+/// The event log. Object safe: adapters hold it as `Arc<dyn EventLog>`.
+///
+/// Every backend passes the conformance suite in [`crate::conformance`].
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// Appends `events` with orders following the last one, and writes `checkpoint` (if any), all in one
+    /// transaction: after a crash either all of it is there or none. Events whose id is already in the log are
+    /// skipped (so re-processing a change appends nothing). Returns the events appended, with their orders.
+    async fn append(&self, events: Vec<Event>, checkpoint: Option<Checkpoint>) -> Result<Vec<Event>>;
+
+    /// Up to `limit` events with order greater than `after`, oldest first.
+    async fn read_forward(&self, after: u64, limit: usize) -> Result<Vec<Event>>;
+
+    /// Up to `limit` events with order less than `before` (all when `None`), newest first.
+    async fn read_backward(&self, before: Option<u64>, limit: usize) -> Result<Vec<Event>>;
+
+    /// The order of the newest event, or 0 for an empty log.
+    async fn head(&self) -> Result<u64>;
+
+    /// The value of checkpoint `name`.
+    async fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Writes a checkpoint on its own (a relay recording what it delivered).
+    async fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<()>;
+
+    /// A receiver of the head order, changed after every append that added events.
+    fn subscribe(&self) -> watch::Receiver<u64>;
+}
+
+/// An event log in memory (tests, embedded demos). Nothing survives the process.
+#[derive(Debug)]
+pub struct MemoryEventLog {
+    state: Mutex<MemoryState>,
+    head: watch::Sender<u64>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryState {
+    events: BTreeMap<u64, Event>,
+    ids: HashMap<String, u64>,
+    checkpoints: HashMap<String, Vec<u8>>,
+}
+
+impl Default for MemoryEventLog {
+    fn default() -> Self {
+        Self { state: Mutex::default(), head: watch::Sender::new(0) }
+    }
+}
+
+impl MemoryEventLog {
+    /// An empty log.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, MemoryState> {
+        // Every change is applied whole before the lock is released, so a poisoned map is still consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl EventLog for MemoryEventLog {
+    async fn append(&self, events: Vec<Event>, checkpoint: Option<Checkpoint>) -> Result<Vec<Event>> {
+        let mut state = self.state();
+        let mut next = state.events.keys().next_back().copied().unwrap_or(0);
+        let mut appended = Vec::new();
+        for mut event in events {
+            if state.ids.contains_key(event.id.as_str()) || appended.iter().any(|e: &Event| e.id == event.id) {
+                continue;
+            }
+            next += 1;
+            event.order = next;
+            appended.push(event);
+        }
+        for event in &appended {
+            state.ids.insert(event.id.as_str().to_owned(), event.order);
+            state.events.insert(event.order, event.clone());
+        }
+        if let Some(checkpoint) = checkpoint {
+            state.checkpoints.insert(checkpoint.name, checkpoint.value);
+        }
+        drop(state);
+        if let Some(last) = appended.last() {
+            self.head.send_replace(last.order);
+        }
+        Ok(appended)
+    }
+
+    async fn read_forward(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
+        Ok(self.state().events.range(after.saturating_add(1)..).take(limit).map(|(_, e)| e.clone()).collect())
+    }
+
+    async fn read_backward(&self, before: Option<u64>, limit: usize) -> Result<Vec<Event>> {
+        let state = self.state();
+        let range = state.events.range(..before.unwrap_or(u64::MAX));
+        Ok(range.rev().take(limit).map(|(_, e)| e.clone()).collect())
+    }
+
+    async fn head(&self) -> Result<u64> {
+        Ok(self.state().events.keys().next_back().copied().unwrap_or(0))
+    }
+
+    async fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.state().checkpoints.get(name).cloned())
+    }
+
+    async fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<()> {
+        self.state().checkpoints.insert(checkpoint.name, checkpoint.value);
+        Ok(())
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+}

@@ -1,0 +1,165 @@
+//! The embedded, durable event log: one redb file (feature `redb`, the default).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use tokio::sync::watch;
+
+use crate::event::{Event, StoredEvent};
+use crate::log::{Checkpoint, EventLog};
+use crate::{Error, Result};
+
+const EVENTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("events");
+const IDS: TableDefinition<'_, &str, u64> = TableDefinition::new("event_ids");
+const CHECKPOINTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("checkpoints");
+
+/// An event log in one redb file. Every append is one durable transaction (fsync'd before it returns), so a crash
+/// loses nothing that `append` reported, and an event and its checkpoint are there together or not at all.
+///
+/// redb's calls block, so they run on tokio's blocking pool.
+#[derive(Debug, Clone)]
+pub struct RedbEventLog {
+    db: Arc<Database>,
+    head: Arc<watch::Sender<u64>>,
+}
+
+fn storage(what: &'static str) -> impl Fn(redb::Error) -> Error {
+    move |e| Error::storage(what, e)
+}
+
+impl RedbEventLog {
+    /// Opens (or creates) the log at `path`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the file cannot be opened or is not a redb database.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let db = Database::create(path.as_ref()).map_err(|e| Error::storage(format!("open {}", path.as_ref().display()), e))?;
+        let txn = db.begin_write().map_err(|e| storage("begin")(e.into()))?;
+        {
+            txn.open_table(EVENTS).map_err(|e| storage("create tables")(e.into()))?;
+            txn.open_table(IDS).map_err(|e| storage("create tables")(e.into()))?;
+            txn.open_table(CHECKPOINTS).map_err(|e| storage("create tables")(e.into()))?;
+        }
+        txn.commit().map_err(|e| storage("commit")(e.into()))?;
+        let log = Self { db: Arc::new(db), head: Arc::new(watch::Sender::new(0)) };
+        let head = log.head_blocking()?;
+        log.head.send_replace(head);
+        Ok(log)
+    }
+
+    fn head_blocking(&self) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(|e| storage("read")(e.into()))?;
+        let table = txn.open_table(EVENTS).map_err(|e| storage("read")(e.into()))?;
+        let last = table.last().map_err(|e| storage("read")(e.into()))?;
+        Ok(last.map_or(0, |(k, _)| k.value()))
+    }
+
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T> + Send + 'static) -> Result<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| Error::storage("blocking task", e))?
+    }
+}
+
+#[async_trait]
+impl EventLog for RedbEventLog {
+    async fn append(&self, events: Vec<Event>, checkpoint: Option<Checkpoint>) -> Result<Vec<Event>> {
+        let appended = self
+            .blocking(move |db| {
+                let txn = db.begin_write().map_err(|e| storage("begin append")(e.into()))?;
+                let mut appended = Vec::new();
+                {
+                    let mut table = txn.open_table(EVENTS).map_err(|e| storage("append")(e.into()))?;
+                    let mut ids = txn.open_table(IDS).map_err(|e| storage("append")(e.into()))?;
+                    let mut next = table.last().map_err(|e| storage("append")(e.into()))?.map_or(0, |(k, _)| k.value());
+                    for mut event in events {
+                        if ids.get(event.id.as_str()).map_err(|e| storage("append")(e.into()))?.is_some() {
+                            continue;
+                        }
+                        next += 1;
+                        event.order = next;
+                        let bytes = StoredEvent::encode(&event)?;
+                        table.insert(next, bytes.as_slice()).map_err(|e| storage("append")(e.into()))?;
+                        ids.insert(event.id.as_str(), next).map_err(|e| storage("append")(e.into()))?;
+                        appended.push(event);
+                    }
+                    if let Some(checkpoint) = &checkpoint {
+                        let mut checkpoints = txn.open_table(CHECKPOINTS).map_err(|e| storage("append")(e.into()))?;
+                        checkpoints
+                            .insert(checkpoint.name.as_str(), checkpoint.value.as_slice())
+                            .map_err(|e| storage("append")(e.into()))?;
+                    }
+                }
+                txn.commit().map_err(|e| storage("commit append")(e.into()))?;
+                Ok(appended)
+            })
+            .await?;
+        if let Some(last) = appended.last() {
+            self.head.send_replace(last.order);
+        }
+        Ok(appended)
+    }
+
+    async fn read_forward(&self, after: u64, limit: usize) -> Result<Vec<Event>> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(|e| storage("read")(e.into()))?;
+            let table = txn.open_table(EVENTS).map_err(|e| storage("read")(e.into()))?;
+            let mut out = Vec::new();
+            for entry in table.range(after.saturating_add(1)..).map_err(|e| storage("read")(e.into()))?.take(limit) {
+                let (_, value) = entry.map_err(|e| storage("read")(e.into()))?;
+                out.push(StoredEvent::decode(value.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn read_backward(&self, before: Option<u64>, limit: usize) -> Result<Vec<Event>> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(|e| storage("read")(e.into()))?;
+            let table = txn.open_table(EVENTS).map_err(|e| storage("read")(e.into()))?;
+            let mut out = Vec::new();
+            for entry in table.range(..before.unwrap_or(u64::MAX)).map_err(|e| storage("read")(e.into()))?.rev().take(limit) {
+                let (_, value) = entry.map_err(|e| storage("read")(e.into()))?;
+                out.push(StoredEvent::decode(value.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn head(&self) -> Result<u64> {
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.head_blocking()).await.map_err(|e| Error::storage("blocking task", e))?
+    }
+
+    async fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let name = name.to_owned();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(|e| storage("read checkpoint")(e.into()))?;
+            let table = txn.open_table(CHECKPOINTS).map_err(|e| storage("read checkpoint")(e.into()))?;
+            let value = table.get(name.as_str()).map_err(|e| storage("read checkpoint")(e.into()))?;
+            Ok(value.map(|v| v.value().to_vec()))
+        })
+        .await
+    }
+
+    async fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<()> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(|e| storage("write checkpoint")(e.into()))?;
+            {
+                let mut table = txn.open_table(CHECKPOINTS).map_err(|e| storage("write checkpoint")(e.into()))?;
+                table
+                    .insert(checkpoint.name.as_str(), checkpoint.value.as_slice())
+                    .map_err(|e| storage("write checkpoint")(e.into()))?;
+            }
+            txn.commit().map_err(|e| storage("commit checkpoint")(e.into()))
+        })
+        .await
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.head.subscribe()
+    }
+}
