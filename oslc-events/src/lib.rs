@@ -7,10 +7,12 @@ pub mod event;
 pub mod log;
 #[cfg(feature = "redb")]
 mod redb_log;
+pub mod trs;
 
 pub use error::{Error, Result};
 pub use event::{ChangeKind, Event};
 pub use log::{Checkpoint, EventLog, MemoryEventLog};
+pub use trs::{BaseProvider, StaticBase, Trs};
 #[cfg(feature = "redb")]
 pub use redb_log::RedbEventLog;
 

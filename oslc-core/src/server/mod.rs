@@ -54,7 +54,7 @@ use crate::rdf::Prefixes;
 use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
-pub use response::{ErrorResponse, OSLC_CORE_VERSION};
+pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response};
 pub use results::Paging;
 
 /// The default limit on request bodies: 1 MiB.

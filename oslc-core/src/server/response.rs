@@ -42,8 +42,9 @@ impl IntoResponse for ErrorResponse {
     }
 }
 
-/// A response with `graph` serialized in `format`, `OSLC-Core-Version: 3.0`, `Vary: Accept` and, if given, `ETag`.
-pub(crate) fn rdf_response(
+/// A response with `graph` serialized in `format` (declaring the `prefixes` it uses), `OSLC-Core-Version: 3.0`,
+/// `Vary: Accept` and, if given, `ETag`: for adapters that serve RDF documents of their own.
+pub fn rdf_response(
     status: StatusCode,
     graph: &Graph,
     format: RdfFormat,
@@ -69,7 +70,8 @@ pub(crate) fn rdf_response(
     response
 }
 
-pub(crate) fn insert_etag(headers: &mut HeaderMap, etag: &ETag) {
+/// Sets the `ETag` header.
+pub fn insert_etag(headers: &mut HeaderMap, etag: &ETag) {
     // An ETag's characters are checked visible ASCII when it is made, so it is always a valid header value.
     if let Ok(value) = HeaderValue::from_str(&etag.to_string()) {
         headers.insert(ETAG, value);

@@ -94,6 +94,8 @@ namespace! {
         insertedContentRelation = "insertedContentRelation",
         constrainedBy = "constrainedBy",
         Page = "Page",
+        pageOf = "pageOf",
+        nextPage = "nextPage",
         pageSequence = "pageSequence",
         pageSortCriteria = "pageSortCriteria",
         PageSortCriterion = "PageSortCriterion",
