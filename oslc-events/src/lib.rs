@@ -7,11 +7,15 @@ pub mod event;
 pub mod log;
 #[cfg(feature = "redb")]
 mod redb_log;
+pub mod sink;
 pub mod trs;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 
 pub use error::{Error, Result};
 pub use event::{ChangeKind, Event};
 pub use log::{Checkpoint, EventLog, MemoryEventLog};
+pub use sink::{EventHandler, EventSink, MemoryBus, Relay};
 pub use trs::{BaseProvider, StaticBase, Trs};
 #[cfg(feature = "redb")]
 pub use redb_log::RedbEventLog;

@@ -1,0 +1,240 @@
+//! Kafka delivery (feature `kafka`, rdkafka): a sink with an idempotent producer (`acks=all`, key = the changed
+//! resource's IRI, headers `content-type`, `oslc-event-id`, `oslc-event-order`) and a consumer that commits an
+//! offset only after its handler succeeded and handles each event id once.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use oslc_core::rdf::{self, RdfFormat};
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+use crate::event::Event;
+use crate::sink::{Backoff, EventHandler, EventSink, SeenIds};
+use crate::{Error, Result};
+
+/// Where and how events travel on Kafka.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    /// The topic (`st2_event` for the StackStorm adapter).
+    pub topic: String,
+    /// The syntax events are serialized in (Turtle by default); named in the `content-type` header.
+    pub format: RdfFormat,
+    /// Further librdkafka settings, passed through as they are (`security.protocol`, `sasl.*`, timeouts…).
+    pub settings: Vec<(String, String)>,
+}
+
+impl KafkaConfig {
+    /// Brokers and topic, Turtle, librdkafka's defaults otherwise.
+    #[must_use]
+    pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
+        Self { brokers: brokers.into(), topic: topic.into(), format: RdfFormat::Turtle, settings: Vec::new() }
+    }
+
+    /// Adds a librdkafka setting.
+    #[must_use]
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.push((key.into(), value.into()));
+        self
+    }
+
+    fn client_config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", &self.brokers);
+        for (k, v) in &self.settings {
+            config.set(k, v);
+        }
+        config
+    }
+}
+
+fn delivery(message: impl std::fmt::Display) -> Error {
+    Error::Delivery { message: message.to_string() }
+}
+
+/// Publishes events to Kafka.
+pub struct KafkaSink {
+    config: KafkaConfig,
+    producer: Mutex<FutureProducer>,
+}
+
+impl std::fmt::Debug for KafkaSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSink").field("brokers", &self.config.brokers).field("topic", &self.config.topic).finish_non_exhaustive()
+    }
+}
+
+impl KafkaSink {
+    /// A sink; the producer is idempotent with `acks=all` (settings in `config` override the rest).
+    ///
+    /// # Errors
+    /// [`Error::Delivery`] if librdkafka refuses the configuration.
+    pub fn new(config: KafkaConfig) -> Result<Self> {
+        let producer = Self::producer(&config)?;
+        Ok(Self { config, producer: Mutex::new(producer) })
+    }
+
+    fn producer(config: &KafkaConfig) -> Result<FutureProducer> {
+        let mut client = ClientConfig::new();
+        client
+            .set("bootstrap.servers", &config.brokers)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("message.timeout.ms", "30000");
+        for (k, v) in &config.settings {
+            client.set(k, v);
+        }
+        client.create().map_err(delivery)
+    }
+
+    fn current(&self) -> FutureProducer {
+        self.producer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// After a failed publish the producer starts over: an idempotent producer whose broker restarted without its
+    /// producer state (or that hit a fatal error) would otherwise keep timing out. The retried batch may then be
+    /// published twice, with the same event ids, which consumers skip.
+    fn renew(&self) {
+        let producer = self.current();
+        if let Some((code, reason)) = producer.client().fatal_error() {
+            tracing::warn!(?code, %reason, "Kafka producer failed fatally");
+        }
+        match Self::producer(&self.config) {
+            Ok(fresh) => *self.producer.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh,
+            Err(error) => tracing::warn!(%error, "could not make a new Kafka producer"),
+        }
+    }
+}
+
+#[async_trait]
+impl EventSink for KafkaSink {
+    async fn publish(&self, events: &[Event]) -> Result<()> {
+        let producer = self.current();
+        let mut pending = Vec::with_capacity(events.len());
+        for event in events {
+            let payload = event.to_bytes(self.config.format)?;
+            let order = event.order.to_string();
+            let headers = OwnedHeaders::new()
+                .insert(Header { key: "content-type", value: Some(self.config.format.media_type()) })
+                .insert(Header { key: "oslc-event-id", value: Some(event.id.as_str()) })
+                .insert(Header { key: "oslc-event-order", value: Some(order.as_str()) });
+            let record = FutureRecord::to(&self.config.topic).key(event.changed.as_str()).payload(&payload).headers(headers);
+            // Queued in order; the idempotent producer keeps that order per partition, so per changed resource.
+            match producer.send_result(record) {
+                Ok(future) => pending.push(future),
+                Err((error, _)) => {
+                    self.renew();
+                    return Err(delivery(format!("queueing event {}: {error}", event.id)));
+                }
+            }
+        }
+        let mut failure = None;
+        for future in pending {
+            match future.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((error, _))) => failure = Some(error.to_string()),
+                Err(_) => failure = Some("delivery report dropped".to_owned()),
+            }
+        }
+        match failure {
+            None => Ok(()),
+            Some(error) => {
+                self.renew();
+                Err(delivery(format!("topic {}: {error}", self.config.topic)))
+            }
+        }
+    }
+}
+
+/// Consumes events from Kafka in a consumer group.
+pub struct KafkaConsumer {
+    consumer: StreamConsumer,
+    topic: String,
+    seen: SeenIds,
+}
+
+impl std::fmt::Debug for KafkaConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConsumer").field("topic", &self.topic).finish_non_exhaustive()
+    }
+}
+
+impl KafkaConsumer {
+    /// A consumer of `config.topic` in `group`, committing offsets by hand (auto commit off), starting at the
+    /// earliest offset when the group has none.
+    ///
+    /// # Errors
+    /// [`Error::Delivery`] if librdkafka refuses the configuration or the subscription.
+    pub fn new(config: &KafkaConfig, group: &str) -> Result<Self> {
+        let mut client = config.client_config();
+        client.set("group.id", group).set("enable.auto.commit", "false").set("auto.offset.reset", "earliest");
+        for (k, v) in &config.settings {
+            client.set(k, v);
+        }
+        let consumer: StreamConsumer = client.create().map_err(delivery)?;
+        consumer.subscribe(&[config.topic.as_str()]).map_err(delivery)?;
+        Ok(Self { consumer, topic: config.topic.clone(), seen: SeenIds::new(100_000) })
+    }
+
+    /// Hands every event to `handler` until `shutdown` completes. A message's offset is committed only after the
+    /// handler succeeded for it (a failing handler is retried with backoff); an event id already handled is
+    /// committed without handling it again; a message that is not an event is logged and skipped.
+    ///
+    /// # Errors
+    /// Kafka errors that end consumption.
+    pub async fn run(mut self, handler: &dyn EventHandler, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let message = tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                message = self.consumer.recv() => message,
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(error) => {
+                    tracing::warn!(%error, topic = %self.topic, "Kafka receive failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            let format = message
+                .headers()
+                .and_then(|h| h.iter().find(|h| h.key == "content-type").and_then(|h| h.value))
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .and_then(|ct| rdf::content_type_format(Some(ct)).ok())
+                .unwrap_or(RdfFormat::Turtle);
+            match Event::from_bytes(message.payload().unwrap_or_default(), format) {
+                Ok(event) if self.seen.contains(event.id.as_str()) => {
+                    tracing::debug!(event_id = %event.id, "duplicate event skipped");
+                }
+                Ok(event) => {
+                    let mut backoff = Backoff::new();
+                    loop {
+                        match handler.handle(&event).await {
+                            Ok(()) => break,
+                            Err(error) => {
+                                let wait = backoff.next();
+                                tracing::warn!(%error, event_id = %event.id, retry_in_ms = wait.as_millis() as u64, "handler failed; will retry");
+                                tokio::select! {
+                                    () = &mut shutdown => return Ok(()),
+                                    () = tokio::time::sleep(wait) => {},
+                                }
+                            }
+                        }
+                    }
+                    self.seen.insert(event.id.as_str());
+                }
+                Err(error) => {
+                    tracing::error!(%error, topic = %self.topic, partition = message.partition(), offset = message.offset(), "not an OSLC event; skipped");
+                }
+            }
+            self.consumer.commit_message(&message, CommitMode::Sync).map_err(delivery)?;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Where events go: the [`EventSink`] trait, an in-memory bus, and the [`Relay`] that tails a log into a sink,
+//! advancing its checkpoint only after the sink acknowledged.
+
+use std::collections::{HashSet, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::event::Event;
+use crate::log::{Checkpoint, EventLog};
+use crate::Result;
+
+/// Publishes events; returns only when every event is acknowledged (so the caller may then forget them).
+#[async_trait]
+pub trait EventSink: Send + Sync + 'static {
+    /// Publishes `events` in order.
+    async fn publish(&self, events: &[Event]) -> Result<()>;
+}
+
+/// Handles one event a consumer received; the consumer acknowledges the event only after this succeeds.
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Handles `event`. An error leaves the event unacknowledged, to be handled again.
+    async fn handle(&self, event: &Event) -> Result<()>;
+}
+
+/// An in-process event bus: a sink whose subscribers each receive every event published after they subscribed.
+#[derive(Debug, Clone)]
+pub struct MemoryBus {
+    sender: broadcast::Sender<Event>,
+}
+
+impl Default for MemoryBus {
+    fn default() -> Self {
+        Self { sender: broadcast::Sender::new(4096) }
+    }
+}
+
+impl MemoryBus {
+    /// A bus.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A receiver of the events published from now on.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+}
+
+#[async_trait]
+impl EventSink for MemoryBus {
+    async fn publish(&self, events: &[Event]) -> Result<()> {
+        for event in events {
+            // No subscriber is not an error: the events stay in the log (and its TRS) for whoever comes later.
+            let _ = self.sender.send(event.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Remembers the ids of the last events seen, so a consumer handles each event once though delivery is
+/// at-least-once.
+#[derive(Debug)]
+pub struct SeenIds {
+    capacity: usize,
+    order: VecDeque<String>,
+    ids: HashSet<String>,
+}
+
+impl SeenIds {
+    /// Remembers up to `capacity` ids.
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), order: VecDeque::new(), ids: HashSet::new() }
+    }
+
+    /// Whether `id` was seen.
+    #[must_use]
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Records `id`; returns false if it was seen already.
+    pub fn insert(&mut self, id: &str) -> bool {
+        if !self.ids.insert(id.to_owned()) {
+            return false;
+        }
+        self.order.push_back(id.to_owned());
+        if self.order.len() > self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.ids.remove(&old);
+        }
+        true
+    }
+}
+
+/// Backoff between failed attempts: 100 ms doubling up to 10 s.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Backoff(Duration);
+
+impl Backoff {
+    pub(crate) fn new() -> Self {
+        Self(Duration::from_millis(100))
+    }
+
+    pub(crate) fn next(&mut self) -> Duration {
+        let current = self.0;
+        self.0 = (self.0 * 2).min(Duration::from_secs(10));
+        current
+    }
+}
+
+/// Tails an [`EventLog`] into an [`EventSink`] from its checkpoint: it publishes a batch, waits for the sink's
+/// acknowledgement, then records the batch's last order. While the sink fails it retries with backoff, so an
+/// outage delays events but loses none; after a restart it resumes from the checkpoint (so a batch in flight at a
+/// crash may be published twice, with the same event ids).
+pub struct Relay {
+    log: Arc<dyn EventLog>,
+    sink: Arc<dyn EventSink>,
+    checkpoint: String,
+    batch: usize,
+}
+
+impl std::fmt::Debug for Relay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay").field("checkpoint", &self.checkpoint).field("batch", &self.batch).finish_non_exhaustive()
+    }
+}
+
+impl Relay {
+    /// A relay from `log` to `sink` recording its progress as checkpoint `name` (such as `relay:st2_event`).
+    #[must_use]
+    pub fn new(log: Arc<dyn EventLog>, sink: Arc<dyn EventSink>, name: impl Into<String>) -> Self {
+        Self { log, sink, checkpoint: name.into(), batch: 500 }
+    }
+
+    /// Events per publish (default 500).
+    #[must_use]
+    pub fn with_batch(mut self, batch: usize) -> Self {
+        self.batch = batch.max(1);
+        self
+    }
+
+    /// The last order this relay delivered (0 before the first).
+    ///
+    /// # Errors
+    /// What the log returns, or a checkpoint that is not an order.
+    pub async fn delivered(&self) -> Result<u64> {
+        delivered_order(self.log.as_ref(), &self.checkpoint).await
+    }
+
+    /// Relays until `shutdown` completes (finishing the batch in flight first).
+    ///
+    /// # Errors
+    /// Only the log's errors end the relay; the sink's are retried.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        tokio::pin!(shutdown);
+        let mut head = self.log.subscribe();
+        let mut backoff = Backoff::new();
+        loop {
+            let from = self.delivered().await?;
+            let events = self.log.read_forward(from, self.batch).await?;
+            if events.is_empty() {
+                tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    changed = head.changed() => if changed.is_err() { return Ok(()) },
+                }
+                continue;
+            }
+            let last = events.last().map_or(from, |e| e.order);
+            match self.sink.publish(&events).await {
+                Ok(()) => {
+                    self.log.set_checkpoint(Checkpoint::new(&self.checkpoint, last.to_be_bytes().to_vec())).await?;
+                    tracing::debug!(event_order = last, events = events.len(), "relayed");
+                    backoff = Backoff::new();
+                }
+                Err(error) => {
+                    let wait = backoff.next();
+                    tracing::warn!(%error, first_order = from + 1, retry_in_ms = wait.as_millis() as u64, "publishing failed; will retry");
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(wait) => {},
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The last order a relay recorded as delivered under checkpoint `name` (0 before the first).
+///
+/// # Errors
+/// What the log returns, or a checkpoint that is not an order.
+pub async fn delivered_order(log: &dyn EventLog, name: &str) -> Result<u64> {
+    match log.checkpoint(name).await? {
+        None => Ok(0),
+        Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+            .map(u64::from_be_bytes)
+            .map_err(|_| crate::Error::invalid(format!("checkpoint {name} is not an order"))),
+    }
+}
+
+/// Collects what it is given, for tests and examples.
+#[derive(Debug, Default)]
+pub struct CollectingHandler {
+    events: Mutex<Vec<Event>>,
+}
+
+impl CollectingHandler {
+    /// The events handled so far.
+    #[must_use]
+    pub fn events(&self) -> Vec<Event> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+#[async_trait]
+impl EventHandler for CollectingHandler {
+    async fn handle(&self, event: &Event) -> Result<()> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner).push(event.clone());
+        Ok(())
+    }
+}

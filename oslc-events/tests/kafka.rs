@@ -1,0 +1,258 @@
+//! Relay → Kafka → consumer against a real Kafka-protocol broker (tansu, started by `scripts/test.sh`): the round
+//! trip, a broker outage, and a relay restart. Nothing lost, per-key order kept, each event handled once.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use oslc_events::kafka::{KafkaConfig, KafkaConsumer, KafkaSink};
+use oslc_events::{ChangeKind, Event, EventHandler, EventLog, MemoryEventLog, Relay};
+use oxrdf::NamedNode;
+use tokio::sync::oneshot;
+
+fn brokers() -> Option<String> {
+    match std::env::var("KAFKA_BROKERS") {
+        Ok(b) if !b.is_empty() => Some(b),
+        _ => {
+            eprintln!("KAFKA_BROKERS is not set: skipping (scripts/test.sh starts a Kafka-protocol broker and sets it)");
+            None
+        }
+    }
+}
+
+/// Test settings for tansu (TEST-SERVICES.md): short sessions, short fetch waits, quick retries.
+fn config(brokers: &str, topic: &str) -> KafkaConfig {
+    KafkaConfig::new(brokers, topic)
+        .with("message.timeout.ms", "3000")
+        .with("reconnect.backoff.max.ms", "500")
+}
+
+fn consumer_config(brokers: &str, topic: &str) -> KafkaConfig {
+    KafkaConfig::new(brokers, topic)
+        .with("session.timeout.ms", "6000")
+        .with("heartbeat.interval.ms", "500")
+        .with("fetch.wait.max.ms", "20")
+}
+
+fn events(range: std::ops::Range<usize>, prefix: &str) -> Vec<Event> {
+    range
+        .map(|n| {
+            Event::new(ChangeKind::Modification, NamedNode::new_unchecked(format!("https://tool.example/r/{}", n % 10)))
+                .with_id_from(&format!("{prefix}-{n}"))
+        })
+        .collect()
+}
+
+/// Records each event once per id, and the order of orders per changed resource.
+#[derive(Default)]
+struct Recorder {
+    ids: Mutex<HashSet<String>>,
+    per_key: Mutex<BTreeMap<String, Vec<u64>>>,
+    handled: AtomicUsize,
+    fail_first: AtomicUsize,
+}
+
+#[async_trait]
+impl EventHandler for Recorder {
+    async fn handle(&self, event: &Event) -> oslc_events::Result<()> {
+        if self.fail_first.load(Ordering::SeqCst) > 0 {
+            self.fail_first.fetch_sub(1, Ordering::SeqCst);
+            return Err(oslc_events::Error::Delivery { message: "the action's target is down".into() });
+        }
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        if self.ids.lock().unwrap().insert(event.id.as_str().to_owned()) {
+            self.per_key.lock().unwrap().entry(event.changed.as_str().to_owned()).or_default().push(event.order);
+        }
+        Ok(())
+    }
+}
+
+impl Recorder {
+    fn distinct(&self) -> usize {
+        self.ids.lock().unwrap().len()
+    }
+
+    fn assert_per_key_order(&self) {
+        for (key, orders) in self.per_key.lock().unwrap().iter() {
+            assert!(orders.windows(2).all(|w| w[0] < w[1]), "{key} out of order: {orders:?}");
+        }
+    }
+}
+
+async fn wait_until(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until relay checkpoint `name` satisfies `done`.
+async fn wait_for_delivered(log: &dyn EventLog, name: &str, seconds: u64, done: impl Fn(u64) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let delivered = oslc_events::sink::delivered_order(log, name).await.unwrap();
+        if done(delivered) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out after {seconds} s: {name} delivered {delivered}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn spawn_relay(log: Arc<dyn EventLog>, sink: Arc<KafkaSink>, name: &str) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let relay = Relay::new(log, sink, name).with_batch(100);
+    let task = tokio::spawn(async move {
+        relay.run(async { let _ = stopped.await; }).await.unwrap();
+    });
+    (stop, task)
+}
+
+fn spawn_consumer(config: KafkaConfig, group: &str, recorder: Arc<Recorder>) -> oneshot::Sender<()> {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let consumer = KafkaConsumer::new(&config, group).unwrap();
+    tokio::spawn(async move {
+        consumer.run(recorder.as_ref(), async { let _ = stopped.await; }).await.unwrap();
+    });
+    stop
+}
+
+#[tokio::test]
+async fn relay_to_consumer_round_trip() {
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("round-trip-{}", uuid::Uuid::new_v4().simple());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    log.append(events(0..50, &topic), None).await.unwrap();
+    let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
+    let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:test");
+    let recorder = Arc::new(Recorder { fail_first: AtomicUsize::new(3), ..Recorder::default() });
+    let stop_consumer = spawn_consumer(consumer_config(&brokers, &topic), &topic, recorder.clone());
+    wait_until("50 events", 60, || recorder.distinct() == 50).await;
+    // Events appended while everything runs arrive too.
+    log.append(events(50..60, &topic), None).await.unwrap();
+    wait_until("60 events", 60, || recorder.distinct() == 60).await;
+    recorder.assert_per_key_order();
+    assert_eq!(recorder.handled.load(Ordering::SeqCst), 60, "each event handled once, failed attempts retried");
+    let _ = stop_relay.send(());
+    relay.await.unwrap();
+    let delivered = oslc_events::sink::delivered_order(log.as_ref(), "relay:test").await.unwrap();
+    assert_eq!(delivered, 60, "the checkpoint covers every acknowledged event");
+    let _ = stop_consumer.send(());
+}
+
+#[tokio::test]
+async fn a_relay_restarted_midway_loses_nothing() {
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("restart-{}", uuid::Uuid::new_v4().simple());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    log.append(events(0..1000, &topic), None).await.unwrap();
+    let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
+    // Slowed down so the relay is surely midway when it is killed.
+    let slow = Arc::new(Throttled(sink.clone()));
+    let first = tokio::spawn(Relay::new(log.clone(), slow, "relay:restart").with_batch(50).run(std::future::pending()));
+    wait_for_delivered(log.as_ref(), "relay:restart", 60, |d| d >= 300).await;
+    first.abort(); // killed mid-batch, not shut down
+    let _ = first.await;
+    let midway = oslc_events::sink::delivered_order(log.as_ref(), "relay:restart").await.unwrap();
+    assert!((300..1000).contains(&midway), "killed midway at {midway}");
+    let (stop, second) = spawn_relay(log.clone(), sink, "relay:restart");
+    let recorder = Arc::new(Recorder::default());
+    let stop_consumer = spawn_consumer(consumer_config(&brokers, &topic), &topic, recorder.clone());
+    wait_until("1000 events", 90, || recorder.distinct() == 1000).await;
+    recorder.assert_per_key_order();
+    let _ = stop.send(());
+    second.await.unwrap();
+    assert_eq!(oslc_events::sink::delivered_order(log.as_ref(), "relay:restart").await.unwrap(), 1000);
+    let _ = stop_consumer.send(());
+}
+
+
+/// A sink that takes its time, so a relay can be caught midway.
+struct Throttled(Arc<KafkaSink>);
+
+#[async_trait]
+impl oslc_events::EventSink for Throttled {
+    async fn publish(&self, events: &[Event]) -> oslc_events::Result<()> {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        self.0.publish(events).await
+    }
+}
+
+struct Broker {
+    child: Child,
+}
+
+impl Broker {
+    fn start(tansu: &str, port: u16) -> Self {
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(tansu)
+            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tansu did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child }
+    }
+
+    fn stop(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_outage_delays_events_but_loses_none() {
+    let Some(_) = brokers() else { return };
+    let Ok(tansu) = std::env::var("TANSU") else {
+        eprintln!("TANSU is not set: skipping (scripts/test.sh exports the broker binary's path)");
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let brokers = format!("127.0.0.1:{port}");
+    let topic = format!("outage-{}", uuid::Uuid::new_v4().simple());
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
+    let broker = Broker::start(&tansu, port);
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
+    let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:outage");
+    log.append(events(0..10, "warm-up"), None).await.unwrap();
+    wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 10).await;
+
+    broker.stop();
+    let during = log.append(events(0..1000, &topic), None).await.unwrap();
+    assert_eq!(during.len(), 1000);
+    // While the broker is away nothing is acknowledged, so the checkpoint cannot pass the warm-up.
+    assert_eq!(oslc_events::sink::delivered_order(log.as_ref(), "relay:outage").await.unwrap(), 10);
+    let _broker = Broker::start(&tansu, port);
+
+    let recorder = Arc::new(Recorder::default());
+    let stop_consumer = spawn_consumer(consumer_config(&brokers, &topic), &topic, recorder.clone());
+    let ids: HashSet<String> = during.iter().map(|e| e.id.as_str().to_owned()).collect();
+    wait_until("all 1000 events after the outage", 120, || {
+        let seen = recorder.ids.lock().unwrap();
+        ids.iter().all(|id| seen.contains(id))
+    })
+    .await;
+    recorder.assert_per_key_order();
+    wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 1010).await;
+    let _ = stop_relay.send(());
+    relay.await.unwrap();
+    let _ = stop_consumer.send(());
+}
