@@ -11,6 +11,8 @@ pub mod sink;
 pub mod trs;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+#[cfg(feature = "client")]
+pub mod trs_client;
 
 pub use error::{Error, Result};
 pub use event::{ChangeKind, Event};

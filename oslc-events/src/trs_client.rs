@@ -1,0 +1,208 @@
+//! Following a remote TRS (feature `client`): what tools without Kafka do to learn of changes, as the original
+//! ECA environment did. Each [`TrsSource::poll`] walks the change log back from the newest event to the last one
+//! seen and returns the newer events in order; on the first poll, or when the log no longer reaches back to the
+//! last event seen, it rebases from the Base.
+
+use std::collections::HashSet;
+
+use oslc_core::rdf::{self, RdfFormat};
+use oslc_core::vocab::{dcterms, ldp, rdf as rdf_ns, trs};
+use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
+
+use crate::event::{ChangeKind, Event};
+use crate::{Error, Result};
+
+/// What one poll learned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrsUpdate {
+    /// Start over from the Base: these are all the tracked resources as of `cutoff`; the changes after it follow.
+    Rebase {
+        /// Every member of the Base.
+        members: Vec<NamedNode>,
+        /// The Base's cutoff event (`None` for `rdf:nil`).
+        cutoff: Option<NamedNode>,
+        /// Changes after the cutoff, oldest first.
+        changes: Vec<Event>,
+    },
+    /// Changes since the last poll, oldest first (possibly none).
+    Changes(Vec<Event>),
+}
+
+/// A follower of the TRS at one URI.
+#[derive(Debug, Clone)]
+pub struct TrsSource {
+    http: reqwest::Client,
+    uri: String,
+    last_seen: Option<NamedNode>,
+    max_segments: usize,
+}
+
+impl TrsSource {
+    /// A follower of the TrackedResourceSet at `uri`; its first poll rebases.
+    #[must_use]
+    pub fn new(http: reqwest::Client, uri: impl Into<String>) -> Self {
+        Self { http, uri: uri.into(), last_seen: None, max_segments: 10_000 }
+    }
+
+    /// Resumes after event `id` (as returned by [`TrsSource::last_seen`] before a restart).
+    #[must_use]
+    pub fn starting_after(mut self, id: NamedNode) -> Self {
+        self.last_seen = Some(id);
+        self
+    }
+
+    /// The newest event seen, to resume from.
+    #[must_use]
+    pub fn last_seen(&self) -> Option<&NamedNode> {
+        self.last_seen.as_ref()
+    }
+
+    async fn fetch(&self, uri: &str) -> Result<Graph> {
+        let remote = |message: String| Error::Remote { uri: uri.to_owned(), message };
+        let response =
+            self.http.get(uri).header("accept", "text/turtle").send().await.map_err(|e| remote(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(remote(format!("HTTP {}", response.status())));
+        }
+        let format = rdf::content_type_format(response.headers().get("content-type").and_then(|v| v.to_str().ok()))
+            .unwrap_or(RdfFormat::Turtle);
+        let body = response.bytes().await.map_err(|e| remote(e.to_string()))?;
+        Ok(rdf::parse(&body, format, uri)?)
+    }
+
+    /// One sync step.
+    ///
+    /// # Errors
+    /// [`Error::Remote`] when the TRS cannot be read; [`Error::InvalidEvent`] for a change log without orders.
+    pub async fn poll(&mut self) -> Result<TrsUpdate> {
+        let Some(last_seen) = self.last_seen.clone() else {
+            return self.rebase().await;
+        };
+        match self.changes_after(Some(&last_seen)).await? {
+            Some(changes) => {
+                if let Some(newest) = changes.last() {
+                    self.last_seen = Some(newest.id.clone());
+                }
+                Ok(TrsUpdate::Changes(changes))
+            }
+            None => {
+                tracing::warn!(trs = %self.uri, last_seen = %last_seen, "the change log no longer reaches the last event seen; rebasing");
+                self.rebase().await
+            }
+        }
+    }
+
+    async fn rebase(&mut self) -> Result<TrsUpdate> {
+        let trs_graph = self.fetch(&self.uri).await?;
+        let trs_node = NamedNode::new(&self.uri).map_err(|e| Error::Remote { uri: self.uri.clone(), message: e.to_string() })?;
+        let base = named(&trs_graph, trs_node.as_ref().into(), trs::base)
+            .ok_or_else(|| Error::Remote { uri: self.uri.clone(), message: "no trs:base".into() })?;
+        let mut members = Vec::new();
+        let mut cutoff = None;
+        let mut page = Some(base.clone());
+        let mut seen_pages = HashSet::new();
+        while let Some(uri) = page.take() {
+            if !seen_pages.insert(uri.clone()) {
+                break;
+            }
+            let graph = self.fetch(uri.as_str()).await?;
+            if cutoff.is_none() {
+                cutoff = named(&graph, base.as_ref().into(), trs::cutoffEvent).filter(|c| c.as_ref() != rdf_ns::nil);
+            }
+            members.extend(graph.objects_for_subject_predicate(&base, ldp::member).filter_map(|m| match m {
+                TermRef::NamedNode(n) => Some(n.into_owned()),
+                _ => None,
+            }));
+            page = named(&graph, uri.as_ref().into(), ldp::nextPage).filter(|n| n.as_ref() != rdf_ns::nil);
+        }
+        let changes = match &cutoff {
+            Some(cutoff) => self.changes_after(Some(cutoff)).await?.unwrap_or_default(),
+            None => self.changes_after(None).await?.unwrap_or_default(),
+        };
+        self.last_seen = changes.last().map(|e| e.id.clone()).or_else(|| cutoff.clone());
+        Ok(TrsUpdate::Rebase { members, cutoff, changes })
+    }
+
+    /// The events after `after`, oldest first, walking back through `trs:previous`; `None` when the walk reaches
+    /// the end without meeting `after` (the sync point is gone). With `after` = `None`, every event.
+    async fn changes_after(&self, after: Option<&NamedNode>) -> Result<Option<Vec<Event>>> {
+        let trs_graph = self.fetch(&self.uri).await?;
+        let trs_node = NamedNode::new_unchecked(&self.uri);
+        let changelog: NamedOrBlankNodeRef<'_> = match trs_graph.object_for_subject_predicate(&trs_node, trs::changeLog) {
+            Some(TermRef::NamedNode(n)) => n.into(),
+            Some(TermRef::BlankNode(b)) => b.into(),
+            _ => return Err(Error::Remote { uri: self.uri.clone(), message: "no trs:changeLog".into() }),
+        };
+        let mut collected = Vec::new();
+        let mut graph = trs_graph.clone();
+        let mut segment: NamedOrBlankNodeRef<'_> = changelog;
+        let mut owned_segment: NamedNode;
+        for _ in 0..self.max_segments {
+            let mut events = events_of(&graph, segment)?;
+            events.sort_by(|a, b| b.order.cmp(&a.order));
+            for event in events {
+                if after.is_some_and(|a| *a == event.id) {
+                    collected.reverse();
+                    return Ok(Some(collected));
+                }
+                collected.push(event);
+            }
+            match named(&graph, segment, trs::previous) {
+                Some(previous) if previous.as_ref() != rdf_ns::nil => {
+                    graph = self.fetch(previous.as_str()).await?;
+                    owned_segment = previous;
+                    segment = owned_segment.as_ref().into();
+                }
+                _ => break,
+            }
+        }
+        if after.is_none() {
+            collected.reverse();
+            return Ok(Some(collected));
+        }
+        Ok(None)
+    }
+}
+
+fn named(graph: &Graph, subject: NamedOrBlankNodeRef<'_>, predicate: oxrdf::NamedNodeRef<'_>) -> Option<NamedNode> {
+    match graph.object_for_subject_predicate(subject, predicate) {
+        Some(TermRef::NamedNode(n)) => Some(n.into_owned()),
+        _ => None,
+    }
+}
+
+/// The change events a change log segment lists (without resource state).
+fn events_of(graph: &Graph, changelog: NamedOrBlankNodeRef<'_>) -> Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for change in graph.objects_for_subject_predicate(changelog, trs::change) {
+        let TermRef::NamedNode(id) = change else { continue };
+        let mut kind = None;
+        let mut qualifiers = Vec::new();
+        for ty in graph.objects_for_subject_predicate(id, rdf_ns::r#type) {
+            if let TermRef::NamedNode(ty) = ty {
+                match ty {
+                    t if t == trs::Creation => kind = Some(ChangeKind::Creation),
+                    t if t == trs::Modification => kind = Some(ChangeKind::Modification),
+                    t if t == trs::Deletion => kind = Some(ChangeKind::Deletion),
+                    t if t == crate::vocab::Event => {}
+                    t => qualifiers.push(t.into_owned()),
+                }
+            }
+        }
+        let literal = |p| match graph.object_for_subject_predicate(id, p) {
+            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
+            _ => None,
+        };
+        events.push(Event {
+            id: id.into_owned(),
+            kind: kind.ok_or_else(|| Error::invalid(format!("{id} has no change type")))?,
+            qualifiers,
+            changed: named(graph, id.into(), trs::changed).ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
+            order: literal(trs::order).and_then(|o| o.parse().ok()).ok_or_else(|| Error::invalid(format!("{id} has no trs:order")))?,
+            created: literal(dcterms::created).unwrap_or_default(),
+            service_provider: None,
+            state: None,
+        });
+    }
+    Ok(events)
+}
