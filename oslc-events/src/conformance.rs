@@ -73,7 +73,11 @@ pub async fn reads_forward_and_backward(log: &dyn EventLog) {
 pub async fn events_keep_everything(log: &dyn EventLog) {
     let mut state = oxrdf::Graph::new();
     let changed = NamedNode::new_unchecked("https://tool.example/resources/1");
-    state.insert(oxrdf::TripleRef::new(&changed, oslc_core::vocab::dcterms::title, &oxrdf::Literal::new_simple_literal("\"quoted\"\nand multi-line")));
+    state.insert(oxrdf::TripleRef::new(
+        &changed,
+        oslc_core::vocab::dcterms::title,
+        &oxrdf::Literal::new_simple_literal("\"quoted\"\nand multi-line"),
+    ));
     let original = Event::new(ChangeKind::Modification, changed)
         .with_qualifier(NamedNode::new_unchecked("https://tool.example/ns#Disabled"))
         .with_service_provider(NamedNode::new_unchecked("https://tool.example/sp/1"))

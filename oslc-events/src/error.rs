@@ -39,7 +39,10 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn storage(message: impl Into<String>, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub(crate) fn storage(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self::Storage { message: message.into(), source: Some(source.into()) }
     }
 

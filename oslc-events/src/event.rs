@@ -101,7 +101,8 @@ impl Event {
     /// processing the same change again gives the same id.
     #[must_use]
     pub fn with_id_from(mut self, source_key: &str) -> Self {
-        self.id = NamedNode::new_unchecked(format!("urn:uuid:{}", uuid::Uuid::new_v5(&ID_NAMESPACE, source_key.as_bytes())));
+        self.id =
+            NamedNode::new_unchecked(format!("urn:uuid:{}", uuid::Uuid::new_v5(&ID_NAMESPACE, source_key.as_bytes())));
         self
     }
 
@@ -190,11 +191,18 @@ impl Event {
             Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
             _ => None,
         };
-        let state: Graph =
-            graph.iter().filter(|t| t.subject != node).map(TripleRef::into_owned).collect::<Vec<Triple>>().iter().collect();
+        let state: Graph = graph
+            .iter()
+            .filter(|t| t.subject != node)
+            .map(TripleRef::into_owned)
+            .collect::<Vec<Triple>>()
+            .iter()
+            .collect();
         Ok(Self {
             id: id.into_owned(),
-            kind: kind.ok_or_else(|| Error::invalid(format!("{id} has no trs:Creation, trs:Modification or trs:Deletion type")))?,
+            kind: kind.ok_or_else(|| {
+                Error::invalid(format!("{id} has no trs:Creation, trs:Modification or trs:Deletion type"))
+            })?,
             qualifiers,
             changed: named(trs::changed).ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
             order: literal(trs::order)
@@ -251,7 +259,10 @@ pub(crate) struct StoredEvent {
 impl StoredEvent {
     pub(crate) fn encode(event: &Event) -> Result<Vec<u8>> {
         let state = match &event.state {
-            Some(graph) => Some(String::from_utf8(rdf::serialize(graph, RdfFormat::NTriples, &Prefixes::new())?).map_err(|e| Error::invalid(e.to_string()))?),
+            Some(graph) => Some(
+                String::from_utf8(rdf::serialize(graph, RdfFormat::NTriples, &Prefixes::new())?)
+                    .map_err(|e| Error::invalid(e.to_string()))?,
+            ),
             None => None,
         };
         let stored = Self {
@@ -291,7 +302,9 @@ mod tests {
     use super::*;
 
     fn sample() -> Event {
-        let rule = NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb871878c12be65c9fdd");
+        let rule = NamedNode::new_unchecked(
+            "https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb871878c12be65c9fdd",
+        );
         let mut state = Graph::new();
         state.insert(TripleRef::new(&rule, dcterms::title, &Literal::new_simple_literal("sample_rule")));
         let mut event = Event::new(ChangeKind::Modification, rule)

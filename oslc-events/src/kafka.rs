@@ -66,7 +66,10 @@ pub struct KafkaSink {
 
 impl std::fmt::Debug for KafkaSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KafkaSink").field("brokers", &self.config.brokers).field("topic", &self.config.topic).finish_non_exhaustive()
+        f.debug_struct("KafkaSink")
+            .field("brokers", &self.config.brokers)
+            .field("topic", &self.config.topic)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,7 +127,8 @@ impl EventSink for KafkaSink {
                 .insert(Header { key: "content-type", value: Some(self.config.format.media_type()) })
                 .insert(Header { key: "oslc-event-id", value: Some(event.id.as_str()) })
                 .insert(Header { key: "oslc-event-order", value: Some(order.as_str()) });
-            let record = FutureRecord::to(&self.config.topic).key(event.changed.as_str()).payload(&payload).headers(headers);
+            let record =
+                FutureRecord::to(&self.config.topic).key(event.changed.as_str()).payload(&payload).headers(headers);
             // Queued in order; the idempotent producer keeps that order per partition, so per changed resource.
             match producer.send_result(record) {
                 Ok(future) => pending.push(future),

@@ -4,23 +4,23 @@
 pub mod conformance;
 mod error;
 pub mod event;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod log;
 #[cfg(feature = "redb")]
 mod redb_log;
 pub mod sink;
 pub mod trs;
-#[cfg(feature = "kafka")]
-pub mod kafka;
 #[cfg(feature = "client")]
 pub mod trs_client;
 
 pub use error::{Error, Result};
 pub use event::{ChangeKind, Event};
 pub use log::{Checkpoint, EventLog, MemoryEventLog};
-pub use sink::{EventHandler, EventSink, MemoryBus, Relay};
-pub use trs::{BaseProvider, StaticBase, Trs};
 #[cfg(feature = "redb")]
 pub use redb_log::RedbEventLog;
+pub use sink::{EventHandler, EventSink, MemoryBus, Relay};
+pub use trs::{BaseProvider, StaticBase, Trs};
 
 /// The OSLC Events namespace used by the SmartDevOps tools (`http://open-services.net/ns/events#`).
 #[allow(non_upper_case_globals)]

@@ -7,8 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 use tokio::sync::watch;
 
-use crate::event::Event;
 use crate::Result;
+use crate::event::Event;
 
 /// A named position kept with the log: a change stream's resume token, a relay's last delivered order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,7 +35,8 @@ impl RedbEventLog {
     /// # Errors
     /// [`Error::Storage`] if the file cannot be opened or is not a redb database.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let db = Database::create(path.as_ref()).map_err(|e| Error::storage(format!("open {}", path.as_ref().display()), e))?;
+        let db = Database::create(path.as_ref())
+            .map_err(|e| Error::storage(format!("open {}", path.as_ref().display()), e))?;
         let txn = db.begin_write().map_err(|e| storage("begin")(e.into()))?;
         {
             txn.open_table(EVENTS).map_err(|e| storage("create tables")(e.into()))?;
@@ -120,7 +121,9 @@ impl EventLog for RedbEventLog {
             let txn = db.begin_read().map_err(|e| storage("read")(e.into()))?;
             let table = txn.open_table(EVENTS).map_err(|e| storage("read")(e.into()))?;
             let mut out = Vec::new();
-            for entry in table.range(..before.unwrap_or(u64::MAX)).map_err(|e| storage("read")(e.into()))?.rev().take(limit) {
+            for entry in
+                table.range(..before.unwrap_or(u64::MAX)).map_err(|e| storage("read")(e.into()))?.rev().take(limit)
+            {
                 let (_, value) = entry.map_err(|e| storage("read")(e.into()))?;
                 out.push(StoredEvent::decode(value.value())?);
             }
@@ -131,7 +134,9 @@ impl EventLog for RedbEventLog {
 
     async fn head(&self) -> Result<u64> {
         let log = self.clone();
-        tokio::task::spawn_blocking(move || log.head_blocking()).await.map_err(|e| Error::storage("blocking task", e))?
+        tokio::task::spawn_blocking(move || log.head_blocking())
+            .await
+            .map_err(|e| Error::storage("blocking task", e))?
     }
 
     async fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {

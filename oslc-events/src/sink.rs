@@ -9,9 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
+use crate::Result;
 use crate::event::Event;
 use crate::log::{Checkpoint, EventLog};
-use crate::Result;
 
 /// Publishes events; returns only when every event is acknowledged (so the caller may then forget them).
 #[async_trait]
@@ -130,7 +130,10 @@ pub struct Relay {
 
 impl std::fmt::Debug for Relay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Relay").field("checkpoint", &self.checkpoint).field("batch", &self.batch).finish_non_exhaustive()
+        f.debug_struct("Relay")
+            .field("checkpoint", &self.checkpoint)
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
     }
 }
 

@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use oslc_core::vocab::{dcterms, ldp, rdf, trs, xsd};
 use oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TripleRef};
 
+use crate::Result;
 use crate::event::Event;
 use crate::log::EventLog;
-use crate::Result;
 
 /// The resources a TRS tracks, for its Base.
 #[async_trait]
@@ -95,7 +95,11 @@ impl Trs {
     /// The URI of Base page `page`.
     #[must_use]
     pub fn base_uri(&self, page: usize) -> NamedNode {
-        if page == 0 { NamedNode::new_unchecked(format!("{}/base", self.uri)) } else { NamedNode::new_unchecked(format!("{}/base?page={page}", self.uri)) }
+        if page == 0 {
+            NamedNode::new_unchecked(format!("{}/base", self.uri))
+        } else {
+            NamedNode::new_unchecked(format!("{}/base?page={page}", self.uri))
+        }
     }
 
     /// The URI of change log segment `n`.
@@ -131,7 +135,10 @@ impl Trs {
         let head = self.log.head().await?;
         match self.newest_segment(head) {
             Some(n) => {
-                let events = self.log.read_forward(n * self.segment_size, usize::try_from(self.segment_size).unwrap_or(usize::MAX)).await?;
+                let events = self
+                    .log
+                    .read_forward(n * self.segment_size, usize::try_from(self.segment_size).unwrap_or(usize::MAX))
+                    .await?;
                 self.add_changes(&mut graph, changelog.as_ref().into(), &events);
                 self.add_previous(&mut graph, changelog.as_ref().into(), n);
             }
@@ -149,7 +156,10 @@ impl Trs {
             return Ok(None);
         }
         let uri = self.segment_uri(n);
-        let events = self.log.read_forward(n * self.segment_size, usize::try_from(self.segment_size).unwrap_or(usize::MAX)).await?;
+        let events = self
+            .log
+            .read_forward(n * self.segment_size, usize::try_from(self.segment_size).unwrap_or(usize::MAX))
+            .await?;
         let mut graph = Graph::new();
         graph.insert(TripleRef::new(&uri, rdf::r#type, trs::ChangeLog));
         self.add_changes(&mut graph, uri.as_ref().into(), &events);
@@ -174,8 +184,16 @@ impl Trs {
                 graph.insert(TripleRef::new(e, rdf::r#type, qualifier));
             }
             graph.insert(TripleRef::new(e, trs::changed, &event.changed));
-            graph.insert(TripleRef::new(e, trs::order, &Literal::new_typed_literal(event.order.to_string(), xsd::integer)));
-            graph.insert(TripleRef::new(e, dcterms::created, &Literal::new_typed_literal(&event.created, xsd::dateTime)));
+            graph.insert(TripleRef::new(
+                e,
+                trs::order,
+                &Literal::new_typed_literal(event.order.to_string(), xsd::integer),
+            ));
+            graph.insert(TripleRef::new(
+                e,
+                dcterms::created,
+                &Literal::new_typed_literal(&event.created, xsd::dateTime),
+            ));
         }
     }
 
@@ -263,30 +281,37 @@ pub mod server {
     }
 
     fn not_found(trs: &Trs, headers: &HeaderMap) -> Response {
-        ErrorResponse::new(oslc_core::Error::not_found(format!("{} (no such TRS document)", trs.uri())), headers).into_response()
+        ErrorResponse::new(oslc_core::Error::not_found(format!("{} (no such TRS document)", trs.uri())), headers)
+            .into_response()
     }
 
     async fn serve(trs: &Trs, document: Document, headers: &HeaderMap) -> Response {
         let result = async {
             let format = rdf::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
-            let Some((uri, graph)) = trs.document(document).await.map_err(|e| oslc_core::Error::backend("TRS", e))? else {
+            let Some((uri, graph)) = trs.document(document).await.map_err(|e| oslc_core::Error::backend("TRS", e))?
+            else {
                 return Ok(not_found(trs, headers));
             };
             let etag = oslc_core::ETag::of_graph(&graph);
-            if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|h| etag.matches_if_none_match(h)) {
+            if headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|h| etag.matches_if_none_match(h))
+            {
                 return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag.to_string())]).into_response());
             }
             let mut response = rdf_response(StatusCode::OK, &graph, format, &crate::event::prefixes(), Some(&etag));
-            if let Document::Base(_) = document {
-                if let Some(next) = next_page(&graph, &uri) {
-                    if let Ok(link) = HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next.as_str())) {
-                        response.headers_mut().insert(header::LINK, link);
-                    }
-                }
+            if let Document::Base(_) = document
+                && let Some(next) = next_page(&graph, &uri)
+                && let Ok(link) = HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next.as_str()))
+            {
+                response.headers_mut().insert(header::LINK, link);
             }
             if let Document::Segment(_) = document {
                 // Older segments never change.
-                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+                response
+                    .headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
             }
             Ok::<_, oslc_core::Error>(response)
         }

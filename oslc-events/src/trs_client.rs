@@ -94,7 +94,8 @@ impl TrsSource {
 
     async fn rebase(&mut self) -> Result<TrsUpdate> {
         let trs_graph = self.fetch(&self.uri).await?;
-        let trs_node = NamedNode::new(&self.uri).map_err(|e| Error::Remote { uri: self.uri.clone(), message: e.to_string() })?;
+        let trs_node =
+            NamedNode::new(&self.uri).map_err(|e| Error::Remote { uri: self.uri.clone(), message: e.to_string() })?;
         let base = named(&trs_graph, trs_node.as_ref().into(), trs::base)
             .ok_or_else(|| Error::Remote { uri: self.uri.clone(), message: "no trs:base".into() })?;
         let mut members = Vec::new();
@@ -128,7 +129,8 @@ impl TrsSource {
     async fn changes_after(&self, after: Option<&NamedNode>) -> Result<Option<Vec<Event>>> {
         let trs_graph = self.fetch(&self.uri).await?;
         let trs_node = NamedNode::new_unchecked(&self.uri);
-        let changelog: NamedOrBlankNodeRef<'_> = match trs_graph.object_for_subject_predicate(&trs_node, trs::changeLog) {
+        let changelog: NamedOrBlankNodeRef<'_> = match trs_graph.object_for_subject_predicate(&trs_node, trs::changeLog)
+        {
             Some(TermRef::NamedNode(n)) => n.into(),
             Some(TermRef::BlankNode(b)) => b.into(),
             _ => return Err(Error::Remote { uri: self.uri.clone(), message: "no trs:changeLog".into() }),
@@ -139,7 +141,7 @@ impl TrsSource {
         let mut owned_segment: NamedNode;
         for _ in 0..self.max_segments {
             let mut events = events_of(&graph, segment)?;
-            events.sort_by(|a, b| b.order.cmp(&a.order));
+            events.sort_by_key(|e| std::cmp::Reverse(e.order));
             for event in events {
                 if after.is_some_and(|a| *a == event.id) {
                     collected.reverse();
@@ -197,8 +199,11 @@ fn events_of(graph: &Graph, changelog: NamedOrBlankNodeRef<'_>) -> Result<Vec<Ev
             id: id.into_owned(),
             kind: kind.ok_or_else(|| Error::invalid(format!("{id} has no change type")))?,
             qualifiers,
-            changed: named(graph, id.into(), trs::changed).ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
-            order: literal(trs::order).and_then(|o| o.parse().ok()).ok_or_else(|| Error::invalid(format!("{id} has no trs:order")))?,
+            changed: named(graph, id.into(), trs::changed)
+                .ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
+            order: literal(trs::order)
+                .and_then(|o| o.parse().ok())
+                .ok_or_else(|| Error::invalid(format!("{id} has no trs:order")))?,
             created: literal(dcterms::created).unwrap_or_default(),
             service_provider: None,
             state: None,

@@ -18,7 +18,9 @@ fn brokers() -> Option<String> {
     match std::env::var("KAFKA_BROKERS") {
         Ok(b) if !b.is_empty() => Some(b),
         _ => {
-            eprintln!("KAFKA_BROKERS is not set: skipping (scripts/test.sh starts a Kafka-protocol broker and sets it)");
+            eprintln!(
+                "KAFKA_BROKERS is not set: skipping (scripts/test.sh starts a Kafka-protocol broker and sets it)"
+            );
             None
         }
     }
@@ -26,9 +28,7 @@ fn brokers() -> Option<String> {
 
 /// Test settings for tansu (TEST-SERVICES.md): short sessions, short fetch waits, quick retries.
 fn config(brokers: &str, topic: &str) -> KafkaConfig {
-    KafkaConfig::new(brokers, topic)
-        .with("message.timeout.ms", "3000")
-        .with("reconnect.backoff.max.ms", "500")
+    KafkaConfig::new(brokers, topic).with("message.timeout.ms", "3000").with("reconnect.backoff.max.ms", "500")
 }
 
 fn consumer_config(brokers: &str, topic: &str) -> KafkaConfig {
@@ -104,11 +104,20 @@ async fn wait_for_delivered(log: &dyn EventLog, name: &str, seconds: u64, done: 
     }
 }
 
-fn spawn_relay(log: Arc<dyn EventLog>, sink: Arc<KafkaSink>, name: &str) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+fn spawn_relay(
+    log: Arc<dyn EventLog>,
+    sink: Arc<KafkaSink>,
+    name: &str,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (stop, stopped) = oneshot::channel::<()>();
     let relay = Relay::new(log, sink, name).with_batch(100);
     let task = tokio::spawn(async move {
-        relay.run(async { let _ = stopped.await; }).await.unwrap();
+        relay
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
     });
     (stop, task)
 }
@@ -117,7 +126,12 @@ fn spawn_consumer(config: KafkaConfig, group: &str, recorder: Arc<Recorder>) -> 
     let (stop, stopped) = oneshot::channel::<()>();
     let consumer = KafkaConsumer::new(&config, group).unwrap();
     tokio::spawn(async move {
-        consumer.run(recorder.as_ref(), async { let _ = stopped.await; }).await.unwrap();
+        consumer
+            .run(recorder.as_ref(), async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
     });
     stop
 }
@@ -171,7 +185,6 @@ async fn a_relay_restarted_midway_loses_nothing() {
     let _ = stop_consumer.send(());
 }
 
-
 /// A sink that takes its time, so a relay can be caught midway.
 struct Throttled(Arc<KafkaSink>);
 
@@ -191,7 +204,15 @@ impl Broker {
     fn start(tansu: &str, port: u16) -> Self {
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(tansu)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -92,7 +92,8 @@ async fn events_and_checkpoints_commit_together_across_a_kill() {
     child.kill().unwrap(); // SIGKILL, mid-append
     child.wait().unwrap();
     let log = RedbEventLog::open(&path).unwrap();
-    let checkpoint: u64 = String::from_utf8(log.checkpoint("monitor").await.unwrap().unwrap()).unwrap().parse().unwrap();
+    let checkpoint: u64 =
+        String::from_utf8(log.checkpoint("monitor").await.unwrap().unwrap()).unwrap().parse().unwrap();
     let head = log.head().await.unwrap();
     assert!(checkpoint >= last_reported.unwrap(), "every append reported committed survived");
     assert_eq!(head, (checkpoint + 1) * 10, "the events present are exactly those of the checkpointed batches");

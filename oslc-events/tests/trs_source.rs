@@ -20,7 +20,11 @@ async fn serve(log: Arc<dyn EventLog>, members: usize) -> String {
 }
 
 fn events(range: std::ops::Range<usize>) -> Vec<Event> {
-    range.map(|n| Event::new(ChangeKind::Modification, NamedNode::new_unchecked(format!("http://tool.test/r/{}", n % 7)))).collect()
+    range
+        .map(|n| {
+            Event::new(ChangeKind::Modification, NamedNode::new_unchecked(format!("http://tool.test/r/{}", n % 7)))
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -31,7 +35,9 @@ async fn rebase_then_follow_the_change_log() {
     let uri = serve(log.clone(), 100).await;
     let mut source = TrsSource::new(reqwest::Client::new(), &uri);
 
-    let TrsUpdate::Rebase { members, cutoff, changes } = source.poll().await.unwrap() else { panic!("first poll rebases") };
+    let TrsUpdate::Rebase { members, cutoff, changes } = source.poll().await.unwrap() else {
+        panic!("first poll rebases")
+    };
     assert_eq!(members.len(), 100, "every Base page read");
     let newest = log.read_backward(None, 1).await.unwrap().pop().unwrap();
     assert_eq!(cutoff, Some(newest.id.clone()));
@@ -41,13 +47,17 @@ async fn rebase_then_follow_the_change_log() {
     // 130 new events span three segments of 50; the walk goes back through them to the sync point.
     let appended = log.append(events(30..160), None).await.unwrap();
     let TrsUpdate::Changes(changes) = source.poll().await.unwrap() else { panic!() };
-    assert_eq!(changes.iter().map(|e| e.id.clone()).collect::<Vec<_>>(), appended.iter().map(|e| e.id.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        changes.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        appended.iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+    );
     assert!(changes.windows(2).all(|w| w[0].order < w[1].order));
     assert_eq!(source.last_seen(), Some(&appended.last().unwrap().id));
     assert_eq!(source.poll().await.unwrap(), TrsUpdate::Changes(Vec::new()));
 
     // A source that last saw an event this TRS never had (its history was reset) rebases.
-    let mut lost = TrsSource::new(reqwest::Client::new(), &uri).starting_after(NamedNode::new_unchecked("urn:uuid:00000000-0000-0000-0000-000000000000"));
+    let mut lost = TrsSource::new(reqwest::Client::new(), &uri)
+        .starting_after(NamedNode::new_unchecked("urn:uuid:00000000-0000-0000-0000-000000000000"));
     assert!(matches!(lost.poll().await.unwrap(), TrsUpdate::Rebase { .. }));
 }
 

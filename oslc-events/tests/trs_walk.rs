@@ -61,13 +61,17 @@ async fn walk_the_change_log_and_the_base() {
         let events = (0..100.min(1234 - batch * 100))
             .map(|i| {
                 let n = batch * 100 + i;
-                Event::new([ChangeKind::Creation, ChangeKind::Modification, ChangeKind::Deletion][n % 3], NamedNode::new_unchecked(format!("http://adapter.test/r/{}", n % 50)))
+                Event::new(
+                    [ChangeKind::Creation, ChangeKind::Modification, ChangeKind::Deletion][n % 3],
+                    NamedNode::new_unchecked(format!("http://adapter.test/r/{}", n % 50)),
+                )
             })
             .collect();
         log.append(events, None).await.unwrap();
     }
     assert_eq!(log.head().await.unwrap(), 1234);
-    let members: Vec<NamedNode> = (0..1050).map(|i| NamedNode::new_unchecked(format!("http://adapter.test/r/{i}"))).collect();
+    let members: Vec<NamedNode> =
+        (0..1050).map(|i| NamedNode::new_unchecked(format!("http://adapter.test/r/{i}"))).collect();
     let trs = Trs::new(TRS, log.clone(), Arc::new(StaticBase(members))).with_segment_size(100).with_base_page_size(500);
     let app: Router = oslc_events::trs::server::router(trs, "/trs");
 
@@ -140,5 +144,8 @@ async fn an_empty_log_has_a_nil_cutoff_and_no_previous() {
     let changelog = object(&graph, NamedNode::new_unchecked(TRS).as_ref().into(), trs::changeLog).unwrap();
     assert_eq!(object(&graph, changelog.as_ref().into(), trs::previous), Some(rdf_ns::nil.into_owned()));
     let (_, _, base) = get(&app, &format!("{TRS}/base"), &[]).await;
-    assert_eq!(object(&base, NamedNode::new_unchecked(format!("{TRS}/base")).as_ref().into(), trs::cutoffEvent), Some(rdf_ns::nil.into_owned()));
+    assert_eq!(
+        object(&base, NamedNode::new_unchecked(format!("{TRS}/base")).as_ref().into(), trs::cutoffEvent),
+        Some(rdf_ns::nil.into_owned())
+    );
 }
