@@ -18,6 +18,7 @@ use oslc_core::{Container, Error};
 use crate::oslc::actions::{self, Actions};
 use crate::oslc::{RuleProvider, RuleUris, vocab as st2};
 use crate::st2::RuleStore;
+use oslc_events::{BaseProvider, EventLog, Trs};
 
 /// What the HTTP application needs to know.
 #[derive(Clone)]
@@ -46,11 +47,41 @@ impl std::fmt::Debug for AppConfig {
 /// Where the rules live below the public URL.
 pub const RULES_PATH: &str = "/serviceProviders/1/changeRequests";
 
-/// The application over `store`.
+/// The application over `store`, without events.
 ///
 /// # Errors
 /// [`Error::BadRequest`] for a public URL that is not an absolute http(s) URL.
 pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Error> {
+    Ok(build(store, config, None)?.router)
+}
+
+/// The built application: its router, and the rule provider the change sources build events with.
+#[derive(Debug)]
+pub struct App {
+    /// Every route.
+    pub router: Router,
+    /// The rules as OSLC resources.
+    pub provider: Arc<RuleProvider>,
+    /// The service provider's IRI.
+    pub service_provider: NamedNode,
+}
+
+/// The members of the TRS Base: every rule.
+struct RuleBase(Arc<RuleProvider>);
+
+#[async_trait::async_trait]
+impl BaseProvider for RuleBase {
+    async fn members(&self) -> oslc_events::Result<Vec<NamedNode>> {
+        let rules = self.0.store().list(None).await.map_err(|e| oslc_events::Error::Oslc(e.into()))?;
+        Ok(rules.rules.iter().filter_map(|r| r.id.as_deref()).map(|id| self.0.member(id)).collect())
+    }
+}
+
+/// The application over `store`, serving the TRS of `log` at `/trs` when given.
+///
+/// # Errors
+/// [`Error::BadRequest`] for a public URL that is not an absolute http(s) URL.
+pub fn build(store: Arc<dyn RuleStore>, config: &AppConfig, log: Option<Arc<dyn EventLog>>) -> Result<App, Error> {
     let base = config.public_url.trim_end_matches('/').to_owned();
     let iri = |path: &str| {
         NamedNode::new(format!("{base}{path}"))
@@ -102,14 +133,18 @@ pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Erro
         .build()?;
     let mut prefixes = vocab::standard_prefixes();
     prefixes.insert(st2::PREFIX, st2::NS);
-    let actions = Actions { provider, prefixes, base: base.clone(), body_limit: config.body_limit };
+    let actions = Actions { provider: provider.clone(), prefixes, base: base.clone(), body_limit: config.body_limit };
     let guard = Arc::new(Guard { token: config.api_token.clone(), protect_reads: config.protect_reads });
-    Ok(Router::new()
-        .merge(oslc)
-        .merge(actions::routes(actions, RULES_PATH))
-        .route("/vocab", get(vocabulary))
-        .layer(middleware::from_fn_with_state(guard, authorize))
-        .route("/healthz", get(|| async { "ok\n" })))
+    let service_provider = iri("/serviceProviders/1")?;
+    let mut router =
+        Router::new().merge(oslc).merge(actions::routes(actions, RULES_PATH)).route("/vocab", get(vocabulary));
+    if let Some(log) = log {
+        let trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
+        router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
+    }
+    let router =
+        router.layer(middleware::from_fn_with_state(guard, authorize)).route("/healthz", get(|| async { "ok\n" }));
+    Ok(App { router, provider, service_provider })
 }
 
 struct Guard {

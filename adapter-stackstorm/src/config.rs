@@ -45,6 +45,10 @@ pub struct Config {
     /// Kafka topic of the OSLC Events.
     #[arg(long, env = "ST2_OSLC_KAFKA_TOPIC", default_value = "st2_event")]
     pub kafka_topic: String,
+    /// How often the polling change source lists the rules, in milliseconds (used where MongoDB change streams
+    /// are not available).
+    #[arg(long, env = "ST2_OSLC_POLL_INTERVAL_MS", default_value_t = 2000)]
+    pub poll_interval_ms: u64,
     /// Bearer token every write (POST, PUT, DELETE, actions) must carry.
     #[arg(long, env = "ST2_OSLC_API_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
@@ -83,6 +87,7 @@ impl std::fmt::Debug for Config {
             .field("mongo_uri", &self.mongo_uri.as_deref().map(without_password))
             .field("kafka_brokers", &self.kafka_brokers)
             .field("kafka_topic", &self.kafka_topic)
+            .field("poll_interval_ms", &self.poll_interval_ms)
             .field("api_token", &redacted(self.api_token.as_ref()))
             .field("protect_reads", &self.protect_reads)
             .field("demo", &self.demo)

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod fake_st2;
 pub mod oslc;
 pub mod st2;
@@ -23,10 +24,15 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Serves the adapter on `listener` until `shutdown` completes, then finishes the requests in flight.
+/// Serves the adapter on `listener` until `shutdown` completes, then finishes the requests in flight and stops the
+/// change source and the relay.
+///
+/// Rule changes go: change source → event log (`<data-dir>/events.redb`, served at `/trs` at once) → relay →
+/// Kafka (`--kafka-brokers`) or, without Kafka, an in-process bus.
 ///
 /// # Errors
-/// A StackStorm URL that is not http(s), a public URL that is not absolute, or a failure to serve.
+/// A StackStorm URL that is not http(s), a public URL that is not absolute, an unusable data directory, Kafka
+/// settings librdkafka refuses, or a failure to serve.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -61,18 +67,68 @@ pub async fn run(
     if api_token.is_none() {
         tracing::warn!("no --api-token: every write will be refused with 401");
     }
-    if let Some(dir) = &config.data_dir {
-        std::fs::create_dir_all(dir)?;
-    }
+
+    // Durable state: the event log. The demo without --data-dir keeps it in a temporary directory.
+    let temporary;
+    let data_dir = match &config.data_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            if !config.demo && config.st2_url.is_some() {
+                tracing::warn!("no --data-dir: the event log is temporary and will not survive a restart");
+            }
+            temporary = tempfile::tempdir()?;
+            temporary.path().to_owned()
+        }
+    };
+    std::fs::create_dir_all(&data_dir)?;
+    let log: Arc<dyn oslc_events::EventLog> = Arc::new(oslc_events::RedbEventLog::open(data_dir.join("events.redb"))?);
+    tracing::info!(data_dir = %data_dir.display(), head = log.head().await?, "event log open");
+
     let app_config = AppConfig {
         public_url: public_url.clone(),
         api_token,
         protect_reads: config.protect_reads,
         body_limit: 1024 * 1024,
     };
-    let router = app(store, &app_config)?;
+    let built = app::build(store.clone(), &app_config, Some(log.clone()))?;
+
+    let sink: Arc<dyn oslc_events::EventSink> = match &config.kafka_brokers {
+        Some(brokers) => {
+            tracing::info!(%brokers, topic = %config.kafka_topic, "publishing OSLC Events to Kafka");
+            Arc::new(oslc_events::kafka::KafkaSink::new(oslc_events::kafka::KafkaConfig::new(
+                brokers,
+                &config.kafka_topic,
+            ))?)
+        }
+        None => {
+            tracing::info!("no --kafka-brokers: OSLC Events go to the TRS and an in-process bus");
+            Arc::new(oslc_events::MemoryBus::new())
+        }
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let signal = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let relay = oslc_events::Relay::new(log.clone(), sink, format!("relay:{}", config.kafka_topic));
+    let relay = tokio::spawn(relay.run(signal()));
+    let factory = events::EventFactory::new(built.provider.clone(), built.service_provider.clone());
+    let poller =
+        events::RulePoller::new(store, log, factory, std::time::Duration::from_millis(config.poll_interval_ms.max(10)));
+    let source = tokio::spawn(poller.run(signal()));
+
     tracing::info!(%bound, %public_url, version = VERSION, "st2-oslc serving");
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+    let served = axum::serve(listener, built.router).with_graceful_shutdown(shutdown).await;
+    let _ = stop.send(true);
+    let _ = source.await;
+    match relay.await {
+        Ok(Err(error)) => tracing::error!(%error, "the relay stopped on an event log error"),
+        Err(error) => tracing::error!(%error, "the relay task failed"),
+        Ok(Ok(())) => {}
+    }
+    served?;
     tracing::info!("st2-oslc stopped");
     Ok(())
 }

@@ -41,7 +41,7 @@ fn every_flag_of_the_contract_with_its_environment_variable() {
 async fn the_demo_serves_rules_and_stops_gracefully() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
-        .args(["--demo", "--listen", "127.0.0.1:0"])
+        .args(["--demo", "--listen", "127.0.0.1:0", "--poll-interval-ms", "50"])
         .env("ST2_OSLC_API_TOKEN", "binary-test-token")
         .stdout(Stdio::piped())
         .spawn()
@@ -77,6 +77,27 @@ async fn the_demo_serves_rules_and_stops_gracefully() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+
+    // The creation reaches the TRS change log (demo: polling source, event log in a temporary directory).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let trs = client
+            .get(format!("{base}/trs"))
+            .header("accept", "application/n-triples")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if trs.contains(&format!("<http://open-services.net/ns/core/trs#changed> <{location}>")) {
+            assert!(trs.contains("https://w3id.org/st2-oslc/ns#RuleCreated"), "{trs}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the creation did not reach the TRS within 20 s: {trs}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     let mut running = running;
     Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();

@@ -55,4 +55,14 @@ terms! {
     outcome = "outcome",
     /// The rule an action result is about.
     rule = "rule",
+    /// Qualifies the OSLC Event of a rule's creation.
+    RuleCreated = "RuleCreated",
+    /// Qualifies the OSLC Event of a change to a rule other than enabling or disabling it.
+    RuleModified = "RuleModified",
+    /// Qualifies the OSLC Event of a rule being enabled.
+    RuleEnabled = "RuleEnabled",
+    /// Qualifies the OSLC Event of a rule being disabled.
+    RuleDisabled = "RuleDisabled",
+    /// Qualifies the OSLC Event of a rule's deletion.
+    RuleDeleted = "RuleDeleted",
 }

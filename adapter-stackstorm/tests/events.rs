@@ -1,0 +1,125 @@
+//! Rule changes made through the OSLC API become OSLC Events in the log and the TRS, classified as created,
+//! modified, enabled, disabled and deleted, through the polling change source (which also reports what changed
+//! while it was not running, and nothing for a re-save).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_stackstorm::app::{self, AppConfig};
+use adapter_stackstorm::events::{EventFactory, RulePoller};
+use adapter_stackstorm::oslc::vocab as st2;
+use adapter_stackstorm::st2::{RuleStore, SimulatedSt2};
+use axum::body::Body;
+use http_body_util::BodyExt;
+use oslc_core::vocab::trs;
+use oslc_events::{ChangeKind, Event, EventLog, MemoryEventLog};
+use tower::ServiceExt;
+
+const BASE: &str = "http://st2-oslc.test";
+const AUTH: &str = "Bearer t";
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, http::HeaderMap, String) {
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(path.strip_prefix(BASE).unwrap_or(path))
+        .header("authorization", AUTH);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = app.clone().oneshot(request.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap())
+}
+
+fn one(events: &[Event], change: ChangeKind, qualifier: oslc_core::oxrdf::NamedNodeRef<'_>) -> Event {
+    assert_eq!(events.len(), 1, "{events:#?}");
+    assert_eq!(events[0].kind, change);
+    assert!(events[0].has_qualifier(qualifier), "{:?}", events[0].qualifiers);
+    events[0].clone()
+}
+
+const RULE: &str = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+<> dcterms:title "watch_disk" ; st2:pack "ops" ; st2:triggerType "core.st2.IntervalTimer" ;
+   st2:triggerParameters "{\"unit\": \"minutes\", \"delta\": 5}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ;
+   st2:actionRef "core.local" ; st2:actionParameters "{\"cmd\": \"df -h\"}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ."#;
+
+#[tokio::test]
+async fn every_kind_of_change_becomes_its_event() {
+    let st2 = Arc::new(SimulatedSt2::in_memory());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let config =
+        AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
+    let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
+    let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
+    let poller = RulePoller::new(st2.clone(), log.clone(), factory.clone(), Duration::from_secs(1));
+    let app = built.router;
+    assert!(poller.poll().await.unwrap().is_empty(), "the first poll invents no creations");
+
+    let (status, headers, _) =
+        call(&app, "POST", "/serviceProviders/1/changeRequests", &[("content-type", "text/turtle")], RULE).await;
+    assert_eq!(status, 201);
+    let location = headers["location"].to_str().unwrap().to_owned();
+    let created = one(&poller.poll().await.unwrap(), ChangeKind::Creation, st2::RuleCreated);
+    assert_eq!(created.changed.as_str(), location);
+    assert!(created.state.as_ref().unwrap().len() > 10, "creations carry the rule's state");
+    assert_eq!(created.service_provider.as_ref().unwrap().as_str(), format!("{BASE}/serviceProviders/1"));
+
+    assert_eq!(call(&app, "POST", &format!("{location}/enable"), &[], "").await.0, 200);
+    one(&poller.poll().await.unwrap(), ChangeKind::Modification, st2::RuleEnabled);
+    assert_eq!(call(&app, "POST", &format!("{location}/disable"), &[], "").await.0, 200);
+    one(&poller.poll().await.unwrap(), ChangeKind::Modification, st2::RuleDisabled);
+
+    let (_, headers, body) = call(&app, "GET", &location, &[("accept", "text/turtle")], "").await;
+    let changed = body.replace("df -h", "df -h /");
+    let etag = headers["etag"].to_str().unwrap().to_owned();
+    assert_eq!(
+        call(&app, "PUT", &location, &[("content-type", "text/turtle"), ("if-match", &etag)], &changed).await.0,
+        200
+    );
+    one(&poller.poll().await.unwrap(), ChangeKind::Modification, st2::RuleModified);
+
+    // st2ctl reload saves the rule again as it is: no event.
+    let id = location.rsplit('/').next().unwrap();
+    let same = st2.get(id, true).await.unwrap();
+    st2.replace(id, &same).await.unwrap();
+    assert!(poller.poll().await.unwrap().is_empty());
+
+    assert_eq!(call(&app, "DELETE", &location, &[], "").await.0, 204);
+    let deleted = one(&poller.poll().await.unwrap(), ChangeKind::Deletion, st2::RuleDeleted);
+    assert!(deleted.state.is_none());
+
+    // The log holds the five events in order, and the TRS serves them.
+    let all = log.read_forward(0, 100).await.unwrap();
+    let qualifiers: Vec<_> =
+        all.iter().map(|e| e.qualifiers[0].as_str().rsplit('#').next().unwrap().to_owned()).collect();
+    assert_eq!(qualifiers, ["RuleCreated", "RuleEnabled", "RuleDisabled", "RuleModified", "RuleDeleted"]);
+    let (status, _, trs_body) = call(&app, "GET", "/trs", &[("accept", "text/turtle")], "").await;
+    assert_eq!(status, 200);
+    let graph = oslc_core::rdf::parse(trs_body.as_bytes(), oslc_core::rdf::RdfFormat::Turtle, BASE).unwrap();
+    assert_eq!(graph.triples_for_predicate(trs::change).count(), 5);
+    let (status, _, base) = call(&app, "GET", "/trs/base", &[("accept", "text/turtle")], "").await;
+    assert_eq!(status, 200);
+    assert!(base.contains("cutoffEvent"));
+
+    // Changes made while no poller ran are all reported by the next one, once.
+    for name in ["a", "b", "c"] {
+        let rule = RULE.replace("watch_disk", name);
+        assert_eq!(
+            call(&app, "POST", "/serviceProviders/1/changeRequests", &[("content-type", "text/turtle")], &rule).await.0,
+            201
+        );
+    }
+    let restarted = RulePoller::new(st2.clone(), log.clone(), factory, Duration::from_secs(1));
+    let events = restarted.poll().await.unwrap();
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e.kind == ChangeKind::Creation));
+    assert!(restarted.poll().await.unwrap().is_empty());
+}
