@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 pub mod events;
 pub mod fake_st2;
+pub mod monitor;
 pub mod oslc;
 pub mod st2;
 
@@ -27,7 +28,7 @@ pub fn install_crypto_provider() {
 /// Serves the adapter on `listener` until `shutdown` completes, then finishes the requests in flight and stops the
 /// change source and the relay.
 ///
-/// Rule changes go: change source → event log (`<data-dir>/events.redb`, served at `/trs` at once) → relay →
+/// Rule changes go: change source (a MongoDB change stream with `--mongo-uri`, else polling the REST API) → event log (`<data-dir>/events.redb`, served at `/trs` at once) → relay →
 /// Kafka (`--kafka-brokers`) or, without Kafka, an in-process bus.
 ///
 /// # Errors

@@ -9,6 +9,15 @@ use super::store::St2Error;
 
 /// st2's database name.
 pub const DATABASE: &str = "st2";
+
+/// The database a MongoDB URI names in its path (`mongodb://host/st2?replicaSet=rs0`), or st2's default.
+#[must_use]
+pub fn database_of(uri: &str) -> String {
+    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
+    let path = rest.split_once('/').map(|(_, path)| path).unwrap_or_default();
+    let name = path.split('?').next().unwrap_or_default();
+    if name.is_empty() { DATABASE.to_owned() } else { name.to_owned() }
+}
 /// The rules collection (mongoengine's name for `RuleDB`).
 pub const RULES: &str = "rule_d_b";
 /// The triggers collection (`TriggerDB`).
@@ -162,6 +171,13 @@ pub fn rule_from_document(document: &Document, trigger: Option<&Document>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn database_from_the_uri() {
+        assert_eq!(database_of("mongodb://mongo:27017/?replicaSet=rs0"), "st2");
+        assert_eq!(database_of("mongodb://u:p@mongo:27017/st2_test?directConnection=true"), "st2_test");
+        assert_eq!(database_of("mongodb://mongo"), "st2");
+    }
 
     #[test]
     fn criteria_keys_are_escaped_and_back() {

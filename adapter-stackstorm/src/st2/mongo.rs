@@ -8,7 +8,7 @@ use bson::{Document, doc, oid::ObjectId};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, IndexModel};
 
-use super::document::{self, DATABASE, RULES, TRIGGERS};
+use super::document::{self, RULES, TRIGGERS};
 use super::rule::Rule;
 use super::simulated::{RuleBackend, duplicate, is_object_id};
 use super::store::St2Error;
@@ -34,13 +34,14 @@ fn is_duplicate_key(error: &mongodb::error::Error) -> bool {
 }
 
 impl MongoBackend {
-    /// Connects to `uri` and makes st2's unique indexes on `st2.rule_d_b` (`uid`, and pack with name).
+    /// Connects to `uri` and makes st2's unique indexes on `rule_d_b` (`uid`, and pack with name), in the database
+    /// the URI names (`st2` when it names none).
     ///
     /// # Errors
     /// [`St2Error::Unavailable`] when MongoDB cannot be reached.
     pub async fn connect(uri: &str) -> Result<Self, St2Error> {
         let client = Client::with_uri_str(uri).await.map_err(unavailable)?;
-        let database = client.database(DATABASE);
+        let database = client.database(&document::database_of(uri));
         let backend = Self { rules: database.collection(RULES), triggers: database.collection(TRIGGERS) };
         let unique = |keys: Document, sparse: bool| {
             IndexModel::builder()
@@ -57,6 +58,25 @@ impl MongoBackend {
     #[must_use]
     pub fn rules_collection(&self) -> &Collection<Document> {
         &self.rules
+    }
+
+    /// Records that action `reference` takes secret parameters, as st2 keeps actions in `action_d_b`.
+    ///
+    /// # Errors
+    /// [`St2Error::Unavailable`] when MongoDB fails.
+    pub async fn declare_action(&self, reference: &str, secret_parameters: &[&str]) -> Result<(), St2Error> {
+        let mut parameters = Document::new();
+        for name in secret_parameters {
+            parameters.insert(*name, doc! {"type": "string", "secret": true});
+        }
+        let (pack, name) = reference.split_once('.').unwrap_or(("core", reference));
+        let actions =
+            self.rules.client().database(self.rules.namespace().db.as_str()).collection::<Document>("action_d_b");
+        actions
+            .insert_one(doc! {"name": name, "pack": pack, "ref": reference, "parameters": parameters})
+            .await
+            .map_err(unavailable)?;
+        Ok(())
     }
 
     async fn trigger(&self, reference: &str) -> Result<Option<Document>, St2Error> {

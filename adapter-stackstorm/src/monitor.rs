@@ -1,0 +1,390 @@
+//! The rule change monitor: a MongoDB change stream on `st2.rule_d_b` (CONTRACT.md §2.4), each change classified
+//! and appended to the event log together with the stream's resume token, so nothing is lost and nothing is
+//! reported twice across restarts and crashes.
+//!
+//! - insert → created; replace or update (full document looked up) → enabled, disabled or modified, and nothing
+//!   for a re-save that changed nothing; delete → deleted (the `_id → rule` cache names the rule).
+//! - The checkpoint holds the resume token and the rules as of that token. On start the monitor resumes after the
+//!   token; when the server no longer has that history it reads every rule, appends the differences from the
+//!   checkpointed rules, and carries on. The first start reports nothing: the rules then are the TRS Base.
+//! - Secret action parameters (`secret: true` in `st2.action_d_b`) are masked in the events' rule state, as the
+//!   API masks them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bson::{Document, doc};
+use futures_util::StreamExt;
+use mongodb::change_stream::ChangeStream;
+use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
+use mongodb::options::FullDocumentType;
+use mongodb::{Client, Collection};
+use oslc_events::{Checkpoint, Event, EventLog};
+
+use crate::events::{EventFactory, RuleChange, RuleSnapshot, classify};
+use crate::st2::document::{self, RULES, TRIGGERS};
+use crate::st2::{MASKED, Rule};
+
+/// The checkpoint name of the monitor.
+pub const MONITOR_CHECKPOINT: &str = "st2-monitor";
+
+/// Why the monitor could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// MongoDB refused change streams (a standalone server): use the polling source.
+    #[error("change streams are unavailable: {0}")]
+    ChangeStreamsUnavailable(String),
+    /// MongoDB failed.
+    #[error("MongoDB: {0}")]
+    Mongo(#[from] mongodb::error::Error),
+    /// The event log failed.
+    #[error(transparent)]
+    Log(#[from] oslc_events::Error),
+    /// A rule document or the checkpoint could not be read.
+    #[error("{0}")]
+    Data(String),
+}
+
+/// What the monitor keeps: where in the stream it is, and the rules as of there.
+struct State {
+    token: Option<ResumeToken>,
+    rules: RuleSnapshot,
+}
+
+impl State {
+    fn encode(&self) -> Result<Vec<u8>, MonitorError> {
+        let rules = serde_json::to_string(&self.rules).map_err(|e| MonitorError::Data(e.to_string()))?;
+        let mut document = doc! {"rules": rules};
+        if let Some(token) = &self.token {
+            document.insert("token", bson::to_bson(token).map_err(|e| MonitorError::Data(e.to_string()))?);
+        }
+        let mut bytes = Vec::new();
+        document.to_writer(&mut bytes).map_err(|e| MonitorError::Data(e.to_string()))?;
+        Ok(bytes)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, MonitorError> {
+        let document =
+            Document::from_reader(bytes).map_err(|e| MonitorError::Data(format!("monitor checkpoint: {e}")))?;
+        let rules = serde_json::from_str(document.get_str("rules").map_err(|e| MonitorError::Data(e.to_string()))?)
+            .map_err(|e| MonitorError::Data(e.to_string()))?;
+        let token = match document.get("token") {
+            Some(token) => Some(bson::from_bson(token.clone()).map_err(|e| MonitorError::Data(e.to_string()))?),
+            None => None,
+        };
+        Ok(Self { token, rules })
+    }
+}
+
+/// Watches `st2.rule_d_b` and appends the OSLC Events of rule changes to a log.
+pub struct ChangeStreamMonitor {
+    rules: Collection<Document>,
+    triggers: Collection<Document>,
+    actions: Collection<Document>,
+    log: Arc<dyn EventLog>,
+    factory: EventFactory,
+    trigger_cache: HashMap<String, Document>,
+    secret_cache: HashMap<String, BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for ChangeStreamMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChangeStreamMonitor").finish_non_exhaustive()
+    }
+}
+
+fn is_lost_history(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::ErrorKind;
+    // ChangeStreamHistoryLost (286), ChangeStreamFatalError (280), InvalidResumeToken (260), or a token the server
+    // cannot read at all.
+    match &*error.kind {
+        ErrorKind::Command(e) => matches!(e.code, 260 | 280 | 286) || e.message.to_lowercase().contains("resume"),
+        _ => error.to_string().to_lowercase().contains("resume"),
+    }
+}
+
+fn is_unsupported(error: &mongodb::error::Error) -> bool {
+    use mongodb::error::ErrorKind;
+    match &*error.kind {
+        // 40573: "The $changeStream stage is only supported on replica sets".
+        ErrorKind::Command(e) => e.code == 40573 || e.message.contains("replica set"),
+        _ => false,
+    }
+}
+
+impl ChangeStreamMonitor {
+    /// A monitor of the st2 database at `uri` (the database the URI names, `st2` when it names none).
+    ///
+    /// # Errors
+    /// [`MonitorError::Mongo`] when the URI is invalid.
+    pub async fn connect(uri: &str, log: Arc<dyn EventLog>, factory: EventFactory) -> Result<Self, MonitorError> {
+        crate::install_crypto_provider();
+        let client = Client::with_uri_str(uri).await?;
+        let database = client.database(&document::database_of(uri));
+        Ok(Self {
+            rules: database.collection(RULES),
+            triggers: database.collection(TRIGGERS),
+            actions: database.collection("action_d_b"),
+            log,
+            factory,
+            trigger_cache: HashMap::new(),
+            secret_cache: HashMap::new(),
+        })
+    }
+
+    async fn open(
+        &self,
+        token: Option<ResumeToken>,
+    ) -> Result<ChangeStream<ChangeStreamEvent<Document>>, mongodb::error::Error> {
+        self.rules.watch().full_document(FullDocumentType::UpdateLookup).resume_after(token).await
+    }
+
+    /// Opens a change stream now, to learn whether the server offers them.
+    ///
+    /// # Errors
+    /// [`MonitorError::ChangeStreamsUnavailable`] for a standalone server; [`MonitorError::Mongo`] otherwise.
+    pub async fn check(&self) -> Result<(), MonitorError> {
+        match self.open(None).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_unsupported(&e) => Err(MonitorError::ChangeStreamsUnavailable(e.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The rule a `rule_d_b` document stores, with its trigger (cached by ref: a Trigger's type and parameters
+    /// never change) and its secret parameters masked.
+    async fn rule_of(&mut self, document: &Document) -> Result<Rule, MonitorError> {
+        let trigger = match document.get_str("trigger") {
+            Ok(reference) => match self.trigger_cache.get(reference) {
+                Some(trigger) => Some(trigger.clone()),
+                None => {
+                    let found = self.triggers.find_one(doc! {"ref": reference}).await?;
+                    if let Some(found) = &found {
+                        self.trigger_cache.insert(reference.to_owned(), found.clone());
+                    }
+                    found
+                }
+            },
+            Err(_) => None,
+        };
+        let mut rule =
+            document::rule_from_document(document, trigger.as_ref()).map_err(|e| MonitorError::Data(e.to_string()))?;
+        let secrets = self.secrets(&rule.action.reference).await?;
+        for (name, value) in &mut rule.action.parameters {
+            if secrets.contains(name) {
+                *value = serde_json::Value::String(MASKED.to_owned());
+            }
+        }
+        Ok(rule)
+    }
+
+    /// The parameters action `reference` marks secret.
+    async fn secrets(&mut self, reference: &str) -> Result<BTreeSet<String>, MonitorError> {
+        if let Some(secrets) = self.secret_cache.get(reference) {
+            return Ok(secrets.clone());
+        }
+        let action = self.actions.find_one(doc! {"ref": reference}).await?;
+        let secrets: BTreeSet<String> = action
+            .as_ref()
+            .and_then(|a| a.get_document("parameters").ok())
+            .map(|parameters| {
+                parameters
+                    .iter()
+                    .filter(|(_, spec)| spec.as_document().and_then(|s| s.get_bool("secret").ok()).unwrap_or(false))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Unknown actions are looked up again next time (they may be registered later).
+        if action.is_some() {
+            self.secret_cache.insert(reference.to_owned(), secrets.clone());
+        }
+        Ok(secrets)
+    }
+
+    async fn read_all(&mut self) -> Result<RuleSnapshot, MonitorError> {
+        let mut documents = Vec::new();
+        let mut cursor = self.rules.find(doc! {}).await?;
+        while cursor.advance().await? {
+            documents.push(cursor.deserialize_current()?);
+        }
+        let mut rules = BTreeMap::new();
+        for document in &documents {
+            let rule = self.rule_of(document).await?;
+            if let Some(id) = rule.id.clone() {
+                rules.insert(id, rule);
+            }
+        }
+        Ok(RuleSnapshot { rules })
+    }
+
+    /// Reads every rule and appends what changed since `before` (all of it, on a first start, is the Base, so no
+    /// events), with a checkpoint at the stream's current position.
+    async fn resync(
+        &mut self,
+        before: Option<RuleSnapshot>,
+    ) -> Result<(State, ChangeStream<ChangeStreamEvent<Document>>), MonitorError> {
+        // The stream opens first, so a change made while the rules are read is seen by the stream too (at worst
+        // twice, which classification turns into nothing).
+        let stream = self.open(None).await?;
+        let now = self.read_all().await?;
+        let token = stream.resume_token();
+        let mut events = Vec::new();
+        if let Some(before) = &before {
+            let token_key = token.as_ref().map(|t| format!("{t:?}")).unwrap_or_default();
+            for (id, change) in before.diff(&now) {
+                let rule = now.rules.get(&id).or_else(|| before.rules.get(&id));
+                let key = format!("resync:{token_key}:{id}:{}", change.as_str());
+                events
+                    .push(self.factory.event(&id, change, rule, &key).map_err(|e| MonitorError::Data(e.to_string()))?);
+            }
+            tracing::info!(changes = events.len(), "resynchronized from the rules themselves");
+        } else {
+            tracing::info!(rules = now.rules.len(), "first start: the current rules are the TRS Base");
+        }
+        let state = State { token, rules: now };
+        self.log.append(events, Some(Checkpoint::new(MONITOR_CHECKPOINT, state.encode()?))).await?;
+        Ok((state, stream))
+    }
+
+    /// Where to start: resume after the checkpointed token, or resynchronize.
+    async fn start(&mut self) -> Result<(State, ChangeStream<ChangeStreamEvent<Document>>), MonitorError> {
+        let saved = match self.log.checkpoint(MONITOR_CHECKPOINT).await? {
+            Some(bytes) => Some(State::decode(&bytes)?),
+            None => None,
+        };
+        match saved {
+            None => self.resync(None).await,
+            Some(State { token: None, rules }) => self.resync(Some(rules)).await,
+            Some(State { token: Some(token), rules }) => match self.open(Some(token.clone())).await {
+                Ok(stream) => {
+                    tracing::info!("resuming the change stream after the last event processed");
+                    Ok((State { token: Some(token), rules }, stream))
+                }
+                Err(e) if is_lost_history(&e) => {
+                    tracing::warn!(error = %e, "the change stream cannot resume from the checkpoint; resynchronizing");
+                    self.resync(Some(rules)).await
+                }
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Handles one change-stream event: the rule's new state, its classification, its OSLC Event, appended with
+    /// the new checkpoint. Returns the event appended, if any.
+    async fn handle(
+        &mut self,
+        state: &mut State,
+        change: ChangeStreamEvent<Document>,
+    ) -> Result<Option<Event>, MonitorError> {
+        let id = change.document_key.as_ref().and_then(|k| k.get_object_id("_id").ok()).map(|id| id.to_hex());
+        let token_key = format!("{:?}", change.id);
+        let outcome = match (id, change.operation_type) {
+            (Some(id), OperationType::Insert | OperationType::Replace | OperationType::Update) => {
+                match &change.full_document {
+                    Some(document) => {
+                        let rule = self.rule_of(document).await?;
+                        let kind = classify(state.rules.rules.get(&id), Some(&rule));
+                        state.rules.rules.insert(id.clone(), rule.clone());
+                        kind.map(|k| (id, k, Some(rule)))
+                    }
+                    // Updated, then deleted before the lookup: the delete event follows.
+                    None => None,
+                }
+            }
+            (Some(id), OperationType::Delete) => {
+                let before = state.rules.rules.remove(&id);
+                Some((id, RuleChange::Deleted, before))
+            }
+            _ => None,
+        };
+        state.token = Some(change.id.clone());
+        let event = match outcome {
+            Some((id, kind, rule)) => Some(
+                self.factory
+                    .event(&id, kind, rule.as_ref(), &format!("stream:{token_key}"))
+                    .map_err(|e| MonitorError::Data(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let appended = self
+            .log
+            .append(event.into_iter().collect(), Some(Checkpoint::new(MONITOR_CHECKPOINT, state.encode()?)))
+            .await?;
+        for event in &appended {
+            tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
+        }
+        Ok(appended.into_iter().next())
+    }
+
+    /// Watches until `shutdown` completes. MongoDB failures are logged and retried with backoff from the last
+    /// checkpoint; the monitor does not stop on them.
+    ///
+    /// # Errors
+    /// The event log's errors, which stop it (events could not be kept).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> Result<(), MonitorError> {
+        tokio::pin!(shutdown);
+        let mut wait = Duration::from_millis(100);
+        loop {
+            let (mut state, mut stream) = match self.start().await {
+                Ok(started) => started,
+                Err(MonitorError::Log(e)) => return Err(MonitorError::Log(e)),
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "cannot watch MongoDB; will retry");
+                    tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            };
+            tracing::info!("watching st2.rule_d_b through a change stream");
+            loop {
+                let next = tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    next = stream.next() => next,
+                };
+                match next {
+                    Some(Ok(change)) => {
+                        match self.handle(&mut state, change).await {
+                            Ok(_) => wait = Duration::from_millis(100),
+                            Err(MonitorError::Log(e)) => return Err(MonitorError::Log(e)),
+                            // The checkpoint still points before this change, so it is seen again after the restart.
+                            Err(error) => {
+                                tracing::warn!(%error, "could not process a rule change; restarting the stream");
+                                break;
+                            }
+                        }
+                    }
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "the change stream failed; restarting it");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    /// Processes the changes available now and returns their events (for tests and benchmarks: what `run` does,
+    /// one step at a time, starting from the checkpoint each call).
+    ///
+    /// # Errors
+    /// As [`ChangeStreamMonitor::run`], without retrying.
+    pub async fn drain(&mut self, at_least: usize, timeout: Duration) -> Result<Vec<Event>, MonitorError> {
+        let (mut state, mut stream) = self.start().await?;
+        let mut events = Vec::new();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while events.len() < at_least {
+            let Ok(next) = tokio::time::timeout_at(deadline, stream.next()).await else { break };
+            match next {
+                Some(change) => events.extend(self.handle(&mut state, change?).await?),
+                None => break,
+            }
+        }
+        Ok(events)
+    }
+}

@@ -1,0 +1,183 @@
+//! The change-stream monitor against the MongoDB-wire server (`MONGO_URI`, started by `scripts/test.sh`): rules
+//! written the way st2 writes them become OSLC Events with the right kinds; changes made while the monitor was
+//! away all arrive; a resume token the server cannot use leads to a resync that reports exactly the differences.
+//! Each test uses a database of its own.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use adapter_stackstorm::app::{self, AppConfig};
+use adapter_stackstorm::events::EventFactory;
+use adapter_stackstorm::monitor::{ChangeStreamMonitor, MONITOR_CHECKPOINT};
+use adapter_stackstorm::st2::mongo::MongoBackend;
+use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2};
+use bson::doc;
+use oslc_events::{ChangeKind, Checkpoint, Event, EventLog, MemoryEventLog};
+use serde_json::json;
+use support::*;
+
+const BASE: &str = "http://st2-oslc.test";
+
+struct Setup {
+    st2: Arc<SimulatedSt2<MongoBackend>>,
+    log: Arc<dyn EventLog>,
+    factory: EventFactory,
+    uri: String,
+}
+
+async fn setup() -> Option<Setup> {
+    let base_uri = mongo_uri()?;
+    adapter_stackstorm::install_crypto_provider();
+    let database = format!("st2_{}", uuid::Uuid::new_v4().simple());
+    let uri = base_uri.replacen("/?", &format!("/{database}?"), 1);
+    let backend = MongoBackend::connect(&uri).await.unwrap();
+    backend.declare_action("pagerduty.create_incident", &["api_key"]).await.unwrap();
+    let st2 = Arc::new(SimulatedSt2::new(backend));
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let config = AppConfig { public_url: BASE.into(), api_token: None, protect_reads: false, body_limit: 4096 };
+    let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
+    let factory = EventFactory::new(built.provider, built.service_provider);
+    Some(Setup { st2, log, factory, uri })
+}
+
+fn rule(name: &str) -> Rule {
+    let mut rule = Rule::new("ops", name, "core.st2.webhook", "pagerduty.create_incident");
+    rule.trigger.parameters = json!({"url": name}).as_object().unwrap().clone();
+    rule.action.parameters = json!({"api_key": "pd-SECRET", "title": "t"}).as_object().unwrap().clone();
+    rule
+}
+
+fn qualifier(event: &Event) -> String {
+    event.qualifiers[0].as_str().rsplit('#').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn st2_writes_become_events() {
+    let Some(s) = setup().await else { return };
+    s.st2.create(&rule("existing")).await.unwrap();
+    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    monitor.check().await.unwrap();
+    assert!(monitor.drain(0, Duration::ZERO).await.unwrap().is_empty(), "first start: the rules are the Base");
+
+    let created = s.st2.create(&rule("watched")).await.unwrap();
+    let id = created.id.clone().unwrap();
+    s.st2.set_enabled(&id, true).await.unwrap();
+    s.st2.set_enabled(&id, false).await.unwrap();
+    let mut changed = s.st2.get(&id, true).await.unwrap();
+    changed.description = Some("now documented".into());
+    s.st2.replace(&id, &changed).await.unwrap();
+    // st2ctl reload: the same rule saved again (a replace with the same document).
+    let same = s.st2.get(&id, true).await.unwrap();
+    s.st2.replace(&id, &same).await.unwrap();
+    s.st2.delete(&id).await.unwrap();
+
+    let events = monitor.drain(5, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(
+        events.iter().map(qualifier).collect::<Vec<_>>(),
+        ["RuleCreated", "RuleEnabled", "RuleDisabled", "RuleModified", "RuleDeleted"]
+    );
+    assert_eq!(
+        events.iter().map(|e| e.kind).collect::<Vec<_>>(),
+        [
+            ChangeKind::Creation,
+            ChangeKind::Modification,
+            ChangeKind::Modification,
+            ChangeKind::Modification,
+            ChangeKind::Deletion
+        ]
+    );
+    let iri = format!("{BASE}/serviceProviders/1/changeRequests/{id}");
+    assert!(events.iter().all(|e| e.changed.as_str() == iri));
+    assert!(events.windows(2).all(|w| w[0].order < w[1].order));
+    let state = events[0].state.as_ref().unwrap();
+    let text = format!("{state:?}");
+    assert!(!text.contains("pd-SECRET") && text.contains("********"), "secrets are masked in events: {text}");
+    // Nothing more: the re-save made no event.
+    assert!(monitor.drain(1, Duration::from_millis(500)).await.unwrap().is_empty());
+    assert_eq!(s.log.head().await.unwrap(), 5);
+}
+
+#[tokio::test]
+async fn changes_made_while_the_monitor_was_away_all_arrive() {
+    let Some(s) = setup().await else { return };
+    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    monitor.drain(0, Duration::ZERO).await.unwrap();
+    drop(monitor);
+
+    // 100 changes while no monitor runs: 40 creations, 20 enables, 20 modifications, 20 deletions.
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        ids.push(s.st2.create(&rule(&format!("r{i}"))).await.unwrap().id.unwrap());
+    }
+    for id in &ids[0..20] {
+        s.st2.set_enabled(id, true).await.unwrap();
+    }
+    for id in &ids[20..40] {
+        let mut r = s.st2.get(id, true).await.unwrap();
+        r.description = Some("changed".into());
+        s.st2.replace(id, &r).await.unwrap();
+    }
+    for id in &ids[0..20] {
+        s.st2.delete(id).await.unwrap();
+    }
+
+    let mut restarted = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    let events = restarted.drain(100, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(events.len(), 100, "all 100 changes");
+    let count = |q: &str| events.iter().filter(|e| qualifier(e) == q).count();
+    assert_eq!(
+        (count("RuleCreated"), count("RuleEnabled"), count("RuleModified"), count("RuleDeleted")),
+        (40, 20, 20, 20)
+    );
+    assert!(restarted.drain(1, Duration::from_millis(500)).await.unwrap().is_empty(), "none invented");
+    assert_eq!(s.log.head().await.unwrap(), 100);
+}
+
+#[tokio::test]
+async fn an_unusable_resume_token_leads_to_a_resync_of_exactly_the_differences() {
+    let Some(s) = setup().await else { return };
+    let kept = s.st2.create(&rule("kept")).await.unwrap();
+    let to_disable = s.st2.create(&rule("to_disable")).await.unwrap();
+    let to_delete = s.st2.create(&rule("to_delete")).await.unwrap();
+    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    monitor.drain(0, Duration::ZERO).await.unwrap();
+    let checkpoint = s.log.checkpoint(MONITOR_CHECKPOINT).await.unwrap().unwrap();
+
+    // Changes, then a checkpoint whose resume token the server has never issued.
+    s.st2.set_enabled(to_disable.id.as_deref().unwrap(), true).await.unwrap();
+    s.st2.set_enabled(to_disable.id.as_deref().unwrap(), false).await.unwrap();
+    s.st2.delete(to_delete.id.as_deref().unwrap()).await.unwrap();
+    let added = s.st2.create(&rule("added")).await.unwrap();
+    let mut bogus = bson::Document::from_reader(checkpoint.as_slice()).unwrap();
+    bogus.insert("token", doc! {"_data": "8200000000000000002B0229296E04"});
+    let mut bytes = Vec::new();
+    bogus.to_writer(&mut bytes).unwrap();
+    s.log.set_checkpoint(Checkpoint::new(MONITOR_CHECKPOINT, bytes)).await.unwrap();
+
+    let mut restarted = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    restarted.drain(0, Duration::ZERO).await.unwrap();
+    let events = s.log.read_forward(0, 100).await.unwrap();
+    let mut got: Vec<(String, String)> =
+        events.iter().map(|e| (e.changed.as_str().rsplit('/').next().unwrap().to_owned(), qualifier(e))).collect();
+    got.sort();
+    // enabled-then-disabled is no difference; the deletion and the creation are.
+    let mut expected =
+        vec![(to_delete.id.unwrap(), "RuleDeleted".to_owned()), (added.id.unwrap(), "RuleCreated".to_owned())];
+    expected.sort();
+    assert_eq!(got, expected);
+    assert!(!got.iter().any(|(id, _)| Some(id) == kept.id.as_ref()));
+    // And it carries on from the new position.
+    s.st2.set_enabled(kept.id.as_deref().unwrap(), true).await.unwrap();
+    let next = restarted.drain(1, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(next.iter().map(qualifier).collect::<Vec<_>>(), ["RuleEnabled"]);
+}
+
+#[tokio::test]
+async fn change_streams_are_found_on_a_replica_set() {
+    let Some(s) = setup().await else { return };
+    let monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    monitor.check().await.unwrap();
+}
