@@ -241,13 +241,25 @@ impl RulePoller {
         Ok(appended)
     }
 
-    /// Polls until `shutdown` completes; failures are logged and retried at the next tick.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+    /// Polls until `shutdown` completes; failures are logged and retried at the next tick. `watching` (if given)
+    /// tells whether the last poll succeeded.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+        watching: Option<tokio::sync::watch::Sender<bool>>,
+    ) {
         tokio::pin!(shutdown);
         tracing::info!(interval_ms = self.interval.as_millis() as u64, "watching StackStorm rules by polling");
         loop {
-            if let Err(error) = self.poll().await {
-                tracing::warn!(%error, "polling StackStorm failed; will retry");
+            let ok = match self.poll().await {
+                Ok(_) => true,
+                Err(error) => {
+                    tracing::warn!(%error, "polling StackStorm failed; will retry");
+                    false
+                }
+            };
+            if let Some(status) = &watching {
+                status.send_replace(ok);
             }
             tokio::select! {
                 () = &mut shutdown => return,

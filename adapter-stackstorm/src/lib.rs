@@ -92,6 +92,20 @@ pub async fn run(
         body_limit: 1024 * 1024,
     };
     let built = app::build(store.clone(), &app_config, Some(log.clone()))?;
+    let (watching, ready) = tokio::sync::watch::channel(false);
+    let router = built.router.clone().route(
+        "/readyz",
+        axum::routing::get(move || {
+            let ready = *ready.borrow();
+            async move {
+                if ready {
+                    (axum::http::StatusCode::OK, "ready\n")
+                } else {
+                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the rule change source is not watching yet\n")
+                }
+            }
+        }),
+    );
 
     let sink: Arc<dyn oslc_events::EventSink> = match &config.kafka_brokers {
         Some(brokers) => {
@@ -116,12 +130,34 @@ pub async fn run(
     let relay = oslc_events::Relay::new(log.clone(), sink, format!("relay:{}", config.kafka_topic));
     let relay = tokio::spawn(relay.run(signal()));
     let factory = events::EventFactory::new(built.provider.clone(), built.service_provider.clone());
-    let poller =
-        events::RulePoller::new(store, log, factory, std::time::Duration::from_millis(config.poll_interval_ms.max(10)));
-    let source = tokio::spawn(poller.run(signal()));
+    let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
+    let poller = events::RulePoller::new(store, log.clone(), factory.clone(), interval);
+    let source = match &config.mongo_uri {
+        Some(uri) => {
+            let monitor = monitor::ChangeStreamMonitor::connect(uri, log.clone(), factory).await?.with_status(watching);
+            match monitor.check().await {
+                Err(monitor::MonitorError::ChangeStreamsUnavailable(reason)) => {
+                    tracing::warn!(%reason, "MongoDB offers no change streams (a standalone server?): polling the REST API instead");
+                    tokio::spawn(poller.run(signal(), Some(monitor.status_sender())))
+                }
+                checked => tokio::spawn({
+                    if let Err(error) = checked {
+                        tracing::warn!(%error, "MongoDB is not answering yet; the monitor will keep trying");
+                    }
+                    let stopped = signal();
+                    async move {
+                        if let Err(error) = monitor.run(stopped).await {
+                            tracing::error!(%error, "the rule change monitor stopped");
+                        }
+                    }
+                }),
+            }
+        }
+        None => tokio::spawn(poller.run(signal(), Some(watching))),
+    };
 
     tracing::info!(%bound, %public_url, version = VERSION, "st2-oslc serving");
-    let served = axum::serve(listener, built.router).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
     let _ = stop.send(true);
     let _ = source.await;
     match relay.await {

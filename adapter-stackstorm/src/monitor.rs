@@ -88,6 +88,7 @@ pub struct ChangeStreamMonitor {
     factory: EventFactory,
     trigger_cache: HashMap<String, Document>,
     secret_cache: HashMap<String, BTreeSet<String>>,
+    watching: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for ChangeStreamMonitor {
@@ -132,7 +133,27 @@ impl ChangeStreamMonitor {
             factory,
             trigger_cache: HashMap::new(),
             secret_cache: HashMap::new(),
+            watching: None,
         })
+    }
+
+    /// Reports on `watching` whether the stream is open (for the adapter's readiness).
+    #[must_use]
+    pub fn with_status(mut self, watching: tokio::sync::watch::Sender<bool>) -> Self {
+        self.watching = Some(watching);
+        self
+    }
+
+    /// Gives up the status sender (to the polling source that replaces a monitor without change streams).
+    #[must_use]
+    pub fn status_sender(self) -> tokio::sync::watch::Sender<bool> {
+        self.watching.unwrap_or_else(|| tokio::sync::watch::Sender::new(false))
+    }
+
+    fn report(&self, watching: bool) {
+        if let Some(status) = &self.watching {
+            status.send_replace(watching);
+        }
     }
 
     async fn open(
@@ -340,6 +361,7 @@ impl ChangeStreamMonitor {
                 }
             };
             tracing::info!("watching st2.rule_d_b through a change stream");
+            self.report(true);
             loop {
                 let next = tokio::select! {
                     () = &mut shutdown => return Ok(()),
@@ -364,6 +386,7 @@ impl ChangeStreamMonitor {
                     None => break,
                 }
             }
+            self.report(false);
             tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
             wait = (wait * 2).min(Duration::from_secs(10));
         }

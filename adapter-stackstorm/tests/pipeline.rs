@@ -1,0 +1,258 @@
+//! The whole pipeline as processes over real wire protocols: OSLC client → `st2-oslc` → fake st2 (REST) →
+//! MongoDB-wire server → change stream → event log → TRS and Kafka (read back by a consumer). And a crash: the
+//! adapter killed with SIGKILL while changes stream in loses nothing after its restart.
+//! Needs `MONGO_URI` and `KAFKA_BROKERS` (`scripts/test.sh`).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use adapter_stackstorm::st2::mongo::MongoBackend;
+use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2};
+use async_trait::async_trait;
+use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
+use oslc_events::{Event, EventHandler};
+use serde_json::json;
+use support::*;
+
+const TOKEN: &str = "pipeline-token";
+
+struct Adapter {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Adapter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_adapter(st2_url: &str, mongo: &str, kafka: &str, topic: &str, data_dir: &Path) -> Adapter {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(["--listen", "127.0.0.1:0", "--st2-url", st2_url, "--st2-api-key", API_KEY, "--mongo-uri", mongo])
+        .args(["--kafka-brokers", kafka, "--kafka-topic", topic, "--api-token", TOKEN])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+    Adapter { child, base: format!("http://{addr}") }
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the adapter's change source did not get ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// (changed IRI, qualifier local name) of every change the TRS lists, in order.
+async fn trs_changes(client: &reqwest::Client, base: &str) -> Vec<(u64, String, String)> {
+    let text =
+        client.get(format!("{base}/trs")).header("accept", "text/turtle").send().await.unwrap().text().await.unwrap();
+    let graph = oslc_core::rdf::parse(text.as_bytes(), oslc_core::rdf::RdfFormat::Turtle, base).unwrap();
+    let mut changes: Vec<(u64, String, String)> = graph
+        .triples_for_predicate(oslc_core::vocab::trs::order)
+        .map(|t| {
+            let order = match t.object {
+                oslc_core::oxrdf::TermRef::Literal(l) => l.value().parse().unwrap(),
+                _ => panic!(),
+            };
+            let changed =
+                graph.object_for_subject_predicate(t.subject, oslc_core::vocab::trs::changed).unwrap().to_string();
+            let qualifier = graph
+                .objects_for_subject_predicate(t.subject, oslc_core::vocab::rdf::r#type)
+                .map(|o| o.to_string())
+                .find(|o| o.contains("st2-oslc/ns#"))
+                .unwrap_or_default();
+            (
+                order,
+                changed.trim_matches(['<', '>']).to_owned(),
+                qualifier.trim_matches(['<', '>']).rsplit('#').next().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    changes.sort();
+    changes
+}
+
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Event>>);
+
+#[async_trait]
+impl EventHandler for Recorder {
+    async fn handle(&self, event: &Event) -> oslc_events::Result<()> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+fn test_services() -> Option<(String, String)> {
+    let mongo = mongo_uri()?;
+    let kafka = std::env::var("KAFKA_BROKERS").ok().filter(|k| !k.is_empty())?;
+    Some((mongo, kafka))
+}
+
+async fn fake_st2(mongo: &str) -> (String, String, Arc<SimulatedSt2<MongoBackend>>) {
+    adapter_stackstorm::install_crypto_provider();
+    let database = format!("st2_{}", uuid::Uuid::new_v4().simple());
+    let uri = mongo.replacen("/?", &format!("/{database}?"), 1);
+    let st2 = Arc::new(SimulatedSt2::new(MongoBackend::connect(&uri).await.unwrap()));
+    let addr = spawn_fake(st2.clone()).await;
+    (format!("http://{addr}"), uri, st2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oslc_changes_reach_the_trs_and_kafka_in_order() {
+    let Some((mongo, kafka)) = test_services() else { return };
+    let (st2_url, mongo_db, _st2) = fake_st2(&mongo).await;
+    let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
+    let data = tempfile::tempdir().unwrap();
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    let client = reqwest::Client::new();
+    wait_ready(&client, &adapter.base).await;
+    let rules = format!("{}/serviceProviders/1/changeRequests", adapter.base);
+    let auth = format!("Bearer {TOKEN}");
+
+    let body = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> . <> <http://purl.org/dc/terms/title> "pipeline_rule" ; st2:pack "ops" ; st2:triggerType "core.st2.webhook" ; st2:triggerParameters "{\"url\": \"p\"}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; st2:actionRef "core.local" ."#;
+    let created = client
+        .post(&rules)
+        .header("authorization", &auth)
+        .header("content-type", "text/turtle")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let etag = created.headers()["etag"].to_str().unwrap().to_owned();
+    let updated = body.replace("core.local", "core.remote");
+    let put = client
+        .put(&location)
+        .header("authorization", &auth)
+        .header("content-type", "text/turtle")
+        .header("if-match", etag)
+        .body(updated)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    for action in ["enable", "disable"] {
+        let r = client.post(format!("{location}/{action}")).header("authorization", &auth).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    assert_eq!(client.delete(&location).header("authorization", &auth).send().await.unwrap().status(), 204);
+
+    let expected = ["RuleCreated", "RuleModified", "RuleEnabled", "RuleDisabled", "RuleDeleted"];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let changes = loop {
+        let changes = trs_changes(&client, &adapter.base).await;
+        if changes.len() >= 5 {
+            break changes;
+        }
+        assert!(Instant::now() < deadline, "the TRS did not get five changes: {changes:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(changes.iter().map(|c| c.2.as_str()).collect::<Vec<_>>(), expected);
+    assert!(changes.iter().all(|c| c.1 == location));
+
+    let config = KafkaConfig::new(&kafka, &topic)
+        .with("session.timeout.ms", "6000")
+        .with("heartbeat.interval.ms", "500")
+        .with("fetch.wait.max.ms", "20");
+    let recorder = Arc::new(Recorder::default());
+    let consumer = KafkaConsumer::new(&config, &topic).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let recorder = recorder.clone();
+        async move {
+            consumer
+                .run(recorder.as_ref(), async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap()
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while recorder.0.lock().unwrap().len() < 5 {
+        assert!(Instant::now() < deadline, "Kafka did not carry five events");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = recorder.0.lock().unwrap().clone();
+    let qualifiers: Vec<String> =
+        events.iter().map(|e| e.qualifiers[0].as_str().rsplit('#').next().unwrap().to_owned()).collect();
+    assert_eq!(qualifiers, expected);
+    assert!(events.iter().all(|e| e.changed.as_str() == location));
+    let _ = stop.send(());
+    task.await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_while_changes_stream_in_loses_nothing() {
+    let Some((mongo, kafka)) = test_services() else { return };
+    let (st2_url, mongo_db, st2) = fake_st2(&mongo).await;
+    let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
+    let data = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    wait_ready(&client, &adapter.base).await;
+
+    // 60 rules written the way st2 writes them, while the adapter is killed a third of the way in.
+    let writer = tokio::spawn({
+        let st2 = st2.clone();
+        async move {
+            let mut ids = Vec::new();
+            for i in 0..60 {
+                let mut rule = Rule::new("crash", &format!("r{i}"), "core.st2.webhook", "core.local");
+                rule.trigger.parameters = json!({"url": format!("c{i}")}).as_object().unwrap().clone();
+                ids.push(st2.create(&rule).await.unwrap().id.unwrap());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            ids
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while trs_changes(&client, &adapter.base).await.len() < 20 {
+        assert!(Instant::now() < deadline, "changes did not start arriving");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(adapter); // SIGKILL, mid-stream
+    let ids = writer.await.unwrap();
+
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    wait_ready(&client, &adapter.base).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let changes = trs_changes(&client, &adapter.base).await;
+        // The adapter listens on a new port after the restart: compare by rule id.
+        let seen: HashSet<String> = changes.iter().map(|c| c.1.rsplit('/').next().unwrap().to_owned()).collect();
+        if seen.len() == 60 {
+            assert_eq!(changes.len(), 60, "every change once: {changes:?}");
+            assert!(changes.iter().all(|c| c.2 == "RuleCreated"));
+            let ids: HashSet<String> = ids.iter().cloned().collect();
+            assert_eq!(seen, ids);
+            break;
+        }
+        assert!(Instant::now() < deadline, "after the restart {} of 60 changes arrived", seen.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
