@@ -221,7 +221,7 @@ impl RulePoller {
         let checkpoint = Checkpoint::new(POLLER_CHECKPOINT, serde_json::to_vec(&now)?);
         let Some(before) = before else {
             tracing::info!(rules = now.rules.len(), "first poll: the current rules are the TRS Base");
-            self.log.append(Vec::new(), Some(checkpoint)).await?;
+            self.log.append(Vec::new(), vec![checkpoint]).await?;
             return Ok(Vec::new());
         };
         let mut events = Vec::new();
@@ -234,7 +234,7 @@ impl RulePoller {
         if events.is_empty() && before == now {
             return Ok(Vec::new());
         }
-        let appended = self.log.append(events, Some(checkpoint)).await?;
+        let appended = self.log.append(events, vec![checkpoint]).await?;
         for event in &appended {
             tracing::info!(event_order = event.order, rule = %event.changed, kind = ?event.kind, "rule change");
         }

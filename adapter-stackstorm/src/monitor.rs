@@ -4,7 +4,7 @@
 //!
 //! - insert → created; replace or update (full document looked up) → enabled, disabled or modified, and nothing
 //!   for a re-save that changed nothing; delete → deleted (the `_id → rule` cache names the rule).
-//! - The checkpoint holds the resume token and the rules as of that token. On start the monitor resumes after the
+//! - The checkpoints hold the resume token and each rule as of that token. On start the monitor resumes after the
 //!   token; when the server no longer has that history it reads every rule, appends the differences from the
 //!   checkpointed rules, and carries on. The first start reports nothing: the rules then are the TRS Base.
 //! - Secret action parameters (`secret: true` in `st2.action_d_b`) are masked in the events' rule state, as the
@@ -27,8 +27,11 @@ use crate::events::{EventFactory, RuleChange, RuleSnapshot, classify};
 use crate::st2::document::{self, RULES, TRIGGERS};
 use crate::st2::{MASKED, Rule};
 
-/// The checkpoint name of the monitor.
-pub const MONITOR_CHECKPOINT: &str = "st2-monitor";
+/// The checkpoint of the monitor's position in the change stream (its resume token).
+pub const MONITOR_CHECKPOINT: &str = "st2-monitor:token";
+/// The prefix of the checkpoints holding each rule as of that position (`st2-monitor:rule:<id>`), each written
+/// with the event of its change, so a commit costs the same however many rules there are.
+pub const RULE_CHECKPOINT_PREFIX: &str = "st2-monitor:rule:";
 
 /// Why the monitor could not run.
 #[derive(Debug, thiserror::Error)]
@@ -54,29 +57,34 @@ struct State {
     rules: RuleSnapshot,
 }
 
-impl State {
-    fn encode(&self) -> Result<Vec<u8>, MonitorError> {
-        let rules = serde_json::to_string(&self.rules).map_err(|e| MonitorError::Data(e.to_string()))?;
-        let mut document = doc! {"rules": rules};
-        if let Some(token) = &self.token {
-            document.insert("token", bson::to_bson(token).map_err(|e| MonitorError::Data(e.to_string()))?);
-        }
-        let mut bytes = Vec::new();
-        document.to_writer(&mut bytes).map_err(|e| MonitorError::Data(e.to_string()))?;
-        Ok(bytes)
-    }
+fn data(error: impl std::fmt::Display) -> MonitorError {
+    MonitorError::Data(error.to_string())
+}
 
-    fn decode(bytes: &[u8]) -> Result<Self, MonitorError> {
-        let document =
-            Document::from_reader(bytes).map_err(|e| MonitorError::Data(format!("monitor checkpoint: {e}")))?;
-        let rules = serde_json::from_str(document.get_str("rules").map_err(|e| MonitorError::Data(e.to_string()))?)
-            .map_err(|e| MonitorError::Data(e.to_string()))?;
-        let token = match document.get("token") {
-            Some(token) => Some(bson::from_bson(token.clone()).map_err(|e| MonitorError::Data(e.to_string()))?),
-            None => None,
-        };
-        Ok(Self { token, rules })
+fn token_checkpoint(token: Option<&ResumeToken>) -> Result<Checkpoint, MonitorError> {
+    let mut document = Document::new();
+    if let Some(token) = token {
+        document.insert("token", bson::to_bson(token).map_err(data)?);
     }
+    let mut bytes = Vec::new();
+    document.to_writer(&mut bytes).map_err(data)?;
+    Ok(Checkpoint::new(MONITOR_CHECKPOINT, bytes))
+}
+
+fn decode_token(bytes: &[u8]) -> Result<Option<ResumeToken>, MonitorError> {
+    let document = Document::from_reader(bytes).map_err(|e| data(format!("monitor checkpoint: {e}")))?;
+    match document.get("token") {
+        Some(token) => Ok(Some(bson::from_bson(token.clone()).map_err(data)?)),
+        None => Ok(None),
+    }
+}
+
+fn rule_checkpoint(id: &str, rule: Option<&Rule>) -> Result<Checkpoint, MonitorError> {
+    let name = format!("{RULE_CHECKPOINT_PREFIX}{id}");
+    Ok(match rule {
+        Some(rule) => Checkpoint::new(name, serde_json::to_vec(rule).map_err(data)?),
+        None => Checkpoint::removal(name),
+    })
 }
 
 /// Watches `st2.rule_d_b` and appends the OSLC Events of rule changes to a log.
@@ -87,7 +95,8 @@ pub struct ChangeStreamMonitor {
     log: Arc<dyn EventLog>,
     factory: EventFactory,
     trigger_cache: HashMap<String, Document>,
-    secret_cache: HashMap<String, BTreeSet<String>>,
+    /// Secret parameters by action, and when they were read (an action registered later is read again).
+    secret_cache: HashMap<String, (BTreeSet<String>, std::time::Instant)>,
     watching: Option<tokio::sync::watch::Sender<bool>>,
 }
 
@@ -204,7 +213,9 @@ impl ChangeStreamMonitor {
 
     /// The parameters action `reference` marks secret.
     async fn secrets(&mut self, reference: &str) -> Result<BTreeSet<String>, MonitorError> {
-        if let Some(secrets) = self.secret_cache.get(reference) {
+        if let Some((secrets, read)) = self.secret_cache.get(reference)
+            && read.elapsed() < Duration::from_secs(60)
+        {
             return Ok(secrets.clone());
         }
         let action = self.actions.find_one(doc! {"ref": reference}).await?;
@@ -219,10 +230,7 @@ impl ChangeStreamMonitor {
                     .collect()
             })
             .unwrap_or_default();
-        // Unknown actions are looked up again next time (they may be registered later).
-        if action.is_some() {
-            self.secret_cache.insert(reference.to_owned(), secrets.clone());
-        }
+        self.secret_cache.insert(reference.to_owned(), (secrets.clone(), std::time::Instant::now()));
         Ok(secrets)
     }
 
@@ -266,21 +274,32 @@ impl ChangeStreamMonitor {
         } else {
             tracing::info!(rules = now.rules.len(), "first start: the current rules are the TRS Base");
         }
-        let state = State { token, rules: now };
-        self.log.append(events, Some(Checkpoint::new(MONITOR_CHECKPOINT, state.encode()?))).await?;
-        Ok((state, stream))
+        let mut checkpoints = vec![token_checkpoint(token.as_ref())?];
+        for (id, rule) in &now.rules {
+            checkpoints.push(rule_checkpoint(id, Some(rule))?);
+        }
+        if let Some(before) = &before {
+            for id in before.rules.keys().filter(|id| !now.rules.contains_key(*id)) {
+                checkpoints.push(rule_checkpoint(id, None)?);
+            }
+        }
+        self.log.append(events, checkpoints).await?;
+        Ok((State { token, rules: now }, stream))
     }
 
     /// Where to start: resume after the checkpointed token, or resynchronize.
     async fn start(&mut self) -> Result<(State, ChangeStream<ChangeStreamEvent<Document>>), MonitorError> {
-        let saved = match self.log.checkpoint(MONITOR_CHECKPOINT).await? {
-            Some(bytes) => Some(State::decode(&bytes)?),
-            None => None,
+        let Some(token) = self.log.checkpoint(MONITOR_CHECKPOINT).await? else {
+            return self.resync(None).await;
         };
-        match saved {
-            None => self.resync(None).await,
-            Some(State { token: None, rules }) => self.resync(Some(rules)).await,
-            Some(State { token: Some(token), rules }) => match self.open(Some(token.clone())).await {
+        let mut rules = RuleSnapshot::default();
+        for (name, bytes) in self.log.checkpoints(RULE_CHECKPOINT_PREFIX).await? {
+            let id = name.trim_start_matches(RULE_CHECKPOINT_PREFIX).to_owned();
+            rules.rules.insert(id, serde_json::from_slice(&bytes).map_err(data)?);
+        }
+        match decode_token(&token)? {
+            None => self.resync(Some(rules)).await,
+            Some(token) => match self.open(Some(token.clone())).await {
                 Ok(stream) => {
                     tracing::info!("resuming the change stream after the last event processed");
                     Ok((State { token: Some(token), rules }, stream))
@@ -303,12 +322,14 @@ impl ChangeStreamMonitor {
     ) -> Result<Option<Event>, MonitorError> {
         let id = change.document_key.as_ref().and_then(|k| k.get_object_id("_id").ok()).map(|id| id.to_hex());
         let token_key = format!("{:?}", change.id);
+        let mut checkpoints = Vec::new();
         let outcome = match (id, change.operation_type) {
             (Some(id), OperationType::Insert | OperationType::Replace | OperationType::Update) => {
                 match &change.full_document {
                     Some(document) => {
                         let rule = self.rule_of(document).await?;
                         let kind = classify(state.rules.rules.get(&id), Some(&rule));
+                        checkpoints.push(rule_checkpoint(&id, Some(&rule))?);
                         state.rules.rules.insert(id.clone(), rule.clone());
                         kind.map(|k| (id, k, Some(rule)))
                     }
@@ -318,11 +339,13 @@ impl ChangeStreamMonitor {
             }
             (Some(id), OperationType::Delete) => {
                 let before = state.rules.rules.remove(&id);
+                checkpoints.push(rule_checkpoint(&id, None)?);
                 Some((id, RuleChange::Deleted, before))
             }
             _ => None,
         };
         state.token = Some(change.id.clone());
+        checkpoints.push(token_checkpoint(state.token.as_ref())?);
         let event = match outcome {
             Some((id, kind, rule)) => Some(
                 self.factory
@@ -331,10 +354,7 @@ impl ChangeStreamMonitor {
             ),
             None => None,
         };
-        let appended = self
-            .log
-            .append(event.into_iter().collect(), Some(Checkpoint::new(MONITOR_CHECKPOINT, state.encode()?)))
-            .await?;
+        let appended = self.log.append(event.into_iter().collect(), checkpoints).await?;
         for event in &appended {
             tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
         }
@@ -398,13 +418,31 @@ impl ChangeStreamMonitor {
     /// # Errors
     /// As [`ChangeStreamMonitor::run`], without retrying.
     pub async fn drain(&mut self, at_least: usize, timeout: Duration) -> Result<Vec<Event>, MonitorError> {
+        Ok(self.drain_timed(at_least, timeout).await?.into_iter().map(|(event, _, _)| event).collect())
+    }
+
+    /// As [`ChangeStreamMonitor::drain`], with when each change was received and when its event was committed:
+    /// between the two is the latency the adapter adds.
+    ///
+    /// # Errors
+    /// As [`ChangeStreamMonitor::run`], without retrying.
+    pub async fn drain_timed(
+        &mut self,
+        at_least: usize,
+        timeout: Duration,
+    ) -> Result<Vec<(Event, std::time::Instant, std::time::Instant)>, MonitorError> {
         let (mut state, mut stream) = self.start().await?;
         let mut events = Vec::new();
         let deadline = tokio::time::Instant::now() + timeout;
         while events.len() < at_least {
             let Ok(next) = tokio::time::timeout_at(deadline, stream.next()).await else { break };
             match next {
-                Some(change) => events.extend(self.handle(&mut state, change?).await?),
+                Some(change) => {
+                    let received = std::time::Instant::now();
+                    if let Some(event) = self.handle(&mut state, change?).await? {
+                        events.push((event, received, std::time::Instant::now()));
+                    }
+                }
                 None => break,
             }
         }

@@ -43,7 +43,7 @@ fn events(c: &mut Criterion) {
                     })
                     .collect::<Vec<_>>()
             },
-            |batch| runtime.block_on(log.append(batch, None)).unwrap(),
+            |batch| runtime.block_on(log.append(batch, Vec::new())).unwrap(),
             BatchSize::LargeInput,
         )
     });
@@ -67,7 +67,7 @@ fn events(c: &mut Criterion) {
                     })
                     .collect();
                 n += batch.len() as u64;
-                log.append(batch, None).await.unwrap();
+                log.append(batch, Vec::new()).await.unwrap();
             }
         });
         let trs = Trs::new("http://bench.test/trs", log, Arc::new(StaticBase::default()));

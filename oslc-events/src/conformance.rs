@@ -36,20 +36,20 @@ where
 /// Orders start at 1 and increase by one per event, across appends.
 pub async fn orders_increase_strictly(log: &dyn EventLog) {
     assert_eq!(log.head().await.unwrap(), 0, "an empty log's head is 0");
-    let first = log.append((0..3).map(event).collect(), None).await.unwrap();
+    let first = log.append((0..3).map(event).collect(), Vec::new()).await.unwrap();
     assert_eq!(first.iter().map(|e| e.order).collect::<Vec<_>>(), [1, 2, 3]);
-    let second = log.append(vec![event(3)], None).await.unwrap();
+    let second = log.append(vec![event(3)], Vec::new()).await.unwrap();
     assert_eq!(second[0].order, 4);
     assert_eq!(log.head().await.unwrap(), 4);
-    assert!(log.append(Vec::new(), None).await.unwrap().is_empty());
+    assert!(log.append(Vec::new(), Vec::new()).await.unwrap().is_empty());
     assert_eq!(log.head().await.unwrap(), 4);
 }
 
 /// An event whose id the log holds is not appended again, in the same batch or a later one.
 pub async fn duplicate_ids_are_skipped(log: &dyn EventLog) {
-    let appended = log.append(vec![event(1), event(1), event(2)], None).await.unwrap();
+    let appended = log.append(vec![event(1), event(1), event(2)], Vec::new()).await.unwrap();
     assert_eq!(appended.len(), 2);
-    let again = log.append(vec![event(2), event(3)], None).await.unwrap();
+    let again = log.append(vec![event(2), event(3)], Vec::new()).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].id, event(3).id);
     assert_eq!(log.head().await.unwrap(), 3);
@@ -57,7 +57,7 @@ pub async fn duplicate_ids_are_skipped(log: &dyn EventLog) {
 
 /// Forward reads start after an order, backward reads before one; both honour the limit.
 pub async fn reads_forward_and_backward(log: &dyn EventLog) {
-    log.append((0..10).map(event).collect(), None).await.unwrap();
+    log.append((0..10).map(event).collect(), Vec::new()).await.unwrap();
     let forward: Vec<u64> = log.read_forward(3, 4).await.unwrap().iter().map(|e| e.order).collect();
     assert_eq!(forward, [4, 5, 6, 7]);
     assert!(log.read_forward(10, 5).await.unwrap().is_empty());
@@ -82,7 +82,7 @@ pub async fn events_keep_everything(log: &dyn EventLog) {
         .with_qualifier(NamedNode::new_unchecked("https://tool.example/ns#Disabled"))
         .with_service_provider(NamedNode::new_unchecked("https://tool.example/sp/1"))
         .with_state(state);
-    let appended = log.append(vec![original.clone()], None).await.unwrap();
+    let appended = log.append(vec![original.clone()], Vec::new()).await.unwrap();
     let read = log.read_forward(0, 1).await.unwrap();
     assert_eq!(read, appended);
     assert_eq!(Event { order: 0, ..read[0].clone() }, original);
@@ -91,19 +91,35 @@ pub async fn events_keep_everything(log: &dyn EventLog) {
 /// Checkpoints are absent until written, written with events or alone, and overwritten.
 pub async fn checkpoints_round_trip(log: &dyn EventLog) {
     assert_eq!(log.checkpoint("monitor").await.unwrap(), None);
-    log.append(vec![event(0)], Some(Checkpoint::new("monitor", b"token-1".to_vec()))).await.unwrap();
+    log.append(vec![event(0)], vec![Checkpoint::new("monitor", b"token-1".to_vec())]).await.unwrap();
     assert_eq!(log.checkpoint("monitor").await.unwrap().as_deref(), Some(&b"token-1"[..]));
     log.set_checkpoint(Checkpoint::new("relay", 1u64.to_be_bytes().to_vec())).await.unwrap();
-    log.append(Vec::new(), Some(Checkpoint::new("monitor", b"token-2".to_vec()))).await.unwrap();
+    log.append(Vec::new(), vec![Checkpoint::new("monitor", b"token-2".to_vec())]).await.unwrap();
     assert_eq!(log.checkpoint("monitor").await.unwrap().as_deref(), Some(&b"token-2"[..]));
     assert_eq!(log.checkpoint("relay").await.unwrap(), Some(1u64.to_be_bytes().to_vec()));
     assert_eq!(log.head().await.unwrap(), 1, "a checkpoint alone appends no event");
+
+    // Several checkpoints in one append, found by prefix, and removed.
+    let items = vec![
+        Checkpoint::new("item:b", b"2".to_vec()),
+        Checkpoint::new("item:a", b"1".to_vec()),
+        Checkpoint::new("other", b"x".to_vec()),
+    ];
+    log.append(vec![event(1)], items).await.unwrap();
+    let found = log.checkpoints("item:").await.unwrap();
+    assert_eq!(found, [("item:a".to_owned(), b"1".to_vec()), ("item:b".to_owned(), b"2".to_vec())]);
+    log.append(Vec::new(), vec![Checkpoint::removal("item:a")]).await.unwrap();
+    assert_eq!(log.checkpoints("item:").await.unwrap().len(), 1);
+    assert_eq!(log.checkpoint("item:a").await.unwrap(), None);
+    log.set_checkpoint(Checkpoint::removal("item:b")).await.unwrap();
+    assert!(log.checkpoints("item:").await.unwrap().is_empty());
+    assert!(log.checkpoints("").await.unwrap().len() >= 3, "the empty prefix lists every checkpoint");
 }
 
 /// A subscriber learns the new head after each append that added events.
 pub async fn subscribers_see_the_head(log: &dyn EventLog) {
     let mut head = log.subscribe();
-    log.append(vec![event(0), event(1)], None).await.unwrap();
+    log.append(vec![event(0), event(1)], Vec::new()).await.unwrap();
     tokio::time::timeout(std::time::Duration::from_secs(5), head.wait_for(|h| *h == 2)).await.unwrap().unwrap();
 }
 
@@ -115,7 +131,7 @@ pub async fn concurrent_appends_never_share_an_order(log: Arc<dyn EventLog>) {
         tasks.push(tokio::spawn(async move {
             for b in 0..10 {
                 let batch = (0..5).map(|i| event(t * 1000 + b * 10 + i)).collect();
-                log.append(batch, None).await.unwrap();
+                log.append(batch, Vec::new()).await.unwrap();
             }
         }));
     }

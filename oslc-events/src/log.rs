@@ -10,20 +10,27 @@ use tokio::sync::watch;
 use crate::Result;
 use crate::event::Event;
 
-/// A named position kept with the log: a change stream's resume token, a relay's last delivered order.
+/// A named position kept with the log: a change stream's resume token, a relay's last delivered order, the last
+/// known state of one watched item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
     /// Whose checkpoint, such as `monitor` or `relay:st2_event`.
     pub name: String,
-    /// Opaque bytes.
-    pub value: Vec<u8>,
+    /// Opaque bytes; `None` removes the checkpoint.
+    pub value: Option<Vec<u8>>,
 }
 
 impl Checkpoint {
     /// A checkpoint `name` = `value`.
     #[must_use]
     pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
-        Self { name: name.into(), value: value.into() }
+        Self { name: name.into(), value: Some(value.into()) }
+    }
+
+    /// The removal of checkpoint `name`.
+    #[must_use]
+    pub fn removal(name: impl Into<String>) -> Self {
+        Self { name: name.into(), value: None }
     }
 }
 
@@ -32,10 +39,10 @@ impl Checkpoint {
 /// Every backend passes the conformance suite in [`crate::conformance`].
 #[async_trait]
 pub trait EventLog: Send + Sync + 'static {
-    /// Appends `events` with orders following the last one, and writes `checkpoint` (if any), all in one
+    /// Appends `events` with orders following the last one, and writes (or removes) `checkpoints`, all in one
     /// transaction: after a crash either all of it is there or none. Events whose id is already in the log are
     /// skipped (so re-processing a change appends nothing). Returns the events appended, with their orders.
-    async fn append(&self, events: Vec<Event>, checkpoint: Option<Checkpoint>) -> Result<Vec<Event>>;
+    async fn append(&self, events: Vec<Event>, checkpoints: Vec<Checkpoint>) -> Result<Vec<Event>>;
 
     /// Up to `limit` events with order greater than `after`, oldest first.
     async fn read_forward(&self, after: u64, limit: usize) -> Result<Vec<Event>>;
@@ -49,7 +56,10 @@ pub trait EventLog: Send + Sync + 'static {
     /// The value of checkpoint `name`.
     async fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>>;
 
-    /// Writes a checkpoint on its own (a relay recording what it delivered).
+    /// Every checkpoint whose name starts with `prefix`, by name.
+    async fn checkpoints(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>>;
+
+    /// Writes (or removes) a checkpoint on its own (a relay recording what it delivered).
     async fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<()>;
 
     /// A receiver of the head order, changed after every append that added events.
@@ -67,7 +77,16 @@ pub struct MemoryEventLog {
 struct MemoryState {
     events: BTreeMap<u64, Event>,
     ids: HashMap<String, u64>,
-    checkpoints: HashMap<String, Vec<u8>>,
+    checkpoints: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemoryState {
+    fn apply(&mut self, checkpoint: Checkpoint) {
+        match checkpoint.value {
+            Some(value) => self.checkpoints.insert(checkpoint.name, value),
+            None => self.checkpoints.remove(&checkpoint.name),
+        };
+    }
 }
 
 impl Default for MemoryEventLog {
@@ -91,7 +110,7 @@ impl MemoryEventLog {
 
 #[async_trait]
 impl EventLog for MemoryEventLog {
-    async fn append(&self, events: Vec<Event>, checkpoint: Option<Checkpoint>) -> Result<Vec<Event>> {
+    async fn append(&self, events: Vec<Event>, checkpoints: Vec<Checkpoint>) -> Result<Vec<Event>> {
         let mut state = self.state();
         let mut next = state.events.keys().next_back().copied().unwrap_or(0);
         let mut appended = Vec::new();
@@ -107,8 +126,8 @@ impl EventLog for MemoryEventLog {
             state.ids.insert(event.id.as_str().to_owned(), event.order);
             state.events.insert(event.order, event.clone());
         }
-        if let Some(checkpoint) = checkpoint {
-            state.checkpoints.insert(checkpoint.name, checkpoint.value);
+        for checkpoint in checkpoints {
+            state.apply(checkpoint);
         }
         drop(state);
         if let Some(last) = appended.last() {
@@ -135,8 +154,18 @@ impl EventLog for MemoryEventLog {
         Ok(self.state().checkpoints.get(name).cloned())
     }
 
+    async fn checkpoints(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let state = self.state();
+        Ok(state
+            .checkpoints
+            .range(prefix.to_owned()..)
+            .take_while(|(name, _)| name.starts_with(prefix))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect())
+    }
+
     async fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<()> {
-        self.state().checkpoints.insert(checkpoint.name, checkpoint.value);
+        self.state().apply(checkpoint);
         Ok(())
     }
 

@@ -63,9 +63,17 @@ impl RedbEventLog {
     }
 }
 
+fn write_checkpoint(table: &mut redb::Table<'_, &str, &[u8]>, checkpoint: &Checkpoint) -> Result<()> {
+    match &checkpoint.value {
+        Some(value) => table.insert(checkpoint.name.as_str(), value.as_slice()).map(|_| ()),
+        None => table.remove(checkpoint.name.as_str()).map(|_| ()),
+    }
+    .map_err(|e| storage("write checkpoint")(e.into()))
+}
+
 #[async_trait]
 impl EventLog for RedbEventLog {
-    async fn append(&self, events: Vec<Event>, checkpoint: Option<Checkpoint>) -> Result<Vec<Event>> {
+    async fn append(&self, events: Vec<Event>, checkpoints: Vec<Checkpoint>) -> Result<Vec<Event>> {
         let appended = self
             .blocking(move |db| {
                 let txn = db.begin_write().map_err(|e| storage("begin append")(e.into()))?;
@@ -85,11 +93,11 @@ impl EventLog for RedbEventLog {
                         ids.insert(event.id.as_str(), next).map_err(|e| storage("append")(e.into()))?;
                         appended.push(event);
                     }
-                    if let Some(checkpoint) = &checkpoint {
-                        let mut checkpoints = txn.open_table(CHECKPOINTS).map_err(|e| storage("append")(e.into()))?;
-                        checkpoints
-                            .insert(checkpoint.name.as_str(), checkpoint.value.as_slice())
-                            .map_err(|e| storage("append")(e.into()))?;
+                    if !checkpoints.is_empty() {
+                        let mut table = txn.open_table(CHECKPOINTS).map_err(|e| storage("append")(e.into()))?;
+                        for checkpoint in &checkpoints {
+                            write_checkpoint(&mut table, checkpoint)?;
+                        }
                     }
                 }
                 txn.commit().map_err(|e| storage("commit append")(e.into()))?;
@@ -150,14 +158,30 @@ impl EventLog for RedbEventLog {
         .await
     }
 
+    async fn checkpoints(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+        let prefix = prefix.to_owned();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(|e| storage("read checkpoints")(e.into()))?;
+            let table = txn.open_table(CHECKPOINTS).map_err(|e| storage("read checkpoints")(e.into()))?;
+            let mut out = Vec::new();
+            for entry in table.range(prefix.as_str()..).map_err(|e| storage("read checkpoints")(e.into()))? {
+                let (name, value) = entry.map_err(|e| storage("read checkpoints")(e.into()))?;
+                if !name.value().starts_with(prefix.as_str()) {
+                    break;
+                }
+                out.push((name.value().to_owned(), value.value().to_vec()));
+            }
+            Ok(out)
+        })
+        .await
+    }
+
     async fn set_checkpoint(&self, checkpoint: Checkpoint) -> Result<()> {
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(|e| storage("write checkpoint")(e.into()))?;
             {
                 let mut table = txn.open_table(CHECKPOINTS).map_err(|e| storage("write checkpoint")(e.into()))?;
-                table
-                    .insert(checkpoint.name.as_str(), checkpoint.value.as_slice())
-                    .map_err(|e| storage("write checkpoint")(e.into()))?;
+                write_checkpoint(&mut table, &checkpoint)?;
             }
             txn.commit().map_err(|e| storage("commit checkpoint")(e.into()))
         })

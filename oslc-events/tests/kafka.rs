@@ -141,14 +141,14 @@ async fn relay_to_consumer_round_trip() {
     let Some(brokers) = brokers() else { return };
     let topic = format!("round-trip-{}", uuid::Uuid::new_v4().simple());
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    log.append(events(0..50, &topic), None).await.unwrap();
+    log.append(events(0..50, &topic), Vec::new()).await.unwrap();
     let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
     let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:test");
     let recorder = Arc::new(Recorder { fail_first: AtomicUsize::new(3), ..Recorder::default() });
     let stop_consumer = spawn_consumer(consumer_config(&brokers, &topic), &topic, recorder.clone());
     wait_until("50 events", 60, || recorder.distinct() == 50).await;
     // Events appended while everything runs arrive too.
-    log.append(events(50..60, &topic), None).await.unwrap();
+    log.append(events(50..60, &topic), Vec::new()).await.unwrap();
     wait_until("60 events", 60, || recorder.distinct() == 60).await;
     recorder.assert_per_key_order();
     assert_eq!(recorder.handled.load(Ordering::SeqCst), 60, "each event handled once, failed attempts retried");
@@ -164,7 +164,7 @@ async fn a_relay_restarted_midway_loses_nothing() {
     let Some(brokers) = brokers() else { return };
     let topic = format!("restart-{}", uuid::Uuid::new_v4().simple());
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    log.append(events(0..1000, &topic), None).await.unwrap();
+    log.append(events(0..1000, &topic), Vec::new()).await.unwrap();
     let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
     // Slowed down so the relay is surely midway when it is killed.
     let slow = Arc::new(Throttled(sink.clone()));
@@ -253,11 +253,11 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
     let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
     let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:outage");
-    log.append(events(0..10, "warm-up"), None).await.unwrap();
+    log.append(events(0..10, "warm-up"), Vec::new()).await.unwrap();
     wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 10).await;
 
     broker.stop();
-    let during = log.append(events(0..1000, &topic), None).await.unwrap();
+    let during = log.append(events(0..1000, &topic), Vec::new()).await.unwrap();
     assert_eq!(during.len(), 1000);
     // While the broker is away nothing is acknowledged, so the checkpoint cannot pass the warm-up.
     assert_eq!(oslc_events::sink::delivered_order(log.as_ref(), "relay:outage").await.unwrap(), 10);

@@ -40,7 +40,7 @@ async fn a_reopened_redb_file_holds_every_committed_event_and_checkpoint() {
         let mut written = Vec::new();
         for batch in 0..10u64 {
             let events = (batch * 10..batch * 10 + 10).map(event).collect();
-            written.extend(log.append(events, Some(Checkpoint::new("monitor", batch.to_string()))).await.unwrap());
+            written.extend(log.append(events, vec![Checkpoint::new("monitor", batch.to_string())]).await.unwrap());
         }
         log.set_checkpoint(Checkpoint::new("relay", "57")).await.unwrap();
         written
@@ -51,7 +51,7 @@ async fn a_reopened_redb_file_holds_every_committed_event_and_checkpoint() {
     assert_eq!(reopened.checkpoint("monitor").await.unwrap().as_deref(), Some(&b"9"[..]));
     assert_eq!(reopened.checkpoint("relay").await.unwrap().as_deref(), Some(&b"57"[..]));
     // Orders go on from where they were, and old ids are still known.
-    let more = reopened.append(vec![event(5), event(100)], None).await.unwrap();
+    let more = reopened.append(vec![event(5), event(100)], Vec::new()).await.unwrap();
     assert_eq!(more.iter().map(|e| e.order).collect::<Vec<_>>(), [101]);
 }
 
@@ -63,7 +63,7 @@ async fn crash_child() {
     let log = RedbEventLog::open(&path).unwrap();
     for batch in 0u64.. {
         let events = (batch * 10..batch * 10 + 10).map(event).collect();
-        log.append(events, Some(Checkpoint::new("monitor", batch.to_string()))).await.unwrap();
+        log.append(events, vec![Checkpoint::new("monitor", batch.to_string())]).await.unwrap();
         println!("committed {batch}");
     }
 }

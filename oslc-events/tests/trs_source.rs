@@ -31,7 +31,7 @@ fn events(range: std::ops::Range<usize>) -> Vec<Event> {
 async fn rebase_then_follow_the_change_log() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    log.append(events(0..30), None).await.unwrap();
+    log.append(events(0..30), Vec::new()).await.unwrap();
     let uri = serve(log.clone(), 100).await;
     let mut source = TrsSource::new(reqwest::Client::new(), &uri);
 
@@ -45,7 +45,7 @@ async fn rebase_then_follow_the_change_log() {
 
     assert_eq!(source.poll().await.unwrap(), TrsUpdate::Changes(Vec::new()));
     // 130 new events span three segments of 50; the walk goes back through them to the sync point.
-    let appended = log.append(events(30..160), None).await.unwrap();
+    let appended = log.append(events(30..160), Vec::new()).await.unwrap();
     let TrsUpdate::Changes(changes) = source.poll().await.unwrap() else { panic!() };
     assert_eq!(
         changes.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),

@@ -67,7 +67,7 @@ async fn walk_the_change_log_and_the_base() {
                 )
             })
             .collect();
-        log.append(events, None).await.unwrap();
+        log.append(events, Vec::new()).await.unwrap();
     }
     assert_eq!(log.head().await.unwrap(), 1234);
     let members: Vec<NamedNode> =
