@@ -256,3 +256,77 @@ async fn a_sigkill_while_changes_stream_in_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_while_the_adapter_was_down_reach_the_trs_and_kafka() {
+    let Some((mongo, kafka)) = test_services() else { return };
+    let (st2_url, mongo_db, st2) = fake_st2(&mongo).await;
+    let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
+    let data = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    wait_ready(&client, &adapter.base).await;
+    // Stopped cleanly (SIGTERM), then 100 changes: 50 enabled rules created, 25 of them disabled, 25 deleted.
+    Command::new("kill").args(["-TERM", &adapter.child.id().to_string()]).status().unwrap();
+    adapter.child.wait().unwrap();
+    let mut ids = Vec::new();
+    for i in 0..50 {
+        let mut rule = Rule::new("down", &format!("r{i}"), "core.st2.webhook", "core.local");
+        rule.trigger.parameters = json!({"url": format!("d{i}")}).as_object().unwrap().clone();
+        rule.enabled = true;
+        ids.push(st2.create(&rule).await.unwrap().id.unwrap());
+    }
+    for id in &ids[0..25] {
+        st2.set_enabled(id, false).await.unwrap();
+    }
+    for id in &ids[25..50] {
+        st2.delete(id).await.unwrap();
+    }
+
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    wait_ready(&client, &adapter.base).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let changes = loop {
+        let changes = trs_changes(&client, &adapter.base).await;
+        if changes.len() >= 100 {
+            break changes;
+        }
+        assert!(Instant::now() < deadline, "after the restart {} of 100 changes reached the TRS", changes.len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let count = |q: &str| changes.iter().filter(|c| c.2 == q).count();
+    assert_eq!(
+        (count("RuleCreated"), count("RuleDisabled"), count("RuleDeleted")),
+        (50, 25, 25),
+        "none lost, none invented"
+    );
+    assert_eq!(changes.len(), 100);
+
+    let config = KafkaConfig::new(&kafka, &topic)
+        .with("session.timeout.ms", "6000")
+        .with("heartbeat.interval.ms", "500")
+        .with("fetch.wait.max.ms", "20");
+    let recorder = Arc::new(Recorder::default());
+    let consumer = KafkaConsumer::new(&config, &topic).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let recorder = recorder.clone();
+        async move {
+            consumer
+                .run(recorder.as_ref(), async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap()
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while recorder.0.lock().unwrap().len() < 100 {
+        assert!(Instant::now() < deadline, "Kafka carried {} of 100 events", recorder.0.lock().unwrap().len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = recorder.0.lock().unwrap().clone();
+    assert_eq!(events.iter().map(|e| e.id.as_str()).collect::<HashSet<_>>().len(), 100);
+    let _ = stop.send(());
+    task.await.unwrap();
+}
