@@ -177,7 +177,12 @@ impl KafkaConsumer {
     /// [`Error::Delivery`] if librdkafka refuses the configuration or the subscription.
     pub fn new(config: &KafkaConfig, group: &str) -> Result<Self> {
         let mut client = config.client_config();
-        client.set("group.id", group).set("enable.auto.commit", "false").set("auto.offset.reset", "earliest");
+        client
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            // A consumer may start before anything was published: look for the topic again soon, not in 5 minutes.
+            .set("topic.metadata.refresh.interval.ms", "5000");
         for (k, v) in &config.settings {
             client.set(k, v);
         }

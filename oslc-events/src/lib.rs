@@ -7,6 +7,8 @@ pub mod event;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod log;
+#[cfg(feature = "reactor")]
+pub mod reactor;
 #[cfg(feature = "redb")]
 mod redb_log;
 pub mod sink;

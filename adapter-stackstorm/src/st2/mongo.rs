@@ -1,5 +1,5 @@
-//! A [`RuleBackend`] that writes rules to MongoDB exactly as st2 does: insert on create, whole-document replace
-//! (`find_one_and_replace`) on update, delete on delete, and the trigger in `trigger_d_b` (CONTRACT.md §2.4).
+//! A [`RuleBackend`] that writes rules to MongoDB exactly as st2 does: the trigger in `trigger_d_b` first, then insert
+//! on create, whole-document replace (`find_one_and_replace`) on update, delete on delete (CONTRACT.md §2.4).
 
 use std::collections::HashMap;
 
@@ -140,8 +140,10 @@ impl RuleBackend for MongoBackend {
 
     async fn insert(&self, rule: &Rule) -> Result<(), St2Error> {
         let document = document::rule_to_document(rule)?;
+        // st2 makes the Trigger before it saves the rule (`RuleAPI.to_model`), so a change stream reader finds it.
+        self.retain_trigger(rule).await?;
         match self.rules.insert_one(document).await {
-            Ok(_) => self.retain_trigger(rule).await,
+            Ok(_) => Ok(()),
             Err(e) if is_duplicate_key(&e) => {
                 let existing = self.find(&format!("{}.{}", rule.pack, rule.name)).await?;
                 Err(duplicate(rule, existing.and_then(|r| r.id)))
@@ -153,6 +155,7 @@ impl RuleBackend for MongoBackend {
     async fn replace(&self, rule: &Rule) -> Result<(), St2Error> {
         let document = document::rule_to_document(rule)?;
         let id = document.get_object_id("_id").map_err(|e| St2Error::Protocol { message: e.to_string() })?;
+        self.retain_trigger(rule).await?;
         match self.rules.find_one_and_replace(doc! {"_id": id}, document.clone()).await {
             // mongoengine falls back to an insert when the replace matched nothing (a race with a delete).
             Ok(None) => self.rules.insert_one(document).await.map(|_| ()).map_err(unavailable)?,
@@ -163,7 +166,7 @@ impl RuleBackend for MongoBackend {
             }
             Err(e) => return Err(unavailable(e)),
         }
-        self.retain_trigger(rule).await
+        Ok(())
     }
 
     async fn remove(&self, id: &str) -> Result<(), St2Error> {

@@ -3,7 +3,8 @@
 //! This is the template to copy for a new tool. It has the three parts every adapter has:
 //! 1. the tool's own record (`ChangeRequest`) and its mapping to and from RDF (`ToGraph` / `FromGraph`);
 //! 2. a `ResourceProvider` that reads and writes the tool (here a map in memory; in your adapter, its API);
-//! 3. `main`, which describes the service provider and serves the router `oslc-core` builds.
+//! 3. `app`, which describes the service provider, serves the router `oslc-core` builds, and adds the tool's one
+//!    OSLC Action (closing an open change request), advertised on each open one with an `http:Request` binding.
 //!
 //! Run it and talk OSLC to it:
 //!
@@ -21,11 +22,14 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::{Path, State};
+use axum::routing::post;
+
 use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
-use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oslc_core::oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oslc_core::server::{Collection, Server, ServiceProviderConfig};
-use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
+use oslc_core::vocab::{dcterms, http, oslc_actions, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
 
 /// 1. The tool's record.
@@ -34,6 +38,8 @@ struct ChangeRequest {
     title: String,
     description: Option<String>,
     closed: bool,
+    /// Resources this change request is about (`dcterms:references`), such as a StackStorm rule.
+    references: Vec<NamedNode>,
 }
 
 impl ToGraph for ChangeRequest {
@@ -45,6 +51,9 @@ impl ToGraph for ChangeRequest {
         }
         let closed = Literal::new_typed_literal(self.closed.to_string(), xsd::boolean);
         graph.insert(TripleRef::new(s, oslc_cm::closed, &closed));
+        for reference in &self.references {
+            graph.insert(TripleRef::new(s, dcterms::references, reference));
+        }
     }
 }
 
@@ -65,7 +74,14 @@ impl FromGraph for ChangeRequest {
                 });
             }
         };
-        Ok(Self { title, description: text(dcterms::description), closed })
+        let references = graph
+            .objects_for_subject_predicate(s, dcterms::references)
+            .filter_map(|o| match o {
+                TermRef::NamedNode(n) => Some(n.into_owned()),
+                _ => None,
+            })
+            .collect();
+        Ok(Self { title, description: text(dcterms::description), closed, references })
     }
 }
 
@@ -88,6 +104,29 @@ fn parse_id(container: &Container, id: &str) -> Result<u64> {
 fn to_resource(container: &Container, id: u64, record: &ChangeRequest) -> Resource {
     let mut resource = Resource::from_value(container.member(&id.to_string()), record);
     resource.insert(dcterms::identifier, &Literal::new_simple_literal(id.to_string()));
+    if !record.closed {
+        // The Close action (OSLC Actions 3.0): available while the request is open, run by POSTing to …/close.
+        let subject = resource.subject().into_owned();
+        let action = NamedNode::new_unchecked(format!("{}#close", subject.as_str()));
+        let binding = BlankNode::default();
+        let graph = resource.graph_mut();
+        graph.insert(TripleRef::new(&subject, oslc_actions::action, &action));
+        graph.insert(TripleRef::new(&action, rdf::r#type, oslc_actions::Action));
+        graph.insert(TripleRef::new(&action, dcterms::title, &Literal::new_simple_literal("Close")));
+        graph.insert(TripleRef::new(&action, oslc_actions::binding, &binding));
+        graph.insert(TripleRef::new(&binding, rdf::r#type, http::Request));
+        graph.insert(TripleRef::new(
+            &binding,
+            http::mthd,
+            &NamedNode::new_unchecked("http://www.w3.org/2011/http-methods#POST"),
+        ));
+        graph.insert(TripleRef::new(
+            &binding,
+            http::requestURI,
+            &NamedNode::new_unchecked(format!("{}/close", subject.as_str())),
+        ));
+        graph.insert(TripleRef::new(&binding, http::httpVersion, &Literal::new_simple_literal("1.1")));
+    }
     resource
 }
 
@@ -142,8 +181,21 @@ impl ResourceProvider for Tracker {
     }
 }
 
-/// 3. Describe the service provider and serve it.
+/// The Close action: marks the change request closed.
+async fn close(State(tracker): State<Arc<Tracker>>, Path(id): Path<String>) -> axum::http::StatusCode {
+    let Ok(id) = id.parse::<u64>() else { return axum::http::StatusCode::NOT_FOUND };
+    match tracker.records().get_mut(&id) {
+        Some(record) => {
+            record.closed = true;
+            axum::http::StatusCode::NO_CONTENT
+        }
+        None => axum::http::StatusCode::NOT_FOUND,
+    }
+}
+
+/// 3. Describe the service provider and serve it, with the Close action beside the routes `oslc-core` makes.
 fn app(public_url: &str) -> Result<axum::Router> {
+    let tracker = Arc::new(Tracker::default());
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
         Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
     };
@@ -152,7 +204,7 @@ fn app(public_url: &str) -> Result<axum::Router> {
         .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
         .with_service_provider(
             ServiceProviderConfig::new("1", "Toy tracker project").with_collection(
-                Collection::new("changeRequests", Arc::new(Tracker::default()))
+                Collection::new("changeRequests", tracker.clone())
                     .with_title("Change requests")
                     .with_domain(NamedNode::new_unchecked(oslc_cm::NS))
                     .with_resource_type(oslc_cm::ChangeRequest.into_owned())
@@ -161,10 +213,15 @@ fn app(public_url: &str) -> Result<axum::Router> {
                     .with_property(
                         Property::new("closed", oslc_cm::closed.into_owned(), Occurs::ZeroOrOne)
                             .with_value_type(xsd::boolean.into_owned()),
-                    ),
+                    )
+                    .with_property(Property::new("references", dcterms::references.into_owned(), Occurs::ZeroOrMany)),
             ),
         )
-        .build()
+        .build::<()>()
+        .map(|router| {
+            let close = axum::Router::new().route("/serviceProviders/1/changeRequests/{id}/close", post(close));
+            router.merge(close.with_state(tracker))
+        })
 }
 
 fn flag(name: &str, env: &str) -> Option<String> {

@@ -1,0 +1,52 @@
+//! An event-condition-action bridge: it subscribes to the OSLC Events of `st2-oslc` on Kafka and runs OSLC Actions
+//! in another tool, as the rules file says. With `examples/bridge-rules.toml`: when a StackStorm rule is disabled or
+//! deleted, it creates a change request "review rule …" in the toy tracker; when the rule is enabled again, it closes
+//! that change request through the tracker's Close action.
+//!
+//! ```text
+//! cargo run -p examples --bin bridge -- --rules examples/bridge-rules.toml \
+//!     --kafka-brokers 127.0.0.1:9092 --kafka-topic st2_event --group review-bridge
+//! ```
+//!
+//! Every flag also comes from the environment: `BRIDGE_RULES`, `BRIDGE_KAFKA_BROKERS`, `BRIDGE_KAFKA_TOPIC`
+//! (default `st2_event`), `BRIDGE_GROUP` (default `oslc-bridge`). It prints `bridge running` once subscribed.
+//! An event's offset is committed only after all its actions succeeded.
+
+use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
+use oslc_events::reactor::Reactor;
+
+fn flag(name: &str, env: &str) -> Option<String> {
+    let mut args = std::env::args().skip_while(|a| a != name).skip(1);
+    args.next().or_else(|| std::env::var(env).ok())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rules = flag("--rules", "BRIDGE_RULES").ok_or_else(|| anyhow::anyhow!("--rules FILE is required"))?;
+    let brokers = flag("--kafka-brokers", "BRIDGE_KAFKA_BROKERS")
+        .ok_or_else(|| anyhow::anyhow!("--kafka-brokers is required"))?;
+    let topic = flag("--kafka-topic", "BRIDGE_KAFKA_TOPIC").unwrap_or_else(|| "st2_event".into());
+    let group = flag("--group", "BRIDGE_GROUP").unwrap_or_else(|| "oslc-bridge".into());
+    let reactor = Reactor::from_toml(reqwest::Client::new(), &std::fs::read_to_string(&rules)?)?;
+    let mut config = KafkaConfig::new(brokers, topic);
+    // BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS=6000 sets librdkafka's session.timeout.ms, and so on.
+    for (key, value) in std::env::vars().filter(|(_, v)| !v.is_empty()) {
+        if let Some(key) = key.strip_prefix("BRIDGE_KAFKA_SET_") {
+            config = config.with(key.to_lowercase().replace('_', "."), value);
+        }
+    }
+    let consumer = KafkaConsumer::new(&config, &group)?;
+    println!("bridge running");
+    tracing::info!(rules = reactor.rules().len(), %group, "bridge subscribed");
+    consumer
+        .run(&reactor, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The integration loop, as three processes: `st2-oslc` (in front of the fake st2 writing to the MongoDB-wire server,
+//! publishing to the Kafka-protocol broker), the toy tracker, and the bridge. Disabling a StackStorm rule opens a
+//! review in the tracker; enabling it again closes the review through the tracker's Close action; deleting it opens
+//! another. Needs `MONGO_URI` and `KAFKA_BROKERS` (`scripts/test.sh`), and `st2-oslc` built beside this test (as
+//! `cargo test --workspace` does).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use adapter_stackstorm::fake_st2::{self, Credentials};
+use adapter_stackstorm::st2::SimulatedSt2;
+use adapter_stackstorm::st2::mongo::MongoBackend;
+
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `command`, waits for the first stdout line starting with `ready`, returns the rest of that line.
+fn start(mut command: Command, ready: &str) -> (Process, String) {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let found = lines.by_ref().map(|l| l.unwrap()).find(|l| l.starts_with(ready)).expect(ready);
+    // Keep reading so the process never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (Process(child), found.trim_start_matches(ready).trim().to_owned())
+}
+
+fn sibling_binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join(name);
+    assert!(path.exists(), "{} not built: run cargo test --workspace (or build it first)", path.display());
+    path
+}
+
+/// The tracker's change requests that reference `rule`: (IRI, closed).
+async fn reviews(client: &reqwest::Client, tracker: &str, rule: &str) -> Vec<(String, bool)> {
+    let url = format!("{tracker}/serviceProviders/1/changeRequests");
+    let query = [("oslc.where", format!("dcterms:references=<{rule}>")), ("oslc.select", "oslc_cm:closed".to_owned())];
+    let text = client
+        .get(&url)
+        .query(&query)
+        .header("accept", "application/n-triples")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut found: Vec<(String, bool)> = text
+        .lines()
+        .filter(|l| l.contains("<http://open-services.net/ns/cm#closed>"))
+        .map(|l| {
+            let subject = l.split_whitespace().next().unwrap().trim_matches(['<', '>']).to_owned();
+            (subject, l.contains("\"true\""))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
+    let (Ok(mongo), Ok(kafka)) = (std::env::var("MONGO_URI"), std::env::var("KAFKA_BROKERS")) else {
+        eprintln!("MONGO_URI and KAFKA_BROKERS are not set: skipping (scripts/test.sh starts the services)");
+        return;
+    };
+    adapter_stackstorm::install_crypto_provider();
+    let database = format!("st2_{}", uuid::Uuid::new_v4().simple());
+    let mongo_db = mongo.replacen("/?", &format!("/{database}?"), 1);
+    let st2 = Arc::new(SimulatedSt2::new(MongoBackend::connect(&mongo_db).await.unwrap()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let st2_url = format!("http://{}", listener.local_addr().unwrap());
+    let credentials = Credentials { api_keys: ["bridge-key".to_owned()].into(), tokens: Default::default() };
+    tokio::spawn(async move { axum::serve(listener, fake_st2::router(st2, credentials)).await });
+    let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
+    let data = tempfile_dir();
+
+    let mut adapter = Command::new(sibling_binary("st2-oslc"));
+    adapter
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--st2-url",
+            &st2_url,
+            "--st2-api-key",
+            "bridge-key",
+            "--mongo-uri",
+            &mongo_db,
+        ])
+        .args(["--kafka-brokers", &kafka, "--kafka-topic", &topic, "--api-token", "loop-token", "--data-dir", &data])
+        .env("RUST_LOG", "warn");
+    let (_adapter, adapter_addr) = start(adapter, "listening on");
+    let adapter = format!("http://{adapter_addr}");
+
+    let mut tracker = Command::new(env!("CARGO_BIN_EXE_tracker"));
+    tracker.args(["--listen", "127.0.0.1:0"]);
+    let (_tracker, tracker_addr) = start(tracker, "listening on");
+    let tracker = format!("http://{tracker_addr}");
+
+    let client = reqwest::Client::new();
+    wait_for("the adapter to watch rules", async || {
+        let ready = client.get(format!("{adapter}/readyz")).send().await.ok()?;
+        (ready.status() == 200).then_some(())
+    })
+    .await;
+    let rules = format!("{adapter}/serviceProviders/1/changeRequests");
+    let body = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> . <> <http://purl.org/dc/terms/title> "page_on_call" ; st2:pack "ops" ; st2:enabled true ; st2:triggerType "core.st2.webhook" ; st2:triggerParameters "{\"url\": \"oncall\"}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; st2:actionRef "core.local" ."#;
+    let created = client
+        .post(&rules)
+        .bearer_auth("loop-token")
+        .header("content-type", "text/turtle")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let rule = created.headers()["location"].to_str().unwrap().to_owned();
+
+    // The bridge subscribes once the topic exists (the creation's event made it); it reads from the start.
+    wait_for("the creation to reach the TRS", async || {
+        let trs = client
+            .get(format!("{adapter}/trs"))
+            .header("accept", "application/n-triples")
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        trs.contains(&rule).then_some(())
+    })
+    .await;
+    let rules_file = format!("{data}/bridge-rules.toml");
+    std::fs::write(&rules_file, include_str!("../bridge-rules.toml").replace("TRACKER", &tracker)).unwrap();
+    let mut bridge = Command::new(env!("CARGO_BIN_EXE_bridge"));
+    bridge
+        .args(["--rules", &rules_file, "--kafka-brokers", &kafka, "--kafka-topic", &topic, "--group", &topic])
+        .env("BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS", "6000")
+        .env("BRIDGE_KAFKA_SET_HEARTBEAT_INTERVAL_MS", "500")
+        .env("BRIDGE_KAFKA_SET_FETCH_WAIT_MAX_MS", "20")
+        .env("BRIDGE_KAFKA_SET_TOPIC_METADATA_REFRESH_INTERVAL_MS", "500")
+        .env("RUST_LOG", std::env::var("BRIDGE_LOG").unwrap_or_else(|_| "warn".into()));
+    let (_bridge, _) = start(bridge, "bridge running");
+
+    // Disable: a review opens in the tracker, referencing the rule.
+    assert_eq!(client.post(format!("{rule}/disable")).bearer_auth("loop-token").send().await.unwrap().status(), 200);
+    let opened = wait_for("a review to open", async || {
+        let found = reviews(&client, &tracker, &rule).await;
+        (found.len() == 1).then_some(found)
+    })
+    .await;
+    assert!(!opened[0].1, "the review is open");
+    let review =
+        client.get(&opened[0].0).header("accept", "application/n-triples").send().await.unwrap().text().await.unwrap();
+    assert!(review.contains("review rule page_on_call"), "{review}");
+
+    // Enable again: the bridge runs the tracker's Close action on that review.
+    assert_eq!(client.post(format!("{rule}/enable")).bearer_auth("loop-token").send().await.unwrap().status(), 200);
+    wait_for("the review to close", async || {
+        let found = reviews(&client, &tracker, &rule).await;
+        (found.len() == 1 && found[0].1).then_some(())
+    })
+    .await;
+
+    // Delete: another review.
+    assert_eq!(client.delete(&rule).bearer_auth("loop-token").send().await.unwrap().status(), 204);
+    let after = wait_for("a second review", async || {
+        let found = reviews(&client, &tracker, &rule).await;
+        (found.len() == 2).then_some(found)
+    })
+    .await;
+    assert_eq!(after.iter().filter(|(_, closed)| !closed).count(), 1);
+}
+
+fn tempfile_dir() -> String {
+    let dir = std::env::temp_dir().join(format!("bridge-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.display().to_string()
+}
