@@ -159,6 +159,7 @@ impl Reactor {
     /// action }` or `act_on_changed = { action }`); an optional `[bearer]` table maps URL prefixes to tokens.
     ///
     /// ```
+    /// # let _ = rustls::crypto::ring::default_provider().install_default();
     /// let reactor = oslc_events::reactor::Reactor::from_toml(reqwest::Client::new(), r#"
     /// [[rule]]
     /// name = "review disabled rules"
@@ -385,6 +386,8 @@ mod tests {
 
     #[test]
     fn rules_files_are_read_whole() {
+        // The workspace builds reqwest without a TLS provider of its own (the adapter installs ring).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let reactor = Reactor::from_toml(
             reqwest::Client::new(),
             r#"
