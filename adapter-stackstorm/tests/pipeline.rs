@@ -105,6 +105,36 @@ impl EventHandler for Recorder {
     }
 }
 
+/// Reads `topic` from the start in a consumer group of its own until `count` events arrived.
+async fn read_kafka(kafka: &str, topic: &str, count: usize) -> Vec<Event> {
+    let config = KafkaConfig::new(kafka, topic)
+        .with("session.timeout.ms", "6000")
+        .with("heartbeat.interval.ms", "500")
+        .with("fetch.wait.max.ms", "20");
+    let recorder = Arc::new(Recorder::default());
+    let consumer = KafkaConsumer::new(&config, topic).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn({
+        let recorder = recorder.clone();
+        async move {
+            consumer
+                .run(recorder.as_ref(), async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap()
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while recorder.0.lock().unwrap().len() < count {
+        assert!(Instant::now() < deadline, "Kafka carried {} of {count} events", recorder.0.lock().unwrap().len());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(());
+    task.await.unwrap();
+    recorder.0.lock().unwrap().clone()
+}
+
 fn test_services() -> Option<(String, String)> {
     let mongo = mongo_uri()?;
     let kafka = std::env::var("KAFKA_BROKERS").ok().filter(|k| !k.is_empty())?;
@@ -174,36 +204,11 @@ async fn oslc_changes_reach_the_trs_and_kafka_in_order() {
     assert_eq!(changes.iter().map(|c| c.2.as_str()).collect::<Vec<_>>(), expected);
     assert!(changes.iter().all(|c| c.1 == location));
 
-    let config = KafkaConfig::new(&kafka, &topic)
-        .with("session.timeout.ms", "6000")
-        .with("heartbeat.interval.ms", "500")
-        .with("fetch.wait.max.ms", "20");
-    let recorder = Arc::new(Recorder::default());
-    let consumer = KafkaConsumer::new(&config, &topic).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let recorder = recorder.clone();
-        async move {
-            consumer
-                .run(recorder.as_ref(), async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap()
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while recorder.0.lock().unwrap().len() < 5 {
-        assert!(Instant::now() < deadline, "Kafka did not carry five events");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let events = recorder.0.lock().unwrap().clone();
+    let events = read_kafka(&kafka, &topic, 5).await;
     let qualifiers: Vec<String> =
         events.iter().map(|e| e.qualifiers[0].as_str().rsplit('#').next().unwrap().to_owned()).collect();
     assert_eq!(qualifiers, expected);
     assert!(events.iter().all(|e| e.changed.as_str() == location));
-    let _ = stop.send(());
-    task.await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,31 +307,6 @@ async fn changes_made_while_the_adapter_was_down_reach_the_trs_and_kafka() {
     );
     assert_eq!(changes.len(), 100);
 
-    let config = KafkaConfig::new(&kafka, &topic)
-        .with("session.timeout.ms", "6000")
-        .with("heartbeat.interval.ms", "500")
-        .with("fetch.wait.max.ms", "20");
-    let recorder = Arc::new(Recorder::default());
-    let consumer = KafkaConsumer::new(&config, &topic).unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn({
-        let recorder = recorder.clone();
-        async move {
-            consumer
-                .run(recorder.as_ref(), async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap()
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while recorder.0.lock().unwrap().len() < 100 {
-        assert!(Instant::now() < deadline, "Kafka carried {} of 100 events", recorder.0.lock().unwrap().len());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let events = recorder.0.lock().unwrap().clone();
+    let events = read_kafka(&kafka, &topic, 100).await;
     assert_eq!(events.iter().map(|e| e.id.as_str()).collect::<HashSet<_>>().len(), 100);
-    let _ = stop.send(());
-    task.await.unwrap();
 }
