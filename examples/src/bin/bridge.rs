@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Every flag also comes from the environment: `BRIDGE_RULES`, `BRIDGE_KAFKA_BROKERS`, `BRIDGE_KAFKA_TOPIC`
-//! (default `st2_event`), `BRIDGE_GROUP` (default `oslc-bridge`). It prints `bridge running` once subscribed.
+//! (default `st2_event`), `BRIDGE_GROUP` (default `oslc-bridge`); `--trs URL` (`BRIDGE_TRS`) follows st2-oslc's TRS
+//! instead of Kafka. It prints `bridge running` once subscribed.
 //! An event's offset is committed only after all its actions succeeded.
 
 use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
@@ -28,11 +29,23 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rules = flag("--rules", "BRIDGE_RULES").ok_or_else(|| anyhow::anyhow!("--rules FILE is required"))?;
+    let reactor = Reactor::from_toml(reqwest::Client::new(), &std::fs::read_to_string(&rules)?)?;
+    if let Some(trs) = flag("--trs", "BRIDGE_TRS") {
+        // For tools without Kafka: follow st2-oslc's TRS (`http://…/trs`) instead.
+        println!("bridge running");
+        tracing::info!(rules = reactor.rules().len(), %trs, "bridge following a TRS");
+        let source = oslc_events::trs_client::TrsSource::new(reqwest::Client::new(), trs);
+        reactor
+            .follow_trs(source, std::time::Duration::from_secs(1), async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        return Ok(());
+    }
     let brokers = flag("--kafka-brokers", "BRIDGE_KAFKA_BROKERS")
         .ok_or_else(|| anyhow::anyhow!("--kafka-brokers is required"))?;
     let topic = flag("--kafka-topic", "BRIDGE_KAFKA_TOPIC").unwrap_or_else(|| "st2_event".into());
     let group = flag("--group", "BRIDGE_GROUP").unwrap_or_else(|| "oslc-bridge".into());
-    let reactor = Reactor::from_toml(reqwest::Client::new(), &std::fs::read_to_string(&rules)?)?;
     let mut config = KafkaConfig::new(brokers, topic);
     // BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS=6000 sets librdkafka's session.timeout.ms, and so on.
     for (key, value) in std::env::vars().filter(|(_, v)| !v.is_empty()) {
