@@ -142,6 +142,14 @@ async fn deploy_files_agree_with_the_binaries() {
     }
     assert!(dockerfile.contains(&format!("http://127.0.0.1:{listen}/healthz")));
 
+    // env.example names what the compose file asks for.
+    let example = std::fs::read_to_string(deploy().join("env.example")).unwrap();
+    for line in example.lines().filter(|l| !l.starts_with('#') && l.contains('=')) {
+        let name = line.split('=').next().unwrap();
+        adapter_var(name);
+        assert!(env.contains_key(name), "env.example sets {name}, which the compose file does not pass on");
+    }
+
     // The probe paths answer on a running st2-oslc.
     let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
         .args(["--demo", "--listen", "127.0.0.1:0", "--poll-interval-ms", "50", "--api-token", "t"])
