@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -203,7 +203,7 @@ async fn replace(State(fake): State<Fake>, Path(id): Path<String>, body: Bytes) 
     }
 }
 
-async fn delete(State(fake): State<Fake>, Path(ref_or_id): Path<String>, _headers: HeaderMap) -> Response {
+async fn delete(State(fake): State<Fake>, Path(ref_or_id): Path<String>) -> Response {
     match fake.store.delete(&ref_or_id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => st2_error(e),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use common::*;
-use oslc_core::oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
+use oslc_core::oxrdf::{Graph, NamedNode, TermRef};
 use oslc_core::rdf::{self, RdfFormat};
 use oslc_core::vocab::{dcterms, foaf, oslc, rdf as rdf_ns, rdfs};
 use oslc_core::{InMemoryProvider, Resource};
@@ -238,7 +238,6 @@ async fn walk_pages(app: &axum::Router, url: &str) -> Vec<u32> {
         if let Some(next) = &next {
             assert!(reply.header("link").unwrap().contains(&format!("<{next}>; rel=\"next\"")));
         }
-        let _: NamedOrBlankNodeRef<'_> = info;
     }
     order
 }

@@ -596,6 +596,5 @@ mod tests {
         let text = Literal::new_simple_literal("abc");
         assert_eq!(compare(text.as_ref().into(), &plain("abd")), Some(Ordering::Less));
         assert_eq!(compare(text.as_ref().into(), &Value::Integer("1".into())), None);
-        let _ = LiteralRef::new_simple_literal("x");
     }
 }
