@@ -87,6 +87,15 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The request is over one of the server's budgets: too many triples, too deep, a literal or a query too large,
+    /// or more work than a request may take (400). Nothing was changed.
+    #[error("{what} exceeds the limit of {limit}")]
+    LimitExceeded {
+        /// What is over budget, such as `triples in the request body`.
+        what: String,
+        /// The budget.
+        limit: usize,
+    },
     /// The request lacks valid credentials (401).
     #[error("unauthorized: {message}")]
     Unauthorized {
@@ -147,6 +156,11 @@ impl Error {
         Self::BadRequest { message: message.into() }
     }
 
+    /// A [`Error::LimitExceeded`]: `what` is over `limit`.
+    pub fn limit(what: impl Into<String>, limit: usize) -> Self {
+        Self::LimitExceeded { what: what.into(), limit }
+    }
+
     /// The HTTP status code this error answers with.
     ///
     /// ```
@@ -162,7 +176,8 @@ impl Error {
             Self::BadRequest { .. }
             | Self::InvalidResource { .. }
             | Self::InvalidQuery { .. }
-            | Self::Syntax { .. } => 400,
+            | Self::Syntax { .. }
+            | Self::LimitExceeded { .. } => 400,
             Self::UnsupportedMediaType { .. } => 415,
             Self::NotAcceptable { .. } => 406,
             Self::PayloadTooLarge { .. } => 413,

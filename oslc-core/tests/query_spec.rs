@@ -210,7 +210,8 @@ async fn select_wildcard_and_rdf_nil() {
     let item22 = NamedNode::new_unchecked(format!("{CRS}/22"));
     assert_eq!(graph.triples_for_subject(item22.as_ref()).count(), 9 + 1, "its nine properties and oslc:order");
     let (graph, _) = run(&app, &[("oslc.where", "dcterms:identifier=\"22\""), ("oslc.select", "rdf:nil")]).await;
-    assert_eq!(graph.len(), 2, "only the membership and oslc:order triples");
+    // Every result is paged: the ResponseInfo's type and total count come with the member.
+    assert_eq!(graph.len(), 4, "only the membership, oslc:order and ResponseInfo triples");
 }
 
 /// Follows `oslc:nextPage` from `url` to the end; returns the member ids in page order.

@@ -222,10 +222,11 @@ impl Event {
         Ok(rdf::serialize(&self.to_graph(), format, &prefixes())?)
     }
 
-    /// The event read from bytes in `format`.
+    /// The event read from bytes in `format`, within [`rdf::ParseLimits::default`] (bytes from Kafka or a remote
+    /// TRS are outside input).
     ///
     /// # Errors
-    /// [`Error::Oslc`] for a syntax error; [`Error::InvalidEvent`] for RDF that is no event.
+    /// [`Error::Oslc`] for a syntax error or bytes over a budget; [`Error::InvalidEvent`] for RDF that is no event.
     pub fn from_bytes(bytes: &[u8], format: RdfFormat) -> Result<Self> {
         let graph = rdf::parse(bytes, format, "urn:oslc-events:")?;
         Self::from_graph(&graph)
@@ -290,7 +291,13 @@ impl StoredEvent {
             created: stored.created,
             service_provider: stored.service_provider.map(iri).transpose()?,
             state: match stored.state {
-                Some(nt) => Some(rdf::parse(nt.as_bytes(), RdfFormat::NTriples, "urn:oslc-events:")?),
+                // The log's own bytes, written by this process: no budgets but the DTD refusal.
+                Some(nt) => Some(rdf::parse_with_limits(
+                    nt.as_bytes(),
+                    RdfFormat::NTriples,
+                    "urn:oslc-events:",
+                    &rdf::ParseLimits::unlimited(),
+                )?),
                 None => None,
             },
         })

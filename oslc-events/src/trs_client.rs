@@ -67,7 +67,9 @@ impl TrsSource {
         let format = rdf::content_type_format(response.headers().get("content-type").and_then(|v| v.to_str().ok()))
             .unwrap_or(RdfFormat::Turtle);
         let body = response.bytes().await.map_err(|e| remote(e.to_string()))?;
-        Ok(rdf::parse(&body, format, uri)?)
+        // A remote TRS page is outside input; a Base page can list thousands of members.
+        let limits = rdf::ParseLimits::default().with_max_triples(200_000).with_max_bytes(64 * 1024 * 1024);
+        Ok(rdf::parse_with_limits(&body, format, uri, &limits)?)
     }
 
     /// One sync step.

@@ -17,6 +17,7 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::str::FromStr;
+use std::time::Instant;
 
 use base64::Engine as _;
 use oxrdf::{Graph, LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, Term, TermRef, TripleRef};
@@ -70,10 +71,46 @@ pub fn evaluate(
     evaluation: Evaluation,
     page_size: Option<usize>,
 ) -> Result<QueryPage> {
+    evaluate_within(query, resources, evaluation, page_size, None)
+}
+
+/// [`evaluate`], giving up at `deadline` (checked every few members).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use oslc_core::query::{Evaluation, Query, evaluate_within};
+/// use oslc_core::{Resource, vocab::standard_prefixes};
+///
+/// let query = Query::from_params([("oslc.where", "dcterms:title=\"x\"")], &standard_prefixes())?;
+/// let resources = vec![Resource::new(oxrdf::NamedNode::new("http://e.com/1")?); 100];
+/// let past = Instant::now() - Duration::from_secs(1);
+/// let error = evaluate_within(&query, resources, Evaluation::Filter, None, Some(past)).unwrap_err();
+/// assert_eq!(error.status(), 400);
+/// Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`evaluate`]; [`Error::LimitExceeded`] when the deadline passes.
+pub fn evaluate_within(
+    query: &Query,
+    resources: Vec<Resource>,
+    evaluation: Evaluation,
+    page_size: Option<usize>,
+    deadline: Option<Instant>,
+) -> Result<QueryPage> {
+    let started = Instant::now();
+    let check = |i: usize| match deadline {
+        Some(deadline) if i.is_multiple_of(32) && Instant::now() > deadline => Err(Error::limit(
+            "milliseconds of query evaluation",
+            usize::try_from(deadline.saturating_duration_since(started).as_millis()).unwrap_or(usize::MAX),
+        )),
+        _ => Ok(()),
+    };
     let terms: Vec<String> = query.search_terms.iter().map(|t| t.to_lowercase()).filter(|t| !t.is_empty()).collect();
     let paths = sort_paths(&query.order_by);
     let mut keyed: Vec<(Key, Member)> = Vec::new();
-    for resource in resources {
+    for (i, resource) in resources.into_iter().enumerate() {
+        check(i)?;
         if evaluation == Evaluation::Filter
             && let Some(clause) = &query.where_clause
             && !holds(resource.graph(), Node::Member(&resource), clause)

@@ -179,7 +179,7 @@ async fn read_resource(
 ) -> Result<Resource> {
     let format = rdf::content_type_format(header(headers, &CONTENT_TYPE))?;
     let bytes = read_body(body, state.shared.body_limit).await?;
-    let graph = rdf::parse(&bytes, format, subject.as_str())?;
+    let graph = super::parse_body(bytes, format, subject.as_str(), state.shared.parse_limits).await?;
     let root = root_subject(&graph, subject)?;
     let subject = subject.into_owned();
     let graph = if root.as_ref() == NamedOrBlankNodeRef::from(subject.as_ref()) {

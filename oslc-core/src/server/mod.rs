@@ -50,7 +50,8 @@ use crate::discovery::{
     ServiceProviderCatalog,
 };
 use crate::provider::{Container, ResourceProvider};
-use crate::rdf::Prefixes;
+use crate::query::QueryLimits;
+use crate::rdf::{ParseLimits, Prefixes};
 use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
@@ -81,6 +82,8 @@ impl Server {
             prefixes: vocab::standard_prefixes(),
             providers: Vec::new(),
             body_limit: DEFAULT_BODY_LIMIT,
+            parse_limits: ParseLimits::default(),
+            query_limits: QueryLimits::default(),
             paging: Paging::default(),
             cors: Some(default_cors()),
         })
@@ -212,6 +215,8 @@ pub struct ServerBuilder {
     prefixes: Prefixes,
     providers: Vec<ServiceProviderConfig>,
     body_limit: usize,
+    parse_limits: ParseLimits,
+    query_limits: QueryLimits,
     paging: Paging,
     cors: Option<CorsLayer>,
 }
@@ -259,6 +264,18 @@ impl ServerBuilder {
         self
     }
 
+    /// The budgets for request bodies once read (default [`ParseLimits::default`]).
+    pub fn with_parse_limits(mut self, limits: ParseLimits) -> Self {
+        self.parse_limits = limits;
+        self
+    }
+
+    /// The budgets for queries (default [`QueryLimits::default`]).
+    pub fn with_query_limits(mut self, limits: QueryLimits) -> Self {
+        self.query_limits = limits;
+        self
+    }
+
     /// The CORS policy, or `None` to add no CORS headers (default: any origin, without credentials).
     pub fn with_cors(mut self, cors: Option<CorsLayer>) -> Self {
         self.cors = cors;
@@ -279,8 +296,13 @@ impl ServerBuilder {
             .iter()
             .filter_map(|(p, ns)| NamedNode::new(ns).ok().map(|ns| PrefixDefinition::new(p, ns)))
             .collect();
-        let shared =
-            Arc::new(Shared { prefixes: self.prefixes.clone(), body_limit: self.body_limit, paging: self.paging });
+        let shared = Arc::new(Shared {
+            prefixes: self.prefixes.clone(),
+            body_limit: self.body_limit,
+            parse_limits: self.parse_limits,
+            query_limits: self.query_limits,
+            paging: self.paging,
+        });
 
         let mut router = Router::new();
         let mut catalog = ServiceProviderCatalog::new(iri("/serviceProviders/catalog".into())?, &self.title);
@@ -381,7 +403,36 @@ fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
 struct Shared {
     prefixes: Prefixes,
     body_limit: usize,
+    parse_limits: ParseLimits,
+    query_limits: QueryLimits,
     paging: Paging,
+}
+
+/// Parses RDF on tokio's blocking pool within `limits`, so a large or hostile body never holds an async worker.
+///
+/// ```
+/// use oslc_core::rdf::{ParseLimits, RdfFormat};
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let body = axum::body::Bytes::from_static(b"<> <http://purl.org/dc/terms/title> \"A\" .");
+/// let graph = oslc_core::server::parse_body(body, RdfFormat::Turtle, "http://e.com/r", ParseLimits::default()).await?;
+/// assert_eq!(graph.len(), 1);
+/// # Ok::<_, oslc_core::Error>(()) })?;
+/// Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`crate::rdf::parse_with_limits`]; [`Error::Backend`] if the blocking task could not run.
+pub async fn parse_body(
+    body: axum::body::Bytes,
+    format: crate::rdf::RdfFormat,
+    base_iri: &str,
+    limits: ParseLimits,
+) -> Result<oxrdf::Graph> {
+    let base_iri = base_iri.to_owned();
+    tokio::task::spawn_blocking(move || crate::rdf::parse_with_limits(&body, format, &base_iri, &limits))
+        .await
+        .map_err(|e| Error::backend("the RDF parser task failed", e))?
 }
 
 /// A discovery document computed once, with its ETag.

@@ -9,16 +9,25 @@ use oxrdf::{Graph, Literal, NamedNode, TripleRef};
 
 use super::handlers::{CollectionState, LDP_CONTAINER, response_format};
 use super::response::rdf_response;
-use crate::query::{self, Evaluation, PAGE_TOKEN_PARAM, Query};
+use std::time::Instant;
+
+use crate::Container;
+use crate::query::{self, Evaluation, PAGE_TOKEN_PARAM, Query, QueryPage};
 use crate::vocab::{oslc, rdf, rdfs, xsd};
 use crate::{Error, Result};
 
 /// Page sizes of the query capability.
+///
+/// Every query result is paged, whether or not the client asked (OSLC Core 3.0 § Resource Paging lets a server
+/// page on its own): a client that asks (`oslc.paging=true`, `oslc.pageSize`) gets `oslc.pageSize` or
+/// [`Paging::default_page_size`] members a page; one that does not gets [`Paging::max_page_size`]. Either way the
+/// page carries `oslc:ResponseInfo` with `oslc:nextPage` when more members follow, and no page is larger than
+/// [`Paging::max_page_size`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paging {
     /// Members per page when a client asks for paging without `oslc.pageSize`.
     pub default_page_size: usize,
-    /// The largest page served, whatever `oslc.pageSize` asks.
+    /// The largest page served, whatever `oslc.pageSize` asks, and the page size of a query that does not ask.
     pub max_page_size: usize,
 }
 
@@ -35,21 +44,63 @@ pub(super) async fn query_response(
     params: &[(String, String)],
 ) -> Result<Response> {
     let format = response_format(headers)?;
-    let query = Query::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &state.shared.prefixes)?;
-    let container = &state.container;
-    let pushed_down = if query.filters() { state.provider.query(container, &query).await? } else { None };
+    let limits = state.shared.query_limits;
+    let query = Query::from_params_with_limits(
+        params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &state.shared.prefixes,
+        &limits,
+    )?;
+    let deadline = Instant::now() + limits.deadline;
+    let container = state.container.clone();
+    let pushed_down = if query.filters() { state.provider.query(&container, &query).await? } else { None };
     let (resources, evaluation) = match pushed_down {
         Some(members) => (members, Evaluation::AlreadyFiltered),
-        None => (state.provider.list(container).await?, Evaluation::Filter),
+        None => (state.provider.list(&container).await?, Evaluation::Filter),
     };
     let paging = state.shared.paging;
-    let page_size = (query.paging || query.page_size.is_some() || query.page_token.is_some())
-        .then(|| query.page_size.unwrap_or(paging.default_page_size).min(paging.max_page_size));
-    let page = query::evaluate(&query, resources, evaluation, page_size)?;
+    let asked = query.paging || query.page_size.is_some() || query.page_token.is_some();
+    let page_size = if asked { query.page_size.unwrap_or(paging.default_page_size) } else { paging.max_page_size }
+        .min(paging.max_page_size);
+    let params = params.to_vec();
+    let prefixes = state.shared.prefixes.clone();
+    // Evaluating, projecting and serializing are CPU work whose cost the client chooses: off the async workers,
+    // within the deadline.
+    tokio::task::spawn_blocking(move || {
+        let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
+        let graph = page_graph(&query, &page, &container, &params, deadline)?;
+        let mut response = rdf_response(StatusCode::OK, &graph.graph, format, &prefixes, None);
+        let link = match &graph.next {
+            Some(next) => format!("{LDP_CONTAINER}, <{}>; rel=\"next\"", next.as_str()),
+            None => LDP_CONTAINER.to_owned(),
+        };
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(LINK, value);
+        }
+        Ok(response)
+    })
+    .await
+    .map_err(|e| Error::backend("the query task failed", e))?
+}
 
+struct PageGraph {
+    graph: Graph,
+    next: Option<NamedNode>,
+}
+
+/// The query result container's triples for `page`.
+fn page_graph(
+    query: &Query,
+    page: &QueryPage,
+    container: &Container,
+    params: &[(String, String)],
+    deadline: Instant,
+) -> Result<PageGraph> {
     let mut graph = Graph::new();
     let base = container.iri();
-    for member in &page.members {
+    for (i, member) in page.members.iter().enumerate() {
+        if i.is_multiple_of(32) && Instant::now() > deadline {
+            return Err(Error::limit("the query's time budget (members projected)", i));
+        }
         let subject = member.resource.subject();
         graph.insert(TripleRef::new(base, rdfs::member, subject));
         if let Some(select) = &query.select {
@@ -65,27 +116,17 @@ pub(super) async fn query_response(
             ));
         }
     }
-    let mut next_link = None;
-    if page_size.is_some() {
-        let this_page = page_url(base.as_str(), params, query.page_token.as_deref())?;
-        graph.insert(TripleRef::new(&this_page, rdf::r#type, oslc::ResponseInfo));
-        let total = Literal::new_typed_literal(page.total_count.to_string(), xsd::integer);
-        graph.insert(TripleRef::new(&this_page, oslc::totalCount, &total));
-        if let Some(token) = &page.next_page_token {
-            let next = page_url(base.as_str(), params, Some(token))?;
-            graph.insert(TripleRef::new(&this_page, oslc::nextPage, &next));
-            next_link = Some(next);
-        }
+    let this_page = page_url(base.as_str(), params, query.page_token.as_deref())?;
+    graph.insert(TripleRef::new(&this_page, rdf::r#type, oslc::ResponseInfo));
+    let total = Literal::new_typed_literal(page.total_count.to_string(), xsd::integer);
+    graph.insert(TripleRef::new(&this_page, oslc::totalCount, &total));
+    let mut next = None;
+    if let Some(token) = &page.next_page_token {
+        let next_page = page_url(base.as_str(), params, Some(token))?;
+        graph.insert(TripleRef::new(&this_page, oslc::nextPage, &next_page));
+        next = Some(next_page);
     }
-    let mut response = rdf_response(StatusCode::OK, &graph, format, &state.shared.prefixes, None);
-    let link = match &next_link {
-        Some(next) => format!("{LDP_CONTAINER}, <{}>; rel=\"next\"", next.as_str()),
-        None => LDP_CONTAINER.to_owned(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&link) {
-        response.headers_mut().insert(LINK, value);
-    }
-    Ok(response)
+    Ok(PageGraph { graph, next })
 }
 
 /// The query base with the request's parameters, the page token replaced by `token`.
