@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use oslc_core::rdf::{self, RdfFormat};
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
@@ -28,13 +29,37 @@ pub struct KafkaConfig {
     pub format: RdfFormat,
     /// Further librdkafka settings, passed through as they are (`security.protocol`, `sasl.*`, timeouts…).
     pub settings: Vec<(String, String)>,
+    /// The largest payload published with the resource's state (default [`DEFAULT_MAX_EVENT_BYTES`]); a larger
+    /// event is published without its state, with header `oslc-event-state: omitted`, and consumers read the
+    /// resource from its IRI (or the TRS).
+    pub max_event_bytes: usize,
 }
+
+/// The default [`KafkaConfig::max_event_bytes`]: 900 KiB, under Kafka's default `message.max.bytes` of 1 MB with
+/// room for the key and headers.
+pub const DEFAULT_MAX_EVENT_BYTES: usize = 900 * 1024;
+
+/// The header that says an event was published without the changed resource's state (value `omitted`).
+pub const STATE_HEADER: &str = "oslc-event-state";
 
 impl KafkaConfig {
     /// Brokers and topic, Turtle, librdkafka's defaults otherwise.
     #[must_use]
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
-        Self { brokers: brokers.into(), topic: topic.into(), format: RdfFormat::Turtle, settings: Vec::new() }
+        Self {
+            brokers: brokers.into(),
+            topic: topic.into(),
+            format: RdfFormat::Turtle,
+            settings: Vec::new(),
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
+
+    /// Sets [`KafkaConfig::max_event_bytes`].
+    #[must_use]
+    pub fn with_max_event_bytes(mut self, bytes: usize) -> Self {
+        self.max_event_bytes = bytes;
+        self
     }
 
     /// Adds a librdkafka setting.
@@ -89,7 +114,11 @@ impl KafkaSink {
             .set("bootstrap.servers", &config.brokers)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("message.timeout.ms", "30000");
+            // After an outage: reconnect within a second of the broker's return, and fail a stuck batch in 10 s so
+            // the relay renews the producer instead of waiting on a dead connection.
+            .set("reconnect.backoff.ms", "50")
+            .set("reconnect.backoff.max.ms", "1000")
+            .set("message.timeout.ms", "10000");
         for (k, v) in &config.settings {
             client.set(k, v);
         }
@@ -115,23 +144,59 @@ impl KafkaSink {
     }
 }
 
+/// Whether Kafka refused a record for what it is, so sending it again can never succeed.
+fn refused_for_good(error: &KafkaError) -> bool {
+    use rdkafka::types::RDKafkaErrorCode as Code;
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            Code::MessageSizeTooLarge
+                | Code::InvalidMessageSize
+                | Code::InvalidMessage
+                | Code::InvalidRecord
+                | Code::MessageBatchTooLarge
+        )
+    )
+}
+
+impl KafkaSink {
+    /// The payload of `event` and whether its state was left out to fit [`KafkaConfig::max_event_bytes`].
+    fn payload(&self, event: &Event) -> Result<(Vec<u8>, bool)> {
+        let payload = event.to_bytes(self.config.format)?;
+        if payload.len() <= self.config.max_event_bytes || event.state.is_none() {
+            return Ok((payload, false));
+        }
+        let mut slim = event.clone();
+        slim.state = None;
+        tracing::warn!(event_id = %event.id, event_order = event.order, bytes = payload.len(), limit = self.config.max_event_bytes, "event too large for Kafka: publishing it without the resource's state");
+        Ok((slim.to_bytes(self.config.format)?, true))
+    }
+}
+
 #[async_trait]
 impl EventSink for KafkaSink {
+    /// Publishes `events` in order. An event over [`KafkaConfig::max_event_bytes`] goes without its state; one
+    /// that Kafka refuses for good (too large for the broker, invalid) is logged at ERROR with its id and order and
+    /// passed, so it never holds back the events behind it. Other failures fail the call, to be retried.
     async fn publish(&self, events: &[Event]) -> Result<()> {
         let producer = self.current();
         let mut pending = Vec::with_capacity(events.len());
         for event in events {
-            let payload = event.to_bytes(self.config.format)?;
+            let (payload, omitted) = self.payload(event)?;
             let order = event.order.to_string();
-            let headers = OwnedHeaders::new()
+            let mut headers = OwnedHeaders::new()
                 .insert(Header { key: "content-type", value: Some(self.config.format.media_type()) })
                 .insert(Header { key: "oslc-event-id", value: Some(event.id.as_str()) })
                 .insert(Header { key: "oslc-event-order", value: Some(order.as_str()) });
+            if omitted {
+                headers = headers.insert(Header { key: STATE_HEADER, value: Some("omitted") });
+            }
             let record =
                 FutureRecord::to(&self.config.topic).key(event.changed.as_str()).payload(&payload).headers(headers);
             // Queued in order; the idempotent producer keeps that order per partition, so per changed resource.
             match producer.send_result(record) {
-                Ok(future) => pending.push(future),
+                Ok(future) => pending.push((event, future)),
+                Err((error, _)) if refused_for_good(&error) => report_refused(event, &self.config.topic, &error),
                 Err((error, _)) => {
                     self.renew();
                     return Err(delivery(format!("queueing event {}: {error}", event.id)));
@@ -139,9 +204,10 @@ impl EventSink for KafkaSink {
             }
         }
         let mut failure = None;
-        for future in pending {
+        for (event, future) in pending {
             match future.await {
                 Ok(Ok(_)) => {}
+                Ok(Err((error, _))) if refused_for_good(&error) => report_refused(event, &self.config.topic, &error),
                 Ok(Err((error, _))) => failure = Some(error.to_string()),
                 Err(_) => failure = Some("delivery report dropped".to_owned()),
             }
@@ -154,6 +220,10 @@ impl EventSink for KafkaSink {
             }
         }
     }
+}
+
+fn report_refused(event: &Event, topic: &str, error: &KafkaError) {
+    tracing::error!(event_id = %event.id, event_order = event.order, %topic, %error, "Kafka refused the event for good; it stays in the event log and its TRS, and delivery goes on with the next");
 }
 
 /// Consumes events from Kafka in a consumer group.
@@ -218,7 +288,17 @@ impl KafkaConsumer {
                 .and_then(|v| std::str::from_utf8(v).ok())
                 .and_then(|ct| rdf::content_type_format(Some(ct)).ok())
                 .unwrap_or(RdfFormat::Turtle);
-            match Event::from_bytes(message.payload().unwrap_or_default(), format) {
+            let payload = message.payload().unwrap_or_default();
+            // Parsing is bounded (rdf::ParseLimits), but a large payload still goes to the blocking pool.
+            let parsed = if payload.len() > 16 * 1024 {
+                let owned = payload.to_vec();
+                tokio::task::spawn_blocking(move || Event::from_bytes(&owned, format))
+                    .await
+                    .unwrap_or_else(|e| Err(Error::invalid(format!("the event parser task failed: {e}"))))
+            } else {
+                Event::from_bytes(payload, format)
+            };
+            match parsed {
                 Ok(event) if self.seen.contains(event.id.as_str()) => {
                     tracing::debug!(event_id = %event.id, "duplicate event skipped");
                 }

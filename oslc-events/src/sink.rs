@@ -101,18 +101,26 @@ impl SeenIds {
     }
 }
 
-/// Backoff between failed attempts: 100 ms doubling up to 10 s.
+/// Backoff between failed attempts: 100 ms doubling up to 10 s (or the maximum given).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Backoff(Duration);
+pub(crate) struct Backoff {
+    next: Duration,
+    max: Duration,
+}
 
 impl Backoff {
     pub(crate) fn new() -> Self {
-        Self(Duration::from_millis(100))
+        Self { next: Duration::from_millis(100), max: Duration::from_secs(10) }
+    }
+
+    pub(crate) fn with_max(mut self, max: Duration) -> Self {
+        self.max = max;
+        self
     }
 
     pub(crate) fn next(&mut self) -> Duration {
-        let current = self.0;
-        self.0 = (self.0 * 2).min(Duration::from_secs(10));
+        let current = self.next.min(self.max);
+        self.next = (self.next * 2).min(self.max);
         current
     }
 }
@@ -121,11 +129,16 @@ impl Backoff {
 /// acknowledgement, then records the batch's last order. While the sink fails it retries with backoff, so an
 /// outage delays events but loses none; after a restart it resumes from the checkpoint (so a batch in flight at a
 /// crash may be published twice, with the same event ids).
+///
+/// Neither a failing sink nor a failing log stops it: both are retried with backoff (the sink's from 100 ms up to
+/// 2 s, so delivery resumes within seconds of a broker's return). While it cannot deliver, the status given to
+/// [`Relay::with_status`] says `false`, for the adapter's readiness.
 pub struct Relay {
     log: Arc<dyn EventLog>,
     sink: Arc<dyn EventSink>,
     checkpoint: String,
     batch: usize,
+    status: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for Relay {
@@ -141,7 +154,21 @@ impl Relay {
     /// A relay from `log` to `sink` recording its progress as checkpoint `name` (such as `relay:st2_event`).
     #[must_use]
     pub fn new(log: Arc<dyn EventLog>, sink: Arc<dyn EventSink>, name: impl Into<String>) -> Self {
-        Self { log, sink, checkpoint: name.into(), batch: 500 }
+        Self { log, sink, checkpoint: name.into(), batch: 500, status: None }
+    }
+
+    /// Reports on `status` whether the relay is delivering: `true` once it is caught up or a publish succeeded,
+    /// `false` while publishing or reading the log fails.
+    #[must_use]
+    pub fn with_status(mut self, status: tokio::sync::watch::Sender<bool>) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    fn report(&self, delivering: bool) {
+        if let Some(status) = &self.status {
+            status.send_if_modified(|s| std::mem::replace(s, delivering) != delivering);
+        }
     }
 
     /// Events per publish (default 500).
@@ -162,15 +189,32 @@ impl Relay {
     /// Relays until `shutdown` completes (finishing the batch in flight first).
     ///
     /// # Errors
-    /// Only the log's errors end the relay; the sink's are retried.
+    /// None so far: the log's errors and the sink's are retried; the `Result` leaves room for configuration errors.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
         tokio::pin!(shutdown);
         let mut head = self.log.subscribe();
-        let mut backoff = Backoff::new();
+        let mut backoff = Backoff::new().with_max(Duration::from_secs(2));
         loop {
-            let from = self.delivered().await?;
-            let events = self.log.read_forward(from, self.batch).await?;
+            let step = async {
+                let from = self.delivered().await?;
+                let events = self.log.read_forward(from, self.batch).await?;
+                Ok::<_, crate::Error>((from, events))
+            };
+            let (from, events) = match step.await {
+                Ok(read) => read,
+                Err(error) => {
+                    self.report(false);
+                    let wait = backoff.next();
+                    tracing::error!(%error, retry_in_ms = wait.as_millis() as u64, "the relay cannot read the event log; will retry");
+                    tokio::select! {
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(wait) => {},
+                    }
+                    continue;
+                }
+            };
             if events.is_empty() {
+                self.report(true);
                 tokio::select! {
                     () = &mut shutdown => return Ok(()),
                     changed = head.changed() => if changed.is_err() { return Ok(()) },
@@ -178,13 +222,18 @@ impl Relay {
                 continue;
             }
             let last = events.last().map_or(from, |e| e.order);
-            match self.sink.publish(&events).await {
+            let published = match self.sink.publish(&events).await {
+                Ok(()) => self.log.set_checkpoint(Checkpoint::new(&self.checkpoint, last.to_be_bytes().to_vec())).await,
+                Err(error) => Err(error),
+            };
+            match published {
                 Ok(()) => {
-                    self.log.set_checkpoint(Checkpoint::new(&self.checkpoint, last.to_be_bytes().to_vec())).await?;
                     tracing::debug!(event_order = last, events = events.len(), "relayed");
-                    backoff = Backoff::new();
+                    self.report(true);
+                    backoff = Backoff::new().with_max(Duration::from_secs(2));
                 }
                 Err(error) => {
+                    self.report(false);
                     let wait = backoff.next();
                     tracing::warn!(%error, first_order = from + 1, retry_in_ms = wait.as_millis() as u64, "publishing failed; will retry");
                     tokio::select! {

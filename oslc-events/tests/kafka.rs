@@ -277,3 +277,68 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     relay.await.unwrap();
     let _ = stop_consumer.send(());
 }
+
+/// Records the events it is given, state included.
+#[derive(Default)]
+struct Keeper(Mutex<Vec<Event>>);
+
+#[async_trait]
+impl EventHandler for Keeper {
+    async fn handle(&self, event: &Event) -> oslc_events::Result<()> {
+        self.0.lock().unwrap().push(event.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn oversize_and_refused_events_never_block_delivery() {
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("oversize-{}", uuid::Uuid::new_v4().simple());
+    let with_description = |n: usize, bytes: usize| {
+        let changed = NamedNode::new_unchecked(format!("https://tool.example/r/{n}"));
+        let mut state = oxrdf::Graph::new();
+        let description = oxrdf::Literal::new_simple_literal("d".repeat(bytes));
+        state.insert(oxrdf::TripleRef::new(
+            &changed,
+            NamedNode::new_unchecked("http://purl.org/dc/terms/description").as_ref(),
+            &description,
+        ));
+        Event::new(ChangeKind::Modification, changed).with_id_from(&format!("{topic}-{n}")).with_state(state)
+    };
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    // A small event; one with a 1.2 MB description (over the sink's 900 KiB, so sent without its state); one this
+    // producer refuses for good (its message.max.bytes is 300 kB here, as a broker's limit would); a small one.
+    let batch = vec![with_description(1, 10), with_description(2, 1_200_000), with_description(3, 600_000)];
+    let mut batch = batch;
+    batch.push(with_description(4, 10));
+    log.append(batch, Vec::new()).await.unwrap();
+    let sink_config = config(&brokers, &topic).with("message.max.bytes", "300000");
+    let sink = Arc::new(KafkaSink::new(sink_config).unwrap());
+    let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:oversize");
+    wait_for_delivered(log.as_ref(), "relay:oversize", 60, |d| d == 4).await;
+    let keeper = Arc::new(Keeper::default());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap();
+    let handler = keeper.clone();
+    let consuming = tokio::spawn(async move {
+        consumer
+            .run(handler.as_ref(), async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    wait_until("3 events", 60, || keeper.0.lock().unwrap().len() >= 3).await;
+    let mut received = keeper.0.lock().unwrap().clone();
+    // Each changed resource has its own key, so partitions may interleave them.
+    received.sort_by_key(|e| e.order);
+    let orders: Vec<u64> = received.iter().map(|e| e.order).collect();
+    assert_eq!(orders, [1, 2, 4], "the refused event is passed, the oversize one sent slim");
+    assert!(received[0].state.is_some());
+    assert!(received[1].state.is_none(), "published without its 1.2 MB state");
+    assert!(received[2].state.is_some());
+    let _ = stop.send(());
+    consuming.await.unwrap();
+    let _ = stop_relay.send(());
+    relay.await.unwrap();
+}
