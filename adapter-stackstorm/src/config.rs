@@ -61,14 +61,27 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "ST2_OSLC_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Time a client has to send a request's head, and the longest an idle connection stays open, in milliseconds.
+    #[arg(long, env = "ST2_OSLC_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+    /// Time one request may take, reading its body included, in milliseconds.
+    #[arg(long, env = "ST2_OSLC_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, env = "ST2_OSLC_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Time requests in flight get to finish after SIGTERM, in milliseconds.
+    #[arg(long, env = "ST2_OSLC_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub shutdown_timeout_ms: u64,
 }
 
 fn redacted(secret: Option<&String>) -> Option<&'static str> {
     secret.map(|_| "<redacted>")
 }
 
-/// A MongoDB URI without its password.
-fn without_password(uri: &str) -> String {
+/// A URI (MongoDB's, or a StackStorm URL) without the credentials of its user-info part.
+#[must_use]
+pub fn without_password(uri: &str) -> String {
     match (uri.find("://"), uri.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => format!("{}<redacted>{}", &uri[..scheme + 3], &uri[at..]),
         _ => uri.to_owned(),
@@ -81,7 +94,7 @@ impl std::fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("public_url", &self.public_url)
             .field("data_dir", &self.data_dir)
-            .field("st2_url", &self.st2_url)
+            .field("st2_url", &self.st2_url.as_deref().map(without_password))
             .field("st2_api_key", &redacted(self.st2_api_key.as_ref()))
             .field("st2_token", &redacted(self.st2_token.as_ref()))
             .field("mongo_uri", &self.mongo_uri.as_deref().map(without_password))
@@ -92,11 +105,26 @@ impl std::fmt::Debug for Config {
             .field("protect_reads", &self.protect_reads)
             .field("demo", &self.demo)
             .field("log_format", &self.log_format)
+            .field("header_timeout_ms", &self.header_timeout_ms)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_timeout_ms", &self.shutdown_timeout_ms)
             .finish()
     }
 }
 
 impl Config {
+    /// The HTTP serving budgets.
+    #[must_use]
+    pub fn serve_config(&self) -> oslc_core::server::ServeConfig {
+        use std::time::Duration;
+        oslc_core::server::ServeConfig::default()
+            .with_header_read_timeout(Duration::from_millis(self.header_timeout_ms))
+            .with_request_timeout(Duration::from_millis(self.request_timeout_ms))
+            .with_max_connections(self.max_connections)
+            .with_shutdown_timeout(Duration::from_millis(self.shutdown_timeout_ms))
+    }
+
     /// The public URL, defaulting to `http://<listen>`.
     #[must_use]
     pub fn public_url(&self, bound: SocketAddr) -> String {
@@ -118,9 +146,12 @@ mod tests {
             "token-SECRET-2",
             "--mongo-uri",
             "mongodb://st2:pw-SECRET-3@mongo:27017/?replicaSet=rs0",
+            "--st2-url",
+            "https://admin:pw-SECRET-4@st2.example",
         ]);
         let debug = format!("{config:?}");
         assert!(!debug.contains("SECRET"), "{debug}");
         assert!(debug.contains("mongodb://<redacted>@mongo:27017"), "{debug}");
+        assert!(debug.contains("https://<redacted>@st2.example"), "{debug}");
     }
 }

@@ -49,7 +49,7 @@ pub async fn run(
                 (None, Some(token)) => st2::St2Auth::Token(token.clone()),
                 (None, None) => st2::St2Auth::None,
             };
-            tracing::info!(st2_url = %url, auth = ?auth, "using StackStorm's REST API");
+            tracing::info!(st2_url = %config::without_password(url), auth = ?auth, "using StackStorm's REST API");
             (Arc::new(st2::St2Client::new(url, auth)?), config.api_token.clone())
         }
         (_, demo) => {
@@ -157,7 +157,7 @@ pub async fn run(
     };
 
     tracing::info!(%bound, %public_url, version = VERSION, "st2-oslc serving");
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    let served = oslc_core::server::serve(listener, router, config.serve_config(), shutdown).await;
     let _ = stop.send(true);
     let _ = source.await;
     match relay.await {

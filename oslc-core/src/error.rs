@@ -96,6 +96,24 @@ pub enum Error {
         /// The budget.
         limit: usize,
     },
+    /// The client took longer than the server allows to send its request (408).
+    #[error("request not received within {seconds} s")]
+    RequestTimeout {
+        /// The time allowed, in seconds.
+        seconds: u64,
+    },
+    /// The request URI is longer than the server accepts (414).
+    #[error("request URI longer than the limit of {limit} bytes")]
+    UriTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The request's header fields are larger than the server accepts (431).
+    #[error("request header fields larger than the limit of {limit} bytes")]
+    HeadersTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
     /// The request lacks valid credentials (401).
     #[error("unauthorized: {message}")]
     Unauthorized {
@@ -181,6 +199,9 @@ impl Error {
             Self::UnsupportedMediaType { .. } => 415,
             Self::NotAcceptable { .. } => 406,
             Self::PayloadTooLarge { .. } => 413,
+            Self::RequestTimeout { .. } => 408,
+            Self::UriTooLong { .. } => 414,
+            Self::HeadersTooLarge { .. } => 431,
             Self::Unauthorized { .. } => 401,
             Self::MethodNotAllowed { .. } => 405,
             Self::Unavailable { .. } => 502,

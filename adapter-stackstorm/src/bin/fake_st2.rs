@@ -28,8 +28,13 @@ async fn main() -> anyhow::Result<()> {
     };
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!("listening on {}", listener.local_addr()?);
-    axum::serve(listener, fake_st2::router(store, credentials))
-        .with_graceful_shutdown(adapter_stackstorm::shutdown_signal())
-        .await?;
+    let serving = oslc_core::server::ServeConfig::default();
+    oslc_core::server::serve(
+        listener,
+        fake_st2::router(store, credentials),
+        serving,
+        adapter_stackstorm::shutdown_signal(),
+    )
+    .await?;
     Ok(())
 }

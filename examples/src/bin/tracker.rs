@@ -239,10 +239,10 @@ async fn main() -> anyhow::Result<()> {
     let app = app(&public_url)?;
     println!("listening on {addr}");
     tracing::info!(%addr, %public_url, "toy tracker serving OSLC");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // Header, idle and request timeouts, a connection limit and a shutdown deadline (ServeConfig's defaults).
+    oslc_core::server::serve(listener, app, oslc_core::server::ServeConfig::default(), async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -37,6 +37,7 @@ mod cors;
 mod handlers;
 mod response;
 mod results;
+mod serve;
 
 use std::sync::Arc;
 
@@ -57,6 +58,7 @@ use crate::{ETag, Error, Resource, Result};
 
 pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response};
 pub use results::Paging;
+pub use serve::{ServeConfig, serve, with_request_limits};
 
 /// The default limit on request bodies: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;

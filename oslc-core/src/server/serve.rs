@@ -1,0 +1,250 @@
+//! Serving a router on a socket with the budgets every server facing the Internet needs: a header-read (and
+//! keep-alive idle) timeout, a request timeout, limits on the URI and header sizes, a connection limit, and a
+//! graceful-shutdown deadline. Answers over a limit are `oslc:Error` bodies (408, 414, 431), and so are the 404
+//! and 405 answers of routes that do not exist or do not take the method.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+use super::ErrorResponse;
+use crate::Error;
+
+/// The budgets of [`serve`]. Defaults:
+///
+/// | budget | default |
+/// |---|---|
+/// | [`header_read_timeout`](Self::header_read_timeout): to send a request's head, and the longest a kept-alive connection may sit idle | 10 s |
+/// | [`request_timeout`](Self::request_timeout): from the head to the end of the response's production (body upload included) | 30 s |
+/// | [`max_uri_bytes`](Self::max_uri_bytes) (414 above) | 8 KiB |
+/// | [`max_header_bytes`](Self::max_header_bytes) (431 above) | 16 KiB |
+/// | [`max_connections`](Self::max_connections): connections served at once; more wait in the listen backlog | 1024 |
+/// | [`shutdown_timeout`](Self::shutdown_timeout): for requests in flight after shutdown begins | 10 s |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServeConfig {
+    /// The time a client has to send a request's head; also how long an idle kept-alive connection stays open.
+    pub header_read_timeout: Duration,
+    /// The time one request may take, reading its body included.
+    pub request_timeout: Duration,
+    /// The longest request URI (path and query), in bytes.
+    pub max_uri_bytes: usize,
+    /// The largest total of header names and values, in bytes.
+    pub max_header_bytes: usize,
+    /// The most connections served at once.
+    pub max_connections: usize,
+    /// How long shutdown waits for requests in flight before closing their connections.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_connections: 1024,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ServeConfig {
+    /// Sets [`ServeConfig::header_read_timeout`].
+    #[must_use]
+    pub fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServeConfig::request_timeout`].
+    #[must_use]
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets [`ServeConfig::max_uri_bytes`].
+    #[must_use]
+    pub fn with_max_uri_bytes(mut self, bytes: usize) -> Self {
+        self.max_uri_bytes = bytes;
+        self
+    }
+
+    /// Sets [`ServeConfig::max_header_bytes`].
+    #[must_use]
+    pub fn with_max_header_bytes(mut self, bytes: usize) -> Self {
+        self.max_header_bytes = bytes;
+        self
+    }
+
+    /// Sets [`ServeConfig::max_connections`] (at least 1).
+    #[must_use]
+    pub fn with_max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
+    /// Sets [`ServeConfig::shutdown_timeout`].
+    #[must_use]
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
+        self
+    }
+}
+
+/// Adds the request-level budgets of `config` to `router` (URI and header sizes, request timeout, `oslc:Error`
+/// bodies for 404 and 405): what [`serve`] does to the router it is given, for servers that run their own accept
+/// loop.
+pub fn with_request_limits(router: Router, config: ServeConfig) -> Router {
+    router.layer(middleware::from_fn(move |request: Request, next: Next| limit_request(config, request, next)))
+}
+
+async fn limit_request(config: ServeConfig, request: Request, next: Next) -> Response {
+    let uri_bytes = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_bytes > config.max_uri_bytes {
+        return ErrorResponse::new(Error::UriTooLong { limit: config.max_uri_bytes }, request.headers())
+            .into_response();
+    }
+    let header_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if header_bytes > config.max_header_bytes {
+        // The negotiated syntax would come from the oversized headers themselves: answer in the default one.
+        return ErrorResponse::new(Error::HeadersTooLarge { limit: config.max_header_bytes }, &http::HeaderMap::new())
+            .into_response();
+    }
+    let headers = request.headers().clone();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = match tokio::time::timeout(config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            let seconds = config.request_timeout.as_secs();
+            return ErrorResponse::new(Error::RequestTimeout { seconds }, &headers).into_response();
+        }
+    };
+    // axum answers unknown routes and methods with empty bodies; OSLC clients expect an oslc:Error.
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    match response.status() {
+        StatusCode::NOT_FOUND if bare => ErrorResponse::new(Error::not_found(path), &headers).into_response(),
+        StatusCode::METHOD_NOT_ALLOWED if bare => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let error = Error::MethodNotAllowed { method: method.to_string(), resource: path };
+            let mut answer = ErrorResponse::new(error, &headers).into_response();
+            if let Some(allow) = allow {
+                answer.headers_mut().insert(header::ALLOW, allow);
+            }
+            answer
+        }
+        _ => response,
+    }
+}
+
+/// Serves `router` on `listener` within `config` until `shutdown` completes, then stops accepting, lets the
+/// requests in flight finish for up to [`ServeConfig::shutdown_timeout`], and closes what is left.
+///
+/// HTTP/1.1 and HTTP/2 (prior knowledge) are served. A client that does not send a request head within
+/// [`ServeConfig::header_read_timeout`] (a slow or idle connection) is disconnected; beyond
+/// [`ServeConfig::max_connections`] new connections wait in the listen backlog until one closes.
+///
+/// ```no_run
+/// use oslc_core::server::{ServeConfig, serve};
+///
+/// # async fn run(router: axum::Router) -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// serve(listener, router, ServeConfig::default(), async {
+///     let _ = tokio::signal::ctrl_c().await;
+/// })
+/// .await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// None once listening: failures to accept (such as running out of file descriptors) are retried.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let router = with_request_limits(router, config);
+    let connections = Arc::new(Semaphore::new(config.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        // hyper's own limit (it answers 431 itself beyond it) sits above ours, which answers with an oslc:Error.
+        .max_buf_size((config.max_header_bytes + config.max_uri_bytes).saturating_mul(2).max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(config.header_read_timeout)
+        .keep_alive_timeout(config.header_read_timeout)
+        .max_header_list_size(u32::try_from(config.max_header_bytes.saturating_mul(2)).unwrap_or(u32::MAX));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            () = &mut shutdown => break,
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // EMFILE and the like: give closing connections a moment rather than spin.
+                    tracing::debug!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let service =
+            TowerToHyperService::new(router.clone().map_request(|r: Request<hyper::body::Incoming>| r.map(Body::new)));
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let first_byte = config.header_read_timeout;
+        tokio::spawn(async move {
+            // hyper's header timeout starts once it reads a request; a connection that sends nothing at all is
+            // cut here, before the HTTP version is even known.
+            let mut probe = [0u8; 1];
+            if !matches!(tokio::time::timeout(first_byte, stream.peek(&mut probe)).await, Ok(Ok(1..))) {
+                drop(permit);
+                return;
+            }
+            let connection = watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection closed with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(config.shutdown_timeout) => {
+            tracing::warn!(timeout_s = config.shutdown_timeout.as_secs(), "requests still in flight at the shutdown deadline; closing their connections");
+        }
+    }
+    Ok(())
+}
