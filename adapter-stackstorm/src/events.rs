@@ -178,20 +178,101 @@ impl EventFactory {
     }
 }
 
-/// The checkpoint name of the polling source.
-pub const POLLER_CHECKPOINT: &str = "st2-poller";
+/// The prefix of the polling source's per-rule checkpoints (`st2-poller:rule:<id>`): a fingerprint of each rule
+/// as last seen, written with the event of its change.
+pub const POLLER_RULE_PREFIX: &str = "st2-poller:rule:";
+/// The polling source's sequence checkpoint: how many polls appended events (part of each event's id, so a rule
+/// that returns to an earlier state still gets a new event).
+pub const POLLER_SEQUENCE: &str = "st2-poller:sequence";
+/// The checkpoint of the polling source before 0.2 (the whole rule list); read once and replaced.
+pub const LEGACY_POLLER_CHECKPOINT: &str = "st2-poller";
 
-/// A change source that lists the rules every `interval` and compares them with the last list, for StackStorms
-/// whose MongoDB is standalone (st2-docker's default), where change streams do not exist.
+/// What a rule was, as far as classifying its next change needs: a hash of its content with the enabled flag
+/// left out, and the flag. 17 bytes a rule, whatever its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleFingerprint {
+    content: [u8; 16],
+    enabled: bool,
+}
+
+impl RuleFingerprint {
+    /// The fingerprint of `rule`, ignoring what st2 recomputes on every save (as [`classify`] does).
+    #[must_use]
+    pub fn of(rule: &Rule) -> Self {
+        use sha2::Digest as _;
+        let mut normal = rule.clone();
+        normal.reference = None;
+        normal.uid = None;
+        normal.trigger.description = None;
+        normal.enabled = false;
+        // serde_json writes struct fields in declaration order and maps in key order: stable for equal rules.
+        let bytes = serde_json::to_vec(&normal).unwrap_or_default();
+        let digest = sha2::Sha256::digest(&bytes);
+        let mut content = [0u8; 16];
+        content.copy_from_slice(&digest[..16]);
+        Self { content, enabled: rule.enabled }
+    }
+
+    /// What changed from `before` to `self`; `None` for nothing.
+    #[must_use]
+    pub fn change_from(&self, before: Option<&Self>) -> Option<RuleChange> {
+        match before {
+            None => Some(RuleChange::Created),
+            Some(before) if before.content != self.content => Some(RuleChange::Modified),
+            Some(before) if before.enabled != self.enabled => {
+                Some(if self.enabled { RuleChange::Enabled } else { RuleChange::Disabled })
+            }
+            Some(_) => None,
+        }
+    }
+
+    fn to_bytes(self) -> Vec<u8> {
+        let mut bytes = self.content.to_vec();
+        bytes.push(u8::from(self.enabled));
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let (content, enabled) = bytes.split_at_checked(16)?;
+        Some(Self { content: content.try_into().ok()?, enabled: *enabled.first()? == 1 })
+    }
+}
+
+/// Why a poll failed; nothing was appended.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PollError {
+    /// StackStorm could not be listed.
+    #[error("listing StackStorm's rules: {0}")]
+    St2(#[from] crate::st2::St2Error),
+    /// The event log failed.
+    #[error(transparent)]
+    Log(#[from] oslc_events::Error),
+    /// A rule could not be made into its event, or a checkpoint could not be read.
+    #[error("{0}")]
+    Data(String),
+}
+
+/// A change source that lists the rules every `interval` and compares each with its fingerprint from the last
+/// poll, for StackStorms whose MongoDB is standalone (st2-docker's default), where change streams do not exist.
 ///
-/// The last list is a checkpoint written with the events it produced, so after a restart (or a crash) the first
-/// poll reports exactly what changed while the adapter was away. The first start reports nothing: the rules then
-/// are the TRS Base.
+/// Each rule's fingerprint is a checkpoint of its own, written with the event of its change, so a commit costs
+/// the same however many rules there are, memory holds 17 bytes a rule between polls, and after a restart (or a
+/// crash) the first poll reports exactly what changed while the adapter was away. Every observed change is one
+/// event with an id of its own (the poll's sequence number is part of it): a rule disabled, enabled and disabled
+/// again gives three events. The first start reports nothing: the rules then are the TRS Base.
 pub struct RulePoller {
     store: Arc<dyn RuleStore>,
     log: Arc<dyn EventLog>,
     factory: EventFactory,
     interval: Duration,
+    known: tokio::sync::Mutex<Option<Known>>,
+}
+
+/// The fingerprints of the last poll, and the sequence number of the last poll that appended.
+struct Known {
+    rules: BTreeMap<String, RuleFingerprint>,
+    sequence: u64,
 }
 
 impl std::fmt::Debug for RulePoller {
@@ -204,45 +285,110 @@ impl RulePoller {
     /// A poller of `store` into `log`.
     #[must_use]
     pub fn new(store: Arc<dyn RuleStore>, log: Arc<dyn EventLog>, factory: EventFactory, interval: Duration) -> Self {
-        Self { store, log, factory, interval }
+        Self { store, log, factory, interval, known: tokio::sync::Mutex::new(None) }
     }
 
-    /// One poll: lists the rules, appends the events of what changed with the new list as checkpoint, returns the
-    /// events appended.
+    /// The checkpointed fingerprints, or `None` on a first start.
+    async fn load(&self) -> Result<Option<Known>, PollError> {
+        let sequence = match self.log.checkpoint(POLLER_SEQUENCE).await? {
+            Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
+                .map(u64::from_be_bytes)
+                .map_err(|_| PollError::Data(format!("checkpoint {POLLER_SEQUENCE} is not a number")))?,
+            None if self.log.checkpoint(LEGACY_POLLER_CHECKPOINT).await?.is_some() => 0,
+            None => return Ok(None),
+        };
+        let mut rules = BTreeMap::new();
+        for (name, bytes) in self.log.checkpoints(POLLER_RULE_PREFIX).await? {
+            let fingerprint = RuleFingerprint::from_bytes(&bytes)
+                .ok_or_else(|| PollError::Data(format!("checkpoint {name} is not a rule fingerprint")))?;
+            rules.insert(name.trim_start_matches(POLLER_RULE_PREFIX).to_owned(), fingerprint);
+        }
+        if let Some(bytes) = self.log.checkpoint(LEGACY_POLLER_CHECKPOINT).await? {
+            let legacy: RuleSnapshot = serde_json::from_slice(&bytes).map_err(|e| PollError::Data(e.to_string()))?;
+            rules.extend(legacy.rules.iter().map(|(id, rule)| (id.clone(), RuleFingerprint::of(rule))));
+        }
+        Ok(Some(Known { rules, sequence }))
+    }
+
+    /// One poll: lists the rules, appends the events of what changed with the changed rules' fingerprints as
+    /// checkpoints, returns the events appended.
     ///
     /// # Errors
-    /// StackStorm or event log failures; nothing is appended then.
-    pub async fn poll(&self) -> anyhow::Result<Vec<Event>> {
-        let now = RuleSnapshot::of(self.store.list(None).await?.rules);
-        let before = match self.log.checkpoint(POLLER_CHECKPOINT).await? {
-            Some(bytes) => Some(serde_json::from_slice::<RuleSnapshot>(&bytes)?),
-            None => None,
-        };
-        let checkpoint = Checkpoint::new(POLLER_CHECKPOINT, serde_json::to_vec(&now)?);
-        let Some(before) = before else {
-            tracing::info!(rules = now.rules.len(), "first poll: the current rules are the TRS Base");
-            self.log.append(Vec::new(), vec![checkpoint]).await?;
+    /// StackStorm or event log failures; nothing is appended then, and the next poll sees the same changes.
+    pub async fn poll(&self) -> Result<Vec<Event>, PollError> {
+        let listed = self.store.list(None).await?.rules;
+        let mut known = self.known.lock().await;
+        if known.is_none() {
+            *known = self.load().await?;
+        }
+        let Some(current) = known.as_mut() else {
+            let mut checkpoints = vec![Checkpoint::new(POLLER_SEQUENCE, 0u64.to_be_bytes().to_vec())];
+            let mut rules = BTreeMap::new();
+            for rule in &listed {
+                if let Some(id) = &rule.id {
+                    let fingerprint = RuleFingerprint::of(rule);
+                    checkpoints.push(Checkpoint::new(format!("{POLLER_RULE_PREFIX}{id}"), fingerprint.to_bytes()));
+                    rules.insert(id.clone(), fingerprint);
+                }
+            }
+            tracing::info!(rules = rules.len(), "first poll: the current rules are the TRS Base");
+            self.log.append(Vec::new(), checkpoints).await?;
+            *known = Some(Known { rules, sequence: 0 });
             return Ok(Vec::new());
         };
+        let sequence = current.sequence + 1;
         let mut events = Vec::new();
-        for (id, change) in before.diff(&now) {
-            let rule = now.rules.get(&id).or_else(|| before.rules.get(&id));
-            let fingerprint = serde_json::to_string(&rule)?;
-            let key = format!("poll:{id}:{}:{}", change.as_str(), fingerprint_hash(&fingerprint));
-            events.push(self.factory.event(&id, change, rule, &key)?);
+        let mut checkpoints = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut updated = Vec::new();
+        for rule in &listed {
+            let Some(id) = rule.id.as_deref() else { continue };
+            seen.insert(id);
+            let fingerprint = RuleFingerprint::of(rule);
+            let before = current.rules.get(id);
+            if before == Some(&fingerprint) {
+                continue;
+            }
+            if let Some(change) = fingerprint.change_from(before) {
+                let key = format!("poll:{sequence}:{id}:{}", change.as_str());
+                events.push(
+                    self.factory.event(id, change, Some(rule), &key).map_err(|e| PollError::Data(e.to_string()))?,
+                );
+            }
+            checkpoints.push(Checkpoint::new(format!("{POLLER_RULE_PREFIX}{id}"), fingerprint.to_bytes()));
+            updated.push((id.to_owned(), Some(fingerprint)));
         }
-        if events.is_empty() && before == now {
+        for id in current.rules.keys().filter(|id| !seen.contains(id.as_str())) {
+            let key = format!("poll:{sequence}:{id}:deleted");
+            events.push(
+                self.factory.event(id, RuleChange::Deleted, None, &key).map_err(|e| PollError::Data(e.to_string()))?,
+            );
+            checkpoints.push(Checkpoint::removal(format!("{POLLER_RULE_PREFIX}{id}")));
+            updated.push((id.clone(), None));
+        }
+        if checkpoints.is_empty() {
             return Ok(Vec::new());
         }
-        let appended = self.log.append(events, vec![checkpoint]).await?;
+        checkpoints.push(Checkpoint::new(POLLER_SEQUENCE, sequence.to_be_bytes().to_vec()));
+        checkpoints.push(Checkpoint::removal(LEGACY_POLLER_CHECKPOINT));
+        let appended = self.log.append(events, checkpoints).await?;
+        // Only what was committed is known: a failed append leaves the fingerprints as they were.
+        current.sequence = sequence;
+        for (id, fingerprint) in updated {
+            match fingerprint {
+                Some(fingerprint) => current.rules.insert(id, fingerprint),
+                None => current.rules.remove(&id),
+            };
+        }
         for event in &appended {
-            tracing::info!(event_order = event.order, rule = %event.changed, kind = ?event.kind, "rule change");
+            tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
         }
         Ok(appended)
     }
 
-    /// Polls until `shutdown` completes; failures are logged and retried at the next tick. `watching` (if given)
-    /// tells whether the last poll succeeded.
+    /// Polls until `shutdown` completes; failures are retried at the next tick (logged once at WARN while they
+    /// last, and once at INFO when polling works again). `watching` (if given) tells whether the last poll
+    /// succeeded.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send,
@@ -250,14 +396,25 @@ impl RulePoller {
     ) {
         tokio::pin!(shutdown);
         tracing::info!(interval_ms = self.interval.as_millis() as u64, "watching StackStorm rules by polling");
+        let mut failing = false;
         loop {
             let ok = match self.poll().await {
-                Ok(_) => true,
+                Ok(_) => {
+                    if failing {
+                        tracing::info!("polling StackStorm works again");
+                    }
+                    true
+                }
+                Err(error) if failing => {
+                    tracing::debug!(%error, "polling StackStorm still fails");
+                    false
+                }
                 Err(error) => {
-                    tracing::warn!(%error, "polling StackStorm failed; will retry");
+                    tracing::warn!(%error, "polling StackStorm failed; will retry every interval");
                     false
                 }
             };
+            failing = !ok;
             if let Some(status) = &watching {
                 status.send_replace(ok);
             }
@@ -267,11 +424,6 @@ impl RulePoller {
             }
         }
     }
-}
-
-/// A stable hash for event ids (FNV-1a; ids only need to tell states apart).
-fn fingerprint_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]

@@ -92,20 +92,12 @@ pub async fn run(
         body_limit: 1024 * 1024,
     };
     let built = app::build(store.clone(), &app_config, Some(log.clone()))?;
-    let (watching, ready) = tokio::sync::watch::channel(false);
-    let router = built.router.clone().route(
-        "/readyz",
-        axum::routing::get(move || {
-            let ready = *ready.borrow();
-            async move {
-                if ready {
-                    (axum::http::StatusCode::OK, "ready\n")
-                } else {
-                    (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the rule change source is not watching yet\n")
-                }
-            }
-        }),
-    );
+    let (watching, source_status) = tokio::sync::watch::channel(false);
+    let (delivering, relay_status) = tokio::sync::watch::channel(false);
+    let router = built
+        .router
+        .clone()
+        .route("/readyz", axum::routing::get(move || readiness(source_status.clone(), relay_status.clone())));
 
     let sink: Arc<dyn oslc_events::EventSink> = match &config.kafka_brokers {
         Some(brokers) => {
@@ -127,31 +119,41 @@ pub async fn run(
             let _ = stopped.wait_for(|s| *s).await;
         }
     };
-    let relay = oslc_events::Relay::new(log.clone(), sink, format!("relay:{}", config.kafka_topic));
+    let relay =
+        oslc_events::Relay::new(log.clone(), sink, format!("relay:{}", config.kafka_topic)).with_status(delivering);
     let relay = tokio::spawn(relay.run(signal()));
     let factory = events::EventFactory::new(built.provider.clone(), built.service_provider.clone());
     let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
     let poller = events::RulePoller::new(store, log.clone(), factory.clone(), interval);
-    let source = match &config.mongo_uri {
+    // The change source starts in the background, so HTTP is served at once even while MongoDB does not answer
+    // (a liveness probe must not restart the adapter for that); /readyz says 503 meanwhile.
+    let source = match config.mongo_uri.clone() {
         Some(uri) => {
-            let monitor = monitor::ChangeStreamMonitor::connect(uri, log.clone(), factory).await?.with_status(watching);
-            match monitor.check().await {
-                Err(monitor::MonitorError::ChangeStreamsUnavailable(reason)) => {
-                    tracing::warn!(%reason, "MongoDB offers no change streams (a standalone server?): polling the REST API instead");
-                    tokio::spawn(poller.run(signal(), Some(monitor.status_sender())))
-                }
-                checked => tokio::spawn({
-                    if let Err(error) = checked {
-                        tracing::warn!(%error, "MongoDB is not answering yet; the monitor will keep trying");
+            let stopped = signal();
+            let poll_stopped = signal();
+            tokio::spawn(async move {
+                let monitor = match monitor::ChangeStreamMonitor::connect(&uri, log.clone(), factory).await {
+                    Ok(monitor) => monitor.with_status(watching),
+                    Err(error) => {
+                        tracing::error!(%error, "invalid --mongo-uri: polling the REST API instead");
+                        return poller.run(poll_stopped, Some(watching)).await;
                     }
-                    let stopped = signal();
-                    async move {
+                };
+                match monitor.check().await {
+                    Err(monitor::MonitorError::ChangeStreamsUnavailable(reason)) => {
+                        tracing::warn!(%reason, "MongoDB offers no change streams (a standalone server?): polling the REST API instead");
+                        poller.run(poll_stopped, Some(monitor.status_sender())).await;
+                    }
+                    checked => {
+                        if let Err(error) = checked {
+                            tracing::warn!(%error, "MongoDB is not answering yet; the monitor will keep trying");
+                        }
                         if let Err(error) = monitor.run(stopped).await {
                             tracing::error!(%error, "the rule change monitor stopped");
                         }
                     }
-                }),
-            }
+                }
+            })
         }
         None => tokio::spawn(poller.run(signal(), Some(watching))),
     };
@@ -161,13 +163,27 @@ pub async fn run(
     let _ = stop.send(true);
     let _ = source.await;
     match relay.await {
-        Ok(Err(error)) => tracing::error!(%error, "the relay stopped on an event log error"),
+        Ok(Err(error)) => tracing::error!(%error, "the relay stopped"),
         Err(error) => tracing::error!(%error, "the relay task failed"),
         Ok(Ok(())) => {}
     }
     served?;
     tracing::info!("st2-oslc stopped");
     Ok(())
+}
+
+/// `/readyz`: 200 while rule changes become events (the change source is watching) and events are delivered (the
+/// relay is caught up or publishing); 503 naming what is not, so an orchestrator stops routing to an adapter whose
+/// events stall. `/healthz` stays about the process alone.
+async fn readiness(
+    source: tokio::sync::watch::Receiver<bool>,
+    relay: tokio::sync::watch::Receiver<bool>,
+) -> (axum::http::StatusCode, &'static str) {
+    match (*source.borrow(), *relay.borrow()) {
+        (true, true) => (axum::http::StatusCode::OK, "ready\n"),
+        (false, _) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the rule change source is not watching\n"),
+        (true, false) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "events are not being delivered\n"),
+    }
 }
 
 fn random_token() -> String {

@@ -361,44 +361,73 @@ impl ChangeStreamMonitor {
         Ok(appended.into_iter().next())
     }
 
-    /// Watches until `shutdown` completes. MongoDB failures are logged and retried with backoff from the last
-    /// checkpoint; the monitor does not stop on them.
+    /// Watches until `shutdown` completes. MongoDB failures and event-log failures alike are logged and retried
+    /// with backoff (100 ms doubling to 10 s) from the last checkpoint, so the monitor never stops on them: what
+    /// could not be appended is seen again after the checkpoint. The status of [`ChangeStreamMonitor::with_status`]
+    /// says `false` from the moment the stream cannot be (re)opened until it is watching again; a stream that
+    /// breaks and reopens at once does not flip it.
     ///
     /// # Errors
-    /// The event log's errors, which stop it (events could not be kept).
+    /// None so far; the `Result` leaves room for unrecoverable configuration errors.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> Result<(), MonitorError> {
         tokio::pin!(shutdown);
         let mut wait = Duration::from_millis(100);
+        let mut failing = false;
+        let mut log_failing = false;
         loop {
             let (mut state, mut stream) = match self.start().await {
                 Ok(started) => started,
-                Err(MonitorError::Log(e)) => return Err(MonitorError::Log(e)),
                 Err(error) => {
-                    tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "cannot watch MongoDB; will retry");
+                    self.report(false);
+                    if failing {
+                        tracing::debug!(%error, retry_in_ms = wait.as_millis() as u64, "still cannot watch the rules");
+                    } else {
+                        tracing::error!(%error, retry_in_ms = wait.as_millis() as u64, "cannot watch the rules (MongoDB or the event log); will retry");
+                        failing = true;
+                    }
                     tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
                     wait = (wait * 2).min(Duration::from_secs(10));
                     continue;
                 }
             };
+            if failing {
+                tracing::info!("watching the rules again");
+                failing = false;
+            }
             tracing::info!("watching st2.rule_d_b through a change stream");
-            self.report(true);
+            // After an event-log failure, ready only once a change was appended again.
+            if !log_failing {
+                self.report(true);
+            }
             loop {
                 let next = tokio::select! {
                     () = &mut shutdown => return Ok(()),
                     next = stream.next() => next,
                 };
                 match next {
-                    Some(Ok(change)) => {
-                        match self.handle(&mut state, change).await {
-                            Ok(_) => wait = Duration::from_millis(100),
-                            Err(MonitorError::Log(e)) => return Err(MonitorError::Log(e)),
-                            // The checkpoint still points before this change, so it is seen again after the restart.
-                            Err(error) => {
-                                tracing::warn!(%error, "could not process a rule change; restarting the stream");
-                                break;
+                    Some(Ok(change)) => match self.handle(&mut state, change).await {
+                        Ok(_) => {
+                            wait = Duration::from_millis(100);
+                            if log_failing {
+                                tracing::info!("the event log takes changes again");
+                                log_failing = false;
+                                self.report(true);
                             }
                         }
-                    }
+                        // The checkpoint still points before this change, so it is seen again after the restart.
+                        Err(MonitorError::Log(error)) => {
+                            if !log_failing {
+                                tracing::error!(%error, "cannot append to the event log; will retry the change");
+                            }
+                            log_failing = true;
+                            self.report(false);
+                            break;
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "could not process a rule change; restarting the stream");
+                            break;
+                        }
+                    },
                     Some(Err(error)) => {
                         tracing::warn!(%error, "the change stream failed; restarting it");
                         break;
@@ -406,7 +435,6 @@ impl ChangeStreamMonitor {
                     None => break,
                 }
             }
-            self.report(false);
             tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
             wait = (wait * 2).min(Duration::from_secs(10));
         }

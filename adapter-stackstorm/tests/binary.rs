@@ -111,3 +111,68 @@ async fn the_demo_serves_rules_and_stops_gracefully() {
     };
     assert!(status.success(), "graceful shutdown exits 0, not {status}");
 }
+
+fn spawn_st2_oslc(args: &[&str]) -> (Running, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(args)
+        .env("ST2_OSLC_API_TOKEN", "binary-test-token")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+    (running, addr)
+}
+
+#[tokio::test]
+async fn http_is_served_at_once_while_mongodb_does_not_answer() {
+    // Nothing listens on port 1; the driver would wait 60 s for a server before failing.
+    let uri = "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=60000&connectTimeoutMS=60000";
+    let (_running, addr) = spawn_st2_oslc(&["--demo", "--listen", "127.0.0.1:0", "--mongo-uri", uri]);
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(response) = client.get(format!("http://{addr}/healthz")).send().await
+            && response.status() == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "/healthz did not answer within 10 s while MongoDB is unreachable");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ready = client.get(format!("http://{addr}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert!(ready.text().await.unwrap().contains("not watching"));
+    let catalog = client.get(format!("http://{addr}/serviceProviders/catalog")).send().await.unwrap();
+    assert_eq!(catalog.status(), 200, "OSLC reads are served meanwhile");
+}
+
+#[tokio::test]
+async fn sigterm_completes_while_a_half_open_connection_exists() {
+    use tokio::io::AsyncWriteExt;
+    let args = ["--demo", "--listen", "127.0.0.1:0", "--header-timeout-ms", "60000", "--shutdown-timeout-ms", "500"];
+    let (mut running, addr) = spawn_st2_oslc(&args);
+    let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"POST /serviceProviders/1/changeRequests HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab")
+        .await
+        .unwrap();
+    // The server has the request (the catalog answers on another connection).
+    let catalog = reqwest::get(format!("http://{addr}/serviceProviders/catalog")).await.unwrap();
+    assert_eq!(catalog.status(), 200);
+    Command::new("kill").args(["-TERM", &running.0.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = running.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "st2-oslc did not stop within 15 s of SIGTERM with a half-open connection");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status}");
+    drop(half);
+}

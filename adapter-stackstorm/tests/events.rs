@@ -123,3 +123,45 @@ async fn every_kind_of_change_becomes_its_event() {
     assert!(events.iter().all(|e| e.kind == ChangeKind::Creation));
     assert!(restarted.poll().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
+    let st2 = Arc::new(SimulatedSt2::in_memory());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let config =
+        AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
+    let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
+    let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
+    let poller = RulePoller::new(st2.clone(), log.clone(), factory.clone(), Duration::from_secs(1));
+    let app = built.router;
+    let (status, headers, _) =
+        call(&app, "POST", "/serviceProviders/1/changeRequests", &[("content-type", "text/turtle")], RULE).await;
+    assert_eq!(status, 201);
+    let location = headers["location"].to_str().unwrap().to_owned();
+    poller.poll().await.unwrap();
+    let mut ids = std::collections::HashSet::new();
+    for round in 0..3 {
+        // The rule is created disabled (st2's default).
+        for action in ["enable", "disable"] {
+            assert_eq!(call(&app, "POST", &format!("{location}/{action}"), &[], "").await.0, 200);
+            let qualifier = if action == "disable" { st2::RuleDisabled } else { st2::RuleEnabled };
+            let event = one(&poller.poll().await.unwrap(), ChangeKind::Modification, qualifier);
+            assert!(ids.insert(event.id.clone()), "round {round}: {action} reused event id {}", event.id);
+        }
+    }
+    // A poller started afresh on the same log (a restart) keeps counting: the next change is new again.
+    let restarted = RulePoller::new(st2.clone(), log.clone(), factory, Duration::from_secs(1));
+    assert!(restarted.poll().await.unwrap().is_empty(), "nothing changed while it was away");
+    assert_eq!(call(&app, "POST", &format!("{location}/enable"), &[], "").await.0, 200);
+    let event = one(&restarted.poll().await.unwrap(), ChangeKind::Modification, st2::RuleEnabled);
+    assert!(ids.insert(event.id.clone()));
+    assert_eq!(
+        log.read_forward(0, 100).await.unwrap().len(),
+        6 + 1,
+        "six toggles, one more (the creation is the Base)"
+    );
+    // Per-rule checkpoints: one fingerprint for the one rule, not the whole rule list.
+    let checkpoints = log.checkpoints(adapter_stackstorm::events::POLLER_RULE_PREFIX).await.unwrap();
+    assert_eq!(checkpoints.len(), 1);
+    assert_eq!(checkpoints[0].1.len(), 17);
+}

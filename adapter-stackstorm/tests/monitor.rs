@@ -181,3 +181,32 @@ async fn change_streams_are_found_on_a_replica_set() {
     let monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
     monitor.check().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_monitor_survives_an_event_log_that_cannot_be_written() {
+    let Some(s) = setup().await else { return };
+    let log = Arc::new(FailingLog::new());
+    let (status, watching) = tokio::sync::watch::channel(false);
+    let monitor =
+        ChangeStreamMonitor::connect(&s.uri, log.clone(), s.factory.clone()).await.unwrap().with_status(status);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(monitor.run(async {
+        let _ = stopped.await;
+    }));
+    eventually("the monitor watching", 30, async || *watching.borrow()).await;
+    // The disk fills up: the next change cannot be kept, and the monitor says it is not watching.
+    log.fail(true);
+    let created = s.st2.create(&rule("while_full")).await.unwrap();
+    eventually("readiness to drop", 30, async || !*watching.borrow()).await;
+    assert_eq!(log.head().await.unwrap(), 0, "nothing was appended");
+    assert!(!running.is_finished(), "the monitor keeps trying");
+    // Space is freed: the change that could not be kept arrives, without a restart.
+    log.fail(false);
+    eventually("the change to arrive", 30, async || log.head().await.unwrap() == 1).await;
+    eventually("the monitor watching again", 30, async || *watching.borrow()).await;
+    let events = log.read_forward(0, 10).await.unwrap();
+    assert_eq!(qualifier(&events[0]), "RuleCreated");
+    assert!(events[0].changed.as_str().ends_with(created.id.as_deref().unwrap()));
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+}

@@ -1,7 +1,7 @@
 //! The embedded, durable event log: one redb file (feature `redb`, the default).
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
@@ -19,9 +19,14 @@ const CHECKPOINTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("chec
 /// loses nothing that `append` reported, and an event and its checkpoint are there together or not at all.
 ///
 /// redb's calls block, so they run on tokio's blocking pool.
+///
+/// After an I/O error (a full disk, say) redb refuses every later transaction; this log then closes the file and
+/// opens it again at the next call, so writing resumes as soon as the cause is gone, without a restart. What
+/// failed was not committed, and the caller retries it.
 #[derive(Debug, Clone)]
 pub struct RedbEventLog {
-    db: Arc<Database>,
+    path: Arc<PathBuf>,
+    db: Arc<RwLock<Option<Database>>>,
     head: Arc<watch::Sender<u64>>,
 }
 
@@ -44,22 +49,67 @@ impl RedbEventLog {
             txn.open_table(CHECKPOINTS).map_err(|e| storage("create tables")(e.into()))?;
         }
         txn.commit().map_err(|e| storage("commit")(e.into()))?;
-        let log = Self { db: Arc::new(db), head: Arc::new(watch::Sender::new(0)) };
-        let head = log.head_blocking()?;
-        log.head.send_replace(head);
-        Ok(log)
+        let head = head_of(&db)?;
+        Ok(Self {
+            path: Arc::new(path.as_ref().to_owned()),
+            db: Arc::new(RwLock::new(Some(db))),
+            head: Arc::new(watch::Sender::new(head)),
+        })
     }
 
-    fn head_blocking(&self) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(|e| storage("read")(e.into()))?;
-        let table = txn.open_table(EVENTS).map_err(|e| storage("read")(e.into()))?;
-        let last = table.last().map_err(|e| storage("read")(e.into()))?;
-        Ok(last.map_or(0, |(k, _)| k.value()))
+    fn with_db<T>(&self, f: impl FnOnce(&Database) -> Result<T>) -> Result<T> {
+        let result = {
+            let guard = self.db.read().unwrap_or_else(PoisonError::into_inner);
+            match guard.as_ref() {
+                Some(db) => f(db),
+                None => Err(Error::Storage {
+                    message: format!("{} is closed after an I/O error; reopening it", self.path.display()),
+                    source: None,
+                }),
+            }
+        };
+        if result.as_ref().err().is_some_and(needs_reopen) {
+            self.reopen();
+        }
+        result
+    }
+
+    /// Closes the database and opens it again (redb refuses every transaction after an I/O error).
+    fn reopen(&self) {
+        let mut guard = self.db.write().unwrap_or_else(PoisonError::into_inner);
+        *guard = None;
+        match Database::create(self.path.as_ref()) {
+            Ok(db) => {
+                tracing::warn!(path = %self.path.display(), "event log reopened after an I/O error");
+                *guard = Some(db);
+            }
+            Err(error) => {
+                tracing::error!(path = %self.path.display(), %error, "cannot reopen the event log; will try again")
+            }
+        }
     }
 
     async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&Database) -> Result<T> + Send + 'static) -> Result<T> {
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || f(&db)).await.map_err(|e| Error::storage("blocking task", e))?
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.with_db(f)).await.map_err(|e| Error::storage("blocking task", e))?
+    }
+}
+
+fn head_of(db: &Database) -> Result<u64> {
+    let txn = db.begin_read().map_err(|e| storage("read")(e.into()))?;
+    let table = txn.open_table(EVENTS).map_err(|e| storage("read")(e.into()))?;
+    let last = table.last().map_err(|e| storage("read")(e.into()))?;
+    Ok(last.map_or(0, |(k, _)| k.value()))
+}
+
+/// Whether `error` leaves redb unusable until the file is opened again.
+fn needs_reopen(error: &Error) -> bool {
+    match error {
+        Error::Storage { source: None, .. } => true,
+        Error::Storage { source: Some(source), .. } => source
+            .downcast_ref::<redb::Error>()
+            .is_some_and(|e| matches!(e, redb::Error::Io(_) | redb::Error::PreviousIo)),
+        _ => false,
     }
 }
 
@@ -141,10 +191,7 @@ impl EventLog for RedbEventLog {
     }
 
     async fn head(&self) -> Result<u64> {
-        let log = self.clone();
-        tokio::task::spawn_blocking(move || log.head_blocking())
-            .await
-            .map_err(|e| Error::storage("blocking task", e))?
+        self.blocking(head_of).await
     }
 
     async fn checkpoint(&self, name: &str) -> Result<Option<Vec<u8>>> {

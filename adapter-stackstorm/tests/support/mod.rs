@@ -34,3 +34,71 @@ pub fn mongo_uri() -> Option<String> {
 pub fn unique(name: &str) -> String {
     format!("{name}_{}", uuid::Uuid::new_v4().simple())
 }
+
+/// An event log whose writes fail while `failing` is set, as a full disk makes them fail: a fault injected into
+/// a real (in-memory) log.
+pub struct FailingLog {
+    pub inner: oslc_events::MemoryEventLog,
+    pub failing: std::sync::atomic::AtomicBool,
+}
+
+impl FailingLog {
+    pub fn new() -> Self {
+        Self { inner: oslc_events::MemoryEventLog::new(), failing: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    pub fn fail(&self, failing: bool) {
+        self.failing.store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check(&self) -> oslc_events::Result<()> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            Err(oslc_events::Error::Storage { message: "No space left on device (os error 28)".into(), source: None })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl oslc_events::EventLog for FailingLog {
+    async fn append(
+        &self,
+        events: Vec<oslc_events::Event>,
+        checkpoints: Vec<oslc_events::Checkpoint>,
+    ) -> oslc_events::Result<Vec<oslc_events::Event>> {
+        self.check()?;
+        self.inner.append(events, checkpoints).await
+    }
+    async fn read_forward(&self, after: u64, limit: usize) -> oslc_events::Result<Vec<oslc_events::Event>> {
+        self.inner.read_forward(after, limit).await
+    }
+    async fn read_backward(&self, before: Option<u64>, limit: usize) -> oslc_events::Result<Vec<oslc_events::Event>> {
+        self.inner.read_backward(before, limit).await
+    }
+    async fn head(&self) -> oslc_events::Result<u64> {
+        self.inner.head().await
+    }
+    async fn checkpoint(&self, name: &str) -> oslc_events::Result<Option<Vec<u8>>> {
+        self.inner.checkpoint(name).await
+    }
+    async fn checkpoints(&self, prefix: &str) -> oslc_events::Result<Vec<(String, Vec<u8>)>> {
+        self.inner.checkpoints(prefix).await
+    }
+    async fn set_checkpoint(&self, checkpoint: oslc_events::Checkpoint) -> oslc_events::Result<()> {
+        self.check()?;
+        self.inner.set_checkpoint(checkpoint).await
+    }
+    fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.inner.subscribe()
+    }
+}
+
+/// Polls `done` every 20 ms until it holds; fails after `seconds`.
+pub async fn eventually(what: &str, seconds: u64, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !done().await {
+        assert!(std::time::Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
