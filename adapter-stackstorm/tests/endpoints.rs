@@ -428,3 +428,90 @@ async fn the_original_action_bodies_do_what_they_say() {
     assert_eq!(call(&a.app, "POST", "/actions", &rdfxml, unknown).await.status, 404);
     assert_eq!(a.st2.list(None).await.unwrap(), before);
 }
+
+#[tokio::test]
+async fn conditional_writes_through_st2_are_atomic() {
+    let a = adapter().await;
+    let id = rule_id(&a.app, "chatops.notify").await;
+    let location = format!("{RULES}/{id}");
+    // 50 PUTs with the same ETag at once: exactly one wins, the others get 412.
+    let read = call(&a.app, "GET", &location, &[("accept", "text/turtle")], Body::empty()).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    let mut puts = Vec::new();
+    for i in 0..50 {
+        let app = a.app.clone();
+        let (location, etag) = (location.clone(), etag.clone());
+        let body = read.body.replace("Notification rule", &format!("Notification rule (edit {i})"));
+        assert_ne!(body, read.body, "the edit changes the description");
+        puts.push(tokio::spawn(async move {
+            let headers = [AUTH, ("content-type", "text/turtle"), ("if-match", etag.as_str())];
+            call(&app, "PUT", &location, &headers, body).await.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for put in puts {
+        statuses.push(put.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 49, "{statuses:?}");
+
+    // A PUT racing an enable: never does one of the two changes get lost.
+    for trial in 0..20 {
+        assert_eq!(call(&a.app, "POST", &format!("{location}/disable"), &[AUTH], Body::empty()).await.status, 200);
+        let read = call(&a.app, "GET", &location, &[("accept", "text/turtle")], Body::empty()).await;
+        let etag = read.header("etag").unwrap().to_owned();
+        let marker = format!("trial {trial}");
+        let body = read.body.replace("Notification rule", &format!("Notification rule {marker}"));
+        let (app, put_location) = (a.app.clone(), location.clone());
+        let put = tokio::spawn(async move {
+            let headers = [AUTH, ("content-type", "text/turtle"), ("if-match", etag.as_str())];
+            call(&app, "PUT", &put_location, &headers, body).await.status
+        });
+        let enabled = call(&a.app, "POST", &format!("{location}/enable"), &[AUTH], Body::empty()).await.status;
+        let put = put.await.unwrap();
+        assert_eq!(enabled, 200);
+        let now = a.st2.get(&id, false).await.unwrap();
+        assert!(now.enabled, "trial {trial}: the PUT (status {put}) undid the enable");
+        let edited = now.description.as_deref().unwrap_or_default().contains(&marker);
+        assert_eq!(edited, put == 200, "trial {trial}: PUT answered {put} but edited = {edited}");
+    }
+}
+
+#[tokio::test]
+async fn an_actions_body_is_checked_whole_before_anything_runs() {
+    let a = adapter().await;
+    let before = a.st2.list(None).await.unwrap();
+    let turtle = [AUTH, ("content-type", "text/turtle")];
+    let notify = rule_id(&a.app, "chatops.notify").await;
+    let prefix = "@prefix st2: <https://w3id.org/st2-oslc/ns#> . @prefix dcterms: <http://purl.org/dc/terms/> .\n";
+    // A valid disable, then one naming a rule that does not exist: 404, and the first did not run.
+    let body = format!(
+        "{prefix}[] a <urn:x:DisableRuleAction> ; st2:ruleId \"{notify}\" .\n\
+         [] a <urn:x:EnableRuleAction> ; st2:ruleId \"58e43d58c4da5f35c286a81f\" ."
+    );
+    assert_eq!(call(&a.app, "POST", "/actions", &turtle, body).await.status, 404);
+    // "maybe" is not a status.
+    let body = format!("{prefix}[] a <urn:x:UpdateRuleAction> ; st2:ruleId \"{notify}\" ; st2:enabled \"maybe\" .");
+    let reply = call(&a.app, "POST", "/actions", &turtle, body).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.error_message().contains("maybe"), "{}", reply.error_message());
+    // Two creations of one rule, and a creation of a rule that exists: 409.
+    let create = |name: &str| {
+        format!(
+            "[] a <urn:x:CreateRuleAction> ; dcterms:title \"{name}\" ; st2:pack \"ops\" ; \
+             st2:triggerType \"core.st2.generic.notifytrigger\" ; st2:actionRef \"core.noop\" .\n"
+        )
+    };
+    let twice = format!("{prefix}{}{}", create("dup"), create("dup"));
+    assert_eq!(call(&a.app, "POST", "/actions", &turtle, twice).await.status, 409);
+    let existing = before.rules[0].clone();
+    let clash = format!("{prefix}{}", create("fresh"))
+        + &create(&existing.name).replace("\"ops\"", &format!("\"{}\"", existing.pack));
+    assert_eq!(call(&a.app, "POST", "/actions", &turtle, clash).await.status, 409);
+    // More actions than a body may hold.
+    let many: String = (0..101).map(|i| create(&format!("bulk_{i}"))).collect();
+    let reply = call(&a.app, "POST", "/actions", &turtle, format!("{prefix}{many}")).await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.error_message().contains("rule actions in one body exceeds the limit of 100"));
+    assert_eq!(a.st2.list(None).await.unwrap(), before, "nothing changed");
+}

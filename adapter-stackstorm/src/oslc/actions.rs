@@ -92,6 +92,7 @@ async fn disable(State(actions): State<Actions>, Path(id): Path<String>, headers
 }
 
 async fn set_enabled(actions: &Actions, id: &str, enabled: bool) -> Result<Outcome> {
+    let _write = actions.provider.lock(id).await;
     let current = actions.provider.rule(id).await?;
     let rule = actions.provider.store().set_enabled(current.id.as_deref().unwrap_or(id), enabled).await?;
     let outcome = if enabled { "enabled" } else { "disabled" };
@@ -125,12 +126,27 @@ fn kind_of(type_iri: &str) -> Option<Kind> {
     }
 }
 
+/// The most actions one `/actions` body may hold.
+pub(crate) const MAX_ACTIONS: usize = 100;
+
+/// What an action of a body will do, checked before any runs.
+enum Step {
+    Create(crate::st2::Rule),
+    Replace(String, crate::st2::Rule),
+    SetEnabled(String, Option<bool>),
+    Delete(String),
+}
+
 async fn run_actions(actions: &Actions, headers: &HeaderMap, body: Body) -> Result<Vec<Outcome>> {
     let format = rdf::content_type_format(headers.get("content-type").and_then(|v| v.to_str().ok()))?;
-    let bytes = axum::body::to_bytes(body, actions.body_limit)
-        .await
-        .map_err(|_| Error::PayloadTooLarge { limit: actions.body_limit })?;
-    let graph = rdf::parse(&bytes, format, &format!("{}/actions", actions.base))?;
+    let bytes = oslc_core::server::read_body(body, actions.body_limit).await?;
+    let graph = oslc_core::server::parse_body(
+        bytes,
+        format,
+        &format!("{}/actions", actions.base),
+        oslc_core::rdf::ParseLimits::default(),
+    )
+    .await?;
     let requested: Vec<(NamedOrBlankNodeRef<'_>, Kind)> = graph
         .triples_for_predicate(rdf_ns::r#type)
         .filter_map(|t| match t.object {
@@ -143,57 +159,91 @@ async fn run_actions(actions: &Actions, headers: &HeaderMap, body: Body) -> Resu
             message: "the body names no rule action: type a node CreateRuleAction, UpdateRuleAction, EnableRuleAction, DisableRuleAction or DeleteRuleAction".to_owned(),
         });
     }
-    // Every action is checked before any runs, so a bad body changes nothing.
+    if requested.len() > MAX_ACTIONS {
+        return Err(Error::limit("rule actions in one body", MAX_ACTIONS));
+    }
+    // Every action is checked before any runs (its values, that its rule exists, that a new rule's ref is free and
+    // named once), so a body with one bad action changes nothing.
+    let store = actions.provider.store();
     let mut plan = Vec::new();
+    let mut new_refs = std::collections::HashSet::new();
     for (node, kind) in &requested {
         let rule_id = find(&graph, *node, &["ruleId", "identifier"]).and_then(|t| match t {
             TermRef::Literal(l) if !l.value().trim().is_empty() => Some(l.value().trim().to_owned()),
             _ => None,
         });
-        let rule = if *kind == Kind::Create || (*kind == Kind::Update && has_rule_properties(&graph, *node)) {
-            Some(rule_from_graph(&graph, *node)?)
-        } else {
-            None
-        };
-        if *kind != Kind::Create && rule_id.is_none() {
-            return Err(Error::InvalidResource { message: format!("{kind:?} needs the rule's id: st2:ruleId") });
-        }
         let status = match find(&graph, *node, &["enabled", "ruleStatus"]) {
-            Some(TermRef::Literal(l)) => Some(matches!(l.value(), "true" | "1")),
-            _ => None,
+            Some(TermRef::Literal(l)) => Some(match l.value().trim() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => {
+                    return Err(Error::InvalidResource {
+                        message: format!("{kind:?}: st2:enabled must be true or false, not {other:?}"),
+                    });
+                }
+            }),
+            Some(_) => {
+                return Err(Error::InvalidResource { message: format!("{kind:?}: st2:enabled must be a literal") });
+            }
+            None => None,
         };
-        plan.push((*kind, rule_id, rule, status));
+        let step = match kind {
+            Kind::Create => {
+                let rule = rule_from_graph(&graph, *node)?;
+                let reference = rule.reference();
+                if !new_refs.insert(reference.clone()) {
+                    return Err(Error::Conflict { message: format!("the body creates rule {reference} twice") });
+                }
+                match store.get(&reference, false).await {
+                    Ok(_) => return Err(Error::Conflict { message: format!("rule {reference} already exists") }),
+                    Err(crate::st2::St2Error::NotFound { .. }) => {}
+                    Err(error) => return Err(error.into()),
+                }
+                Step::Create(rule)
+            }
+            _ => {
+                let Some(rule_id) = rule_id else {
+                    return Err(Error::InvalidResource {
+                        message: format!("{kind:?} needs the rule's id: st2:ruleId"),
+                    });
+                };
+                let id = resolve(actions, &rule_id).await?;
+                match kind {
+                    Kind::Update if has_rule_properties(&graph, *node) => {
+                        Step::Replace(id, rule_from_graph(&graph, *node)?)
+                    }
+                    Kind::Update => Step::SetEnabled(id, status),
+                    Kind::Enable => Step::SetEnabled(id, Some(true)),
+                    Kind::Disable => Step::SetEnabled(id, Some(false)),
+                    _ => Step::Delete(id),
+                }
+            }
+        };
+        plan.push(step);
     }
-    let store = actions.provider.store();
     let mut outcomes = Vec::new();
-    for (kind, rule_id, rule, status) in plan {
-        let outcome = match (kind, rule) {
-            (Kind::Create, Some(rule)) => {
+    for step in plan {
+        let outcome = match step {
+            Step::Create(rule) => {
                 let created = store.create(&rule).await?;
                 let id = created.id.clone().unwrap_or_default();
                 Outcome { outcome: "created", rule_id: id, rule: Some(created) }
             }
-            (Kind::Update, Some(rule)) => {
-                let id = resolve(actions, rule_id.as_deref()).await?;
+            Step::Replace(id, rule) => {
                 let updated = actions.provider.replace_rule(&id, rule, None).await?;
                 Outcome { outcome: "updated", rule_id: id, rule: Some(updated) }
             }
-            (Kind::Update, None) => {
-                // The original's UpdateRuleAction switches the rule on or off (or sets the status it names).
-                let id = resolve(actions, rule_id.as_deref()).await?;
+            Step::SetEnabled(id, Some(enabled)) => set_enabled(actions, &id, enabled).await?,
+            Step::SetEnabled(id, None) => {
+                // The original's UpdateRuleAction without a status switches the rule over.
                 let current = store.get(&id, false).await?;
-                set_enabled(actions, &id, status.unwrap_or(!current.enabled)).await?
+                set_enabled(actions, &id, !current.enabled).await?
             }
-            (Kind::Enable, _) => set_enabled(actions, &resolve(actions, rule_id.as_deref()).await?, true).await?,
-            (Kind::Disable, _) => set_enabled(actions, &resolve(actions, rule_id.as_deref()).await?, false).await?,
-            (Kind::Delete, _) => {
-                let id = resolve(actions, rule_id.as_deref()).await?;
+            Step::Delete(id) => {
+                let _write = actions.provider.lock(&id).await;
                 store.delete(&id).await?;
                 tracing::info!(rule_id = %id, outcome = "deleted", "rule action");
                 Outcome { outcome: "deleted", rule_id: id, rule: None }
-            }
-            (Kind::Create, None) => {
-                return Err(Error::InvalidResource { message: "CreateRuleAction needs the rule's properties".into() });
             }
         };
         outcomes.push(outcome);
@@ -206,8 +256,7 @@ fn has_rule_properties(graph: &Graph, node: NamedOrBlankNodeRef<'_>) -> bool {
 }
 
 /// The id of the rule an action names by id or ref.
-async fn resolve(actions: &Actions, rule_id: Option<&str>) -> Result<String> {
-    let rule_id = rule_id.unwrap_or_default();
+async fn resolve(actions: &Actions, rule_id: &str) -> Result<String> {
     let rule = actions.provider.store().get(rule_id, false).await?;
     rule.id.ok_or_else(|| Error::Unavailable { service: "StackStorm".into(), message: "rule without id".into() })
 }

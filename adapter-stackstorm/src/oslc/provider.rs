@@ -16,6 +16,9 @@ pub struct RuleProvider {
     /// The resource made for each rule as last seen, reused while the rule is unchanged: building a resource, its
     /// ETag and its query index costs far more than comparing two rules.
     resources: Mutex<HashMap<String, (Rule, Resource)>>,
+    /// One lock per rule being written: a check of `If-Match` and the write it guards run as one step against
+    /// every other write through this adapter (PUT, DELETE, the actions, `/actions`).
+    writes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for RuleProvider {
@@ -28,7 +31,21 @@ impl RuleProvider {
     /// Rules of `store`, served at `uris`.
     #[must_use]
     pub fn new(store: Arc<dyn RuleStore>, uris: RuleUris) -> Self {
-        Self { store, uris, resources: Mutex::default() }
+        Self { store, uris, resources: Mutex::default(), writes: Mutex::default() }
+    }
+
+    /// Holds rule `id` for a check-and-write: other writes to the same rule through this adapter wait until the
+    /// guard is dropped. Writes made directly in StackStorm (the st2 CLI, the web UI) are not serialized with
+    /// these; StackStorm's API has no conditional write, so one of those landing between the check and the write
+    /// is overwritten, as it would be by any other st2 client.
+    pub(crate) async fn lock(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut writes = self.writes.lock().unwrap_or_else(PoisonError::into_inner);
+            // Locks nobody holds or waits for are dropped, so the map stays as small as the writes in flight.
+            writes.retain(|_, lock| Arc::strong_count(lock) > 1);
+            writes.entry(id.to_owned()).or_default().clone()
+        };
+        lock.lock_owned().await
     }
 
     /// The IRI of rule `id`.
@@ -74,6 +91,7 @@ impl RuleProvider {
 
     /// Replaces rule `id` with `rule` (secrets the client saw masked keep their values) if `if_match` holds.
     pub(crate) async fn replace_rule(&self, id: &str, mut rule: Rule, if_match: Option<&IfMatch>) -> Result<Rule> {
+        let _write = self.lock(id).await;
         let current = self.rule(id).await?;
         if let Some(if_match) = if_match {
             let resource = self.resource(&current)?;
@@ -107,6 +125,7 @@ impl ResourceProvider for RuleProvider {
 
     async fn create(&self, _container: &Container, resource: Resource) -> Result<Resource> {
         let rule = rule_from_graph(resource.graph(), resource.subject().into())?;
+        // Two creations of one ref: st2 refuses the second (409) by its unique index.
         let created = self.store.create(&rule).await?;
         tracing::info!(rule_id = created.id.as_deref().unwrap_or_default(), rule_ref = %created.reference(), "rule created");
         self.resource(&created)
@@ -126,6 +145,7 @@ impl ResourceProvider for RuleProvider {
     }
 
     async fn delete(&self, _container: &Container, id: &str, if_match: Option<&IfMatch>) -> Result<()> {
+        let _write = self.lock(id).await;
         let current = self.rule(id).await?;
         if let Some(if_match) = if_match {
             let resource = self.resource(&current)?;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
@@ -122,7 +122,7 @@ async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Resul
             .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
     });
     if form {
-        let bytes = read_body(body, state.shared.body_limit).await?;
+        let bytes = super::read_body(body, state.shared.body_limit).await?;
         let params: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
         return super::results::query_response(state, headers, &params).await;
     }
@@ -178,7 +178,7 @@ async fn read_resource(
     subject: NamedNodeRef<'_>,
 ) -> Result<Resource> {
     let format = rdf::content_type_format(header(headers, &CONTENT_TYPE))?;
-    let bytes = read_body(body, state.shared.body_limit).await?;
+    let bytes = super::read_body(body, state.shared.body_limit).await?;
     let graph = super::parse_body(bytes, format, subject.as_str(), state.shared.parse_limits).await?;
     let root = root_subject(&graph, subject)?;
     let subject = subject.into_owned();
@@ -188,19 +188,6 @@ async fn read_resource(
         rename(&graph, root.as_ref(), &subject)
     };
     Ok(Resource::from_graph(subject, graph))
-}
-
-async fn read_body(body: Body, limit: usize) -> Result<Bytes> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = source {
-            if err.is::<http_body_util::LengthLimitError>() {
-                return Error::PayloadTooLarge { limit };
-            }
-            source = err.source();
-        }
-        Error::bad_request(format!("could not read the request body: {e}"))
-    })
 }
 
 /// The resource a request body describes: `expected` if the body describes it (as `<>` does), else the one subject

@@ -410,6 +410,24 @@ struct Shared {
     paging: Paging,
 }
 
+/// Reads a request body of at most `limit` bytes.
+///
+/// # Errors
+/// [`Error::PayloadTooLarge`] past the limit; [`Error::BadRequest`] when the body cannot be read (the client went
+/// away, a malformed chunk).
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(err) = source {
+            if err.is::<http_body_util::LengthLimitError>() {
+                return Error::PayloadTooLarge { limit };
+            }
+            source = err.source();
+        }
+        Error::bad_request(format!("could not read the request body: {e}"))
+    })
+}
+
 /// Parses RDF on tokio's blocking pool within `limits`, so a large or hostile body never holds an async worker.
 ///
 /// ```
