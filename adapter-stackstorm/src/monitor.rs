@@ -2,7 +2,8 @@
 //! and appended to the event log together with the stream's resume token, so nothing is lost and nothing is
 //! reported twice across restarts and crashes.
 //!
-//! - insert → created; replace or update (full document looked up) → enabled, disabled or modified, and nothing
+//! - insert → created; replace (its document) or update (its `updateDescription` applied to the rule as of the
+//!   previous change; the looked-up document when that cannot be done) → enabled, disabled or modified, and nothing
 //!   for a re-save that changed nothing; delete → deleted (the `_id → rule` cache names the rule).
 //! - The checkpoints hold the resume token and each rule as of that token. On start the monitor resumes after the
 //!   token; when the server no longer has that history it reads every rule, appends the differences from the
@@ -85,6 +86,58 @@ fn rule_checkpoint(id: &str, rule: Option<&Rule>) -> Result<Checkpoint, MonitorE
         Some(rule) => Checkpoint::new(name, serde_json::to_vec(rule).map_err(data)?),
         None => Checkpoint::removal(name),
     })
+}
+
+/// Applies a change event's `updateDescription` to `document`; false when it cannot be applied exactly (truncated
+/// arrays, a path through a value that is not a document), so the caller uses the looked-up document instead.
+fn apply_update(document: &mut Document, update: &mongodb::change_stream::event::UpdateDescription) -> bool {
+    if update.truncated_arrays.as_ref().is_some_and(|t| !t.is_empty()) {
+        return false;
+    }
+    for (path, value) in &update.updated_fields {
+        if !set_path(document, path, Some(value.clone())) {
+            return false;
+        }
+    }
+    update.removed_fields.iter().all(|path| set_path(document, path, None))
+}
+
+/// Sets (or, with `None`, removes) the value at a dotted path, creating documents on the way; array elements are
+/// addressed by their index.
+fn set_path(document: &mut Document, path: &str, value: Option<bson::Bson>) -> bool {
+    let mut parts = path.split('.').peekable();
+    let mut current = document;
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none() {
+            match value {
+                Some(value) => current.insert(part, value),
+                None => current.remove(part),
+            };
+            return true;
+        }
+        let next = current.entry(part.to_owned()).or_insert_with(|| bson::Bson::Document(Document::new()));
+        current = match next {
+            bson::Bson::Document(d) => d,
+            bson::Bson::Array(items) => {
+                // `tags.0.value`: the element's document (arrays of scalars are replaced whole by MongoDB).
+                let Some(index) = parts.next().and_then(|i| i.parse::<usize>().ok()) else { return false };
+                let Some(item) = items.get_mut(index) else { return false };
+                if parts.peek().is_none() {
+                    match value {
+                        Some(value) => *item = value,
+                        None => *item = bson::Bson::Null,
+                    }
+                    return true;
+                }
+                match item {
+                    bson::Bson::Document(d) => d,
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        };
+    }
+    true
 }
 
 /// Watches `st2.rule_d_b` and appends the OSLC Events of rule changes to a log.
@@ -323,9 +376,18 @@ impl ChangeStreamMonitor {
         let id = change.document_key.as_ref().and_then(|k| k.get_object_id("_id").ok()).map(|id| id.to_hex());
         let token_key = format!("{:?}", change.id);
         let mut checkpoints = Vec::new();
+        let is_update = change.operation_type == OperationType::Update;
         let outcome = match (id, change.operation_type) {
             (Some(id), OperationType::Insert | OperationType::Replace | OperationType::Update) => {
-                match &change.full_document {
+                // An update is applied to the rule as of the previous change: the looked-up full document is the
+                // rule as it is *now*, which after a restart or a burst of `$set`s is several changes later.
+                let updated = match (&change.update_description, state.rules.rules.get(&id)) {
+                    (Some(update), Some(before)) if is_update => {
+                        document::rule_to_document(before).ok().and_then(|mut d| apply_update(&mut d, update).then_some(d))
+                    }
+                    _ => None,
+                };
+                match updated.as_ref().or(change.full_document.as_ref()) {
                     Some(document) => {
                         let rule = self.rule_of(document).await?;
                         let kind = classify(state.rules.rules.get(&id), Some(&rule));

@@ -210,3 +210,29 @@ async fn the_monitor_survives_an_event_log_that_cannot_be_written() {
     let _ = stop.send(());
     running.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn set_style_updates_are_classified_from_their_update_description_on_replay() {
+    let Some(s) = setup().await else { return };
+    let created = s.st2.create(&rule("toggled")).await.unwrap();
+    let id = bson::oid::ObjectId::parse_str(created.id.as_deref().unwrap()).unwrap();
+    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    assert!(monitor.drain(0, Duration::ZERO).await.unwrap().is_empty());
+    // Another writer flips the flag with $set, ten times each way, while the monitor is not running.
+    drop(monitor);
+    let client = mongodb::Client::with_uri_str(&s.uri).await.unwrap();
+    let rules = client
+        .database(&adapter_stackstorm::st2::document::database_of(&s.uri))
+        .collection::<bson::Document>("rule_d_b");
+    for _ in 0..10 {
+        for enabled in [true, false] {
+            rules.update_one(doc! {"_id": id}, doc! {"$set": {"enabled": enabled}}).await.unwrap();
+        }
+    }
+    // On replay every change is looked up as the document is now (disabled), yet each is classified as it was.
+    let mut restarted = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
+    let events = restarted.drain(20, Duration::from_secs(30)).await.unwrap();
+    let kinds: Vec<String> = events.iter().map(qualifier).collect();
+    let expected: Vec<&str> = (0..10).flat_map(|_| ["RuleEnabled", "RuleDisabled"]).collect();
+    assert_eq!(kinds, expected);
+}
