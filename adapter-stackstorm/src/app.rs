@@ -82,6 +82,19 @@ impl BaseProvider for RuleBase {
 /// # Errors
 /// [`Error::BadRequest`] for a public URL that is not an absolute http(s) URL.
 pub fn build(store: Arc<dyn RuleStore>, config: &AppConfig, log: Option<Arc<dyn EventLog>>) -> Result<App, Error> {
+    build_with_log(store, config, log.map(|log| (log, String::new())))
+}
+
+/// [`build`], with the event log's identity: its TRS change log segments are served under it (see
+/// [`Trs::with_epoch`]); an empty identity serves them without one.
+///
+/// # Errors
+/// As [`build`].
+pub fn build_with_log(
+    store: Arc<dyn RuleStore>,
+    config: &AppConfig,
+    log: Option<(Arc<dyn EventLog>, String)>,
+) -> Result<App, Error> {
     let base = config.public_url.trim_end_matches('/').to_owned();
     let iri = |path: &str| {
         NamedNode::new(format!("{base}{path}"))
@@ -138,8 +151,11 @@ pub fn build(store: Arc<dyn RuleStore>, config: &AppConfig, log: Option<Arc<dyn 
     let service_provider = iri("/serviceProviders/1")?;
     let mut router =
         Router::new().merge(oslc).merge(actions::routes(actions, RULES_PATH)).route("/vocab", get(vocabulary));
-    if let Some(log) = log {
-        let trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
+    if let Some((log, identity)) = log {
+        let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
+        if !identity.is_empty() {
+            trs = trs.with_epoch(identity.chars().take(12).collect::<String>());
+        }
         router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
     }
     let router =

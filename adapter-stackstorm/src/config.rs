@@ -61,6 +61,10 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "ST2_OSLC_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// Start a new, empty event log where the data directory had one that is now missing or empty (TRS clients
+    /// rebase; Kafka consumers see new event ids). Without it, st2-oslc refuses to start in that case.
+    #[arg(long, env = "ST2_OSLC_NEW_EVENT_LOG")]
+    pub new_event_log: bool,
     /// Time a client has to send a request's head, and the longest an idle connection stays open, in milliseconds.
     #[arg(long, env = "ST2_OSLC_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
     pub header_timeout_ms: u64,
@@ -105,6 +109,7 @@ impl std::fmt::Debug for Config {
             .field("protect_reads", &self.protect_reads)
             .field("demo", &self.demo)
             .field("log_format", &self.log_format)
+            .field("new_event_log", &self.new_event_log)
             .field("header_timeout_ms", &self.header_timeout_ms)
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("max_connections", &self.max_connections)

@@ -139,6 +139,7 @@ impl RuleSnapshot {
 pub struct EventFactory {
     provider: Arc<RuleProvider>,
     service_provider: NamedNode,
+    log_identity: Option<String>,
 }
 
 impl std::fmt::Debug for EventFactory {
@@ -151,7 +152,15 @@ impl EventFactory {
     /// Events about the rules `provider` serves.
     #[must_use]
     pub fn new(provider: Arc<RuleProvider>, service_provider: NamedNode) -> Self {
-        Self { provider, service_provider }
+        Self { provider, service_provider, log_identity: None }
+    }
+
+    /// Mixes the event log's identity into every event id, so a new log never reuses an id an old one served
+    /// (TRS clients that look for their last-seen event then rebase instead of skipping).
+    #[must_use]
+    pub fn with_log_identity(mut self, identity: impl Into<String>) -> Self {
+        self.log_identity = Some(identity.into());
+        self
     }
 
     /// The event of `change` to rule `id` (whose state after the change is `rule`, for all but deletions); its id
@@ -167,7 +176,10 @@ impl EventFactory {
         source_key: &str,
     ) -> oslc_core::Result<Event> {
         let mut event = Event::new(change.kind(), self.provider.member(id))
-            .with_id_from(source_key)
+            .with_id_from(&match &self.log_identity {
+                Some(identity) => format!("{identity}/{source_key}"),
+                None => source_key.to_owned(),
+            })
             .with_qualifier(change.qualifier())
             .with_service_provider(self.service_provider.clone());
         if let (Some(rule), false) = (rule, change == RuleChange::Deleted) {

@@ -83,7 +83,8 @@ pub async fn run(
     };
     std::fs::create_dir_all(&data_dir)?;
     let log: Arc<dyn oslc_events::EventLog> = Arc::new(oslc_events::RedbEventLog::open(data_dir.join("events.redb"))?);
-    tracing::info!(data_dir = %data_dir.display(), head = log.head().await?, "event log open");
+    let identity = log_identity(&data_dir, log.as_ref(), config.new_event_log).await?;
+    tracing::info!(data_dir = %data_dir.display(), head = log.head().await?, log_identity = %identity, "event log open");
 
     let app_config = AppConfig {
         public_url: public_url.clone(),
@@ -91,7 +92,7 @@ pub async fn run(
         protect_reads: config.protect_reads,
         body_limit: 1024 * 1024,
     };
-    let built = app::build(store.clone(), &app_config, Some(log.clone()))?;
+    let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())))?;
     let (watching, source_status) = tokio::sync::watch::channel(false);
     let (delivering, relay_status) = tokio::sync::watch::channel(false);
     let router = built
@@ -122,7 +123,8 @@ pub async fn run(
     let relay =
         oslc_events::Relay::new(log.clone(), sink, format!("relay:{}", config.kafka_topic)).with_status(delivering);
     let relay = tokio::spawn(relay.run(signal()));
-    let factory = events::EventFactory::new(built.provider.clone(), built.service_provider.clone());
+    let factory =
+        events::EventFactory::new(built.provider.clone(), built.service_provider.clone()).with_log_identity(&identity);
     let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
     let poller = events::RulePoller::new(store, log.clone(), factory.clone(), interval);
     // The change source starts in the background, so HTTP is served at once even while MongoDB does not answer
@@ -170,6 +172,49 @@ pub async fn run(
     served?;
     tracing::info!("st2-oslc stopped");
     Ok(())
+}
+
+/// The checkpoint holding the event log's identity.
+pub const LOG_IDENTITY_CHECKPOINT: &str = "log:identity";
+/// The file beside the event log that remembers which log the data directory had.
+pub const LOG_IDENTITY_FILE: &str = "event-log.id";
+
+/// The identity of the event log in `data_dir`: the log's own (written into it when it was created), remembered in
+/// a file beside it, so a log that went missing or was emptied (a lost volume, a wrong mount) is noticed rather
+/// than silently replaced by a new one whose orders and segment URIs repeat the old ones.
+async fn log_identity(
+    data_dir: &std::path::Path,
+    log: &dyn oslc_events::EventLog,
+    new_log: bool,
+) -> anyhow::Result<String> {
+    let marker = data_dir.join(LOG_IDENTITY_FILE);
+    let remembered = std::fs::read_to_string(&marker).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let stored = log.checkpoint(LOG_IDENTITY_CHECKPOINT).await?.and_then(|b| String::from_utf8(b).ok());
+    let identity = match stored {
+        Some(identity) => identity,
+        None => {
+            if let Some(previous) = &remembered
+                && log.head().await? == 0
+                && !new_log
+            {
+                anyhow::bail!(
+                    "the event log in {} is missing or empty, but this data directory had event log {previous}:                      restore events.redb, or start with --new-event-log to begin a new log (TRS clients will rebase)",
+                    data_dir.display()
+                );
+            }
+            let identity = uuid::Uuid::new_v4().simple().to_string();
+            log.set_checkpoint(oslc_events::Checkpoint::new(LOG_IDENTITY_CHECKPOINT, identity.clone().into_bytes()))
+                .await?;
+            if remembered.is_some() {
+                tracing::warn!(log_identity = %identity, "a new event log begins (--new-event-log)");
+            }
+            identity
+        }
+    };
+    if remembered.as_deref() != Some(identity.as_str()) {
+        std::fs::write(&marker, format!("{identity}\n"))?;
+    }
+    Ok(identity)
 }
 
 /// `/readyz`: 200 while rule changes become events (the change source is watching) and events are delivered (the

@@ -382,9 +382,9 @@ impl ChangeStreamMonitor {
                 // An update is applied to the rule as of the previous change: the looked-up full document is the
                 // rule as it is *now*, which after a restart or a burst of `$set`s is several changes later.
                 let updated = match (&change.update_description, state.rules.rules.get(&id)) {
-                    (Some(update), Some(before)) if is_update => {
-                        document::rule_to_document(before).ok().and_then(|mut d| apply_update(&mut d, update).then_some(d))
-                    }
+                    (Some(update), Some(before)) if is_update => document::rule_to_document(before)
+                        .ok()
+                        .and_then(|mut d| apply_update(&mut d, update).then_some(d)),
                     _ => None,
                 };
                 match updated.as_ref().or(change.full_document.as_ref()) {

@@ -176,3 +176,48 @@ async fn sigterm_completes_while_a_half_open_connection_exists() {
     assert!(status.success(), "{status}");
     drop(half);
 }
+
+#[tokio::test]
+async fn an_emptied_event_log_is_refused_unless_a_new_one_is_asked_for() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap().to_owned();
+    let trs_of = async |addr: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(r) = reqwest::get(format!("http://{addr}/trs")).await
+                && r.status() == 200
+            {
+                return r.text().await.unwrap();
+            }
+            assert!(Instant::now() < deadline, "no TRS within 10 s");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (first, addr) = spawn_st2_oslc(&["--demo", "--listen", "127.0.0.1:0", "--data-dir", &dir]);
+    trs_of(&addr).await;
+    drop(first);
+    let identity = std::fs::read_to_string(data.path().join("event-log.id")).unwrap();
+
+    // The volume comes back empty: starting on it is refused, naming the way out.
+    std::fs::remove_file(data.path().join("events.redb")).unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(["--demo", "--listen", "127.0.0.1:0", "--data-dir", &dir])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--new-event-log") && stderr.contains(identity.trim()), "{stderr}");
+
+    // Asked for, a new log begins with a new identity.
+    let (_second, addr) = spawn_st2_oslc(&["--demo", "--listen", "127.0.0.1:0", "--data-dir", &dir, "--new-event-log"]);
+    trs_of(&addr).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = std::fs::read_to_string(data.path().join("event-log.id")).unwrap_or_default();
+        if !now.trim().is_empty() && now != identity {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no new identity within 10 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -40,6 +40,7 @@ pub struct Trs {
     uri: String,
     segment_size: u64,
     base_page_size: usize,
+    epoch: Option<String>,
 }
 
 impl std::fmt::Debug for Trs {
@@ -63,7 +64,24 @@ impl Trs {
     /// The TRS at `uri` (such as `https://adapter.example/trs`) over `log`, with `base` listing the members.
     #[must_use]
     pub fn new(uri: impl Into<String>, log: Arc<dyn EventLog>, base: Arc<dyn BaseProvider>) -> Self {
-        Self { log, base, uri: uri.into().trim_end_matches('/').to_owned(), segment_size: 100, base_page_size: 500 }
+        Self {
+            log,
+            base,
+            uri: uri.into().trim_end_matches('/').to_owned(),
+            segment_size: 100,
+            base_page_size: 500,
+            epoch: None,
+        }
+    }
+
+    /// Names the log this TRS serves (a short id that changes when the log is replaced by a new, empty one): change
+    /// log segments are then at `{trs}/changelog/{epoch}/{n}`, so a new log never serves different content at a
+    /// URI an old one used (segments are cached as immutable), and a client that follows its last-seen segment of
+    /// the old log gets 404 and rebases.
+    #[must_use]
+    pub fn with_epoch(mut self, epoch: impl Into<String>) -> Self {
+        self.epoch = Some(epoch.into());
+        self
     }
 
     /// Events per change log segment (default 100).
@@ -105,7 +123,10 @@ impl Trs {
     /// The URI of change log segment `n`.
     #[must_use]
     pub fn segment_uri(&self, n: u64) -> NamedNode {
-        NamedNode::new_unchecked(format!("{}/changelog/{n}", self.uri))
+        match &self.epoch {
+            Some(epoch) => NamedNode::new_unchecked(format!("{}/changelog/{epoch}/{n}", self.uri)),
+            None => NamedNode::new_unchecked(format!("{}/changelog/{n}", self.uri)),
+        }
     }
 
     fn newest_segment(&self, head: u64) -> Option<u64> {
@@ -243,7 +264,7 @@ pub fn next_page(graph: &Graph, page: &NamedNode) -> Option<NamedNode> {
 
 #[cfg(feature = "server")]
 pub mod server {
-    //! The TRS over HTTP: `GET {trs}`, `{trs}/base[?page=n]`, `{trs}/changelog/{n}`; ETags, `Link` next headers,
+    //! The TRS over HTTP: `GET {trs}`, `{trs}/base[?page=n]`, `{trs}/changelog/[{epoch}/]{n}`; ETags, `Link` next headers,
     //! 404 past the end.
 
     use axum::Router;
@@ -272,8 +293,17 @@ pub mod server {
                 &format!("{path}/changelog/{{n}}"),
                 get(|State(t): State<Trs>, Path(n): Path<String>, h: HeaderMap| async move {
                     match n.parse() {
-                        Ok(n) => serve(&t, Document::Segment(n), &h).await,
-                        Err(_) => not_found(&t, &h),
+                        Ok(n) if t.epoch.is_none() => serve(&t, Document::Segment(n), &h).await,
+                        _ => not_found(&t, &h),
+                    }
+                }),
+            )
+            .route(
+                &format!("{path}/changelog/{{epoch}}/{{n}}"),
+                get(|State(t): State<Trs>, Path((epoch, n)): Path<(String, String)>, h: HeaderMap| async move {
+                    match n.parse() {
+                        Ok(n) if t.epoch.as_deref() == Some(epoch.as_str()) => serve(&t, Document::Segment(n), &h).await,
+                        _ => not_found(&t, &h),
                     }
                 }),
             )

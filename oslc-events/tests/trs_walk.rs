@@ -149,3 +149,41 @@ async fn an_empty_log_has_a_nil_cutoff_and_no_previous() {
         Some(rdf_ns::nil.into_owned())
     );
 }
+
+#[tokio::test]
+async fn segments_of_an_epoch_live_under_it() {
+    use oslc_events::{EventLog, MemoryEventLog, Trs};
+    use std::sync::Arc;
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let events: Vec<_> = (0..250)
+        .map(|n| {
+            oslc_events::Event::new(
+                oslc_events::ChangeKind::Creation,
+                oxrdf::NamedNode::new_unchecked(format!("https://tool.example/r/{n}")),
+            )
+            .with_id_from(&format!("epoch-{n}"))
+        })
+        .collect();
+    log.append(events, Vec::new()).await.unwrap();
+    struct NoBase;
+    #[async_trait::async_trait]
+    impl oslc_events::BaseProvider for NoBase {
+        async fn members(&self) -> oslc_events::Result<Vec<oxrdf::NamedNode>> {
+            Ok(Vec::new())
+        }
+    }
+    let trs = Trs::new("http://t.example/trs", log, Arc::new(NoBase)).with_epoch("a1b2c3");
+    assert_eq!(trs.segment_uri(1).as_str(), "http://t.example/trs/changelog/a1b2c3/1");
+    let app: axum::Router = oslc_events::trs::server::router(trs, "/trs");
+    let status = |uri: &'static str| {
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt;
+            let request = axum::http::Request::get(uri).body(axum::body::Body::empty()).unwrap();
+            app.oneshot(request).await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(status("/trs/changelog/a1b2c3/1").await, 200);
+    assert_eq!(status("/trs/changelog/1").await, 404, "an older log's URI");
+    assert_eq!(status("/trs/changelog/ffffff/1").await, 404, "another log's URI");
+}
