@@ -279,6 +279,7 @@ pub struct RulePoller {
     factory: EventFactory,
     interval: Duration,
     known: tokio::sync::Mutex<Option<Known>>,
+    cache: Option<Arc<crate::st2::RuleCache>>,
 }
 
 /// The fingerprints of the last poll, and the sequence number of the last poll that appended.
@@ -297,7 +298,14 @@ impl RulePoller {
     /// A poller of `store` into `log`.
     #[must_use]
     pub fn new(store: Arc<dyn RuleStore>, log: Arc<dyn EventLog>, factory: EventFactory, interval: Duration) -> Self {
-        Self { store, log, factory, interval, known: tokio::sync::Mutex::new(None) }
+        Self { store, log, factory, interval, known: tokio::sync::Mutex::new(None), cache: None }
+    }
+
+    /// Keeps `cache` current with every list taken (give the poller the store behind the cache).
+    #[must_use]
+    pub fn with_cache(mut self, cache: Arc<crate::st2::RuleCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// The checkpointed fingerprints, or `None` on a first start.
@@ -328,7 +336,11 @@ impl RulePoller {
     /// # Errors
     /// StackStorm or event log failures; nothing is appended then, and the next poll sees the same changes.
     pub async fn poll(&self) -> Result<Vec<Event>, PollError> {
+        let generation = self.cache.as_ref().map(|c| c.generation());
         let listed = self.store.list(None).await?.rules;
+        if let (Some(cache), Some(generation)) = (&self.cache, generation) {
+            cache.replace_all(listed.clone(), generation);
+        }
         let mut known = self.known.lock().await;
         if known.is_none() {
             *known = self.load().await?;

@@ -42,6 +42,7 @@ pub async fn run(
     install_crypto_provider();
     let bound = listener.local_addr()?;
     let public_url = config.public_url(bound);
+    let mut cache = None;
     let (store, api_token): (Arc<dyn st2::RuleStore>, Option<String>) = match (&config.st2_url, config.demo) {
         (Some(url), false) => {
             let auth = match (&config.st2_api_key, &config.st2_token) {
@@ -50,7 +51,10 @@ pub async fn run(
                 (None, None) => st2::St2Auth::None,
             };
             tracing::info!(st2_url = %config::without_password(url), auth = ?auth, "using StackStorm's REST API");
-            (Arc::new(st2::St2Client::new(url, auth)?), config.api_token.clone())
+            // Reads and queries are answered from a cache the change source keeps current, not per request.
+            let cached = Arc::new(st2::RuleCache::new(Arc::new(st2::St2Client::new(url, auth)?)));
+            cache = Some(cached.clone());
+            (cached, config.api_token.clone())
         }
         (_, demo) => {
             if !demo {
@@ -126,7 +130,11 @@ pub async fn run(
     let factory =
         events::EventFactory::new(built.provider.clone(), built.service_provider.clone()).with_log_identity(&identity);
     let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
-    let poller = events::RulePoller::new(store, log.clone(), factory.clone(), interval);
+    let poller = match &cache {
+        Some(cache) => events::RulePoller::new(cache.inner().clone(), log.clone(), factory.clone(), interval)
+            .with_cache(cache.clone()),
+        None => events::RulePoller::new(store, log.clone(), factory.clone(), interval),
+    };
     // The change source starts in the background, so HTTP is served at once even while MongoDB does not answer
     // (a liveness probe must not restart the adapter for that); /readyz says 503 meanwhile.
     let source = match config.mongo_uri.clone() {
@@ -135,7 +143,10 @@ pub async fn run(
             let poll_stopped = signal();
             tokio::spawn(async move {
                 let monitor = match monitor::ChangeStreamMonitor::connect(&uri, log.clone(), factory).await {
-                    Ok(monitor) => monitor.with_status(watching),
+                    Ok(monitor) => match cache {
+                        Some(cache) => monitor.with_status(watching).with_cache(cache),
+                        None => monitor.with_status(watching),
+                    },
                     Err(error) => {
                         tracing::error!(%error, "invalid --mongo-uri: polling the REST API instead");
                         return poller.run(poll_stopped, Some(watching)).await;

@@ -151,6 +151,7 @@ pub struct ChangeStreamMonitor {
     /// Secret parameters by action, and when they were read (an action registered later is read again).
     secret_cache: HashMap<String, (BTreeSet<String>, std::time::Instant)>,
     watching: Option<tokio::sync::watch::Sender<bool>>,
+    cache: Option<Arc<crate::st2::RuleCache>>,
 }
 
 impl std::fmt::Debug for ChangeStreamMonitor {
@@ -196,7 +197,15 @@ impl ChangeStreamMonitor {
             trigger_cache: HashMap::new(),
             secret_cache: HashMap::new(),
             watching: None,
+            cache: None,
         })
+    }
+
+    /// Keeps `cache` current: each rule seen changing is read again through the API once its event is kept.
+    #[must_use]
+    pub fn with_cache(mut self, cache: Arc<crate::st2::RuleCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// Reports on `watching` whether the stream is open (for the adapter's readiness).
@@ -377,6 +386,7 @@ impl ChangeStreamMonitor {
         let token_key = format!("{:?}", change.id);
         let mut checkpoints = Vec::new();
         let is_update = change.operation_type == OperationType::Update;
+        let id_for_cache = id.clone();
         let outcome = match (id, change.operation_type) {
             (Some(id), OperationType::Insert | OperationType::Replace | OperationType::Update) => {
                 // An update is applied to the rule as of the previous change: the looked-up full document is the
@@ -416,9 +426,13 @@ impl ChangeStreamMonitor {
             ),
             None => None,
         };
+        let changed = id_for_cache;
         let appended = self.log.append(event.into_iter().collect(), checkpoints).await?;
         for event in &appended {
             tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
+        }
+        if let (Some(cache), Some(id)) = (&self.cache, changed) {
+            cache.refresh(&id).await;
         }
         Ok(appended.into_iter().next())
     }

@@ -515,3 +515,20 @@ async fn an_actions_body_is_checked_whole_before_anything_runs() {
     assert!(reply.error_message().contains("rule actions in one body exceeds the limit of 100"));
     assert_eq!(a.st2.list(None).await.unwrap(), before, "nothing changed");
 }
+
+#[tokio::test]
+async fn the_authorization_scheme_is_case_insensitive() {
+    let a = adapter().await;
+    let id = rule_id(&a.app, "chatops.notify").await;
+    for value in ["BEARER adapter-token", "bearer   adapter-token", "Bearer adapter-token "] {
+        let reply =
+            call(&a.app, "POST", &format!("{RULES}/{id}/disable"), &[("authorization", value)], Body::empty()).await;
+        assert_eq!(reply.status, 200, "{value:?}: {}", reply.body);
+    }
+    for value in ["Basic adapter-token", "Bearer", "Bearer wrong", "adapter-token"] {
+        let reply =
+            call(&a.app, "POST", &format!("{RULES}/{id}/enable"), &[("authorization", value)], Body::empty()).await;
+        assert_eq!(reply.status, 401, "{value:?}");
+    }
+    assert!(!a.st2.get(&id, false).await.unwrap().enabled, "no refused request changed anything");
+}

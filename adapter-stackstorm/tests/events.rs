@@ -165,3 +165,87 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
     assert_eq!(checkpoints.len(), 1);
     assert_eq!(checkpoints[0].1.len(), 17);
 }
+
+/// Counts the rule lists StackStorm is asked for.
+struct CountingStore {
+    inner: Arc<SimulatedSt2<adapter_stackstorm::st2::MemoryBackend>>,
+    lists: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl RuleStore for CountingStore {
+    async fn list(
+        &self,
+        limit: Option<usize>,
+    ) -> Result<adapter_stackstorm::st2::RulePage, adapter_stackstorm::st2::St2Error> {
+        self.lists.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.list(limit).await
+    }
+    async fn get(&self, r: &str, s: bool) -> Result<adapter_stackstorm::st2::Rule, adapter_stackstorm::st2::St2Error> {
+        self.inner.get(r, s).await
+    }
+    async fn create(
+        &self,
+        r: &adapter_stackstorm::st2::Rule,
+    ) -> Result<adapter_stackstorm::st2::Rule, adapter_stackstorm::st2::St2Error> {
+        self.inner.create(r).await
+    }
+    async fn replace(
+        &self,
+        id: &str,
+        r: &adapter_stackstorm::st2::Rule,
+    ) -> Result<adapter_stackstorm::st2::Rule, adapter_stackstorm::st2::St2Error> {
+        self.inner.replace(id, r).await
+    }
+    async fn delete(&self, r: &str) -> Result<(), adapter_stackstorm::st2::St2Error> {
+        self.inner.delete(r).await
+    }
+}
+
+#[tokio::test]
+async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
+    let st2 = Arc::new(adapter_stackstorm::demo::demo_store().await.unwrap());
+    let counting = Arc::new(CountingStore { inner: st2.clone(), lists: Default::default() });
+    let cache = Arc::new(adapter_stackstorm::st2::RuleCache::new(counting.clone()));
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let config =
+        AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
+    let built = app::build(cache.clone(), &config, Some(log.clone())).unwrap();
+    let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
+    let poller =
+        RulePoller::new(counting.clone(), log.clone(), factory, Duration::from_secs(1)).with_cache(cache.clone());
+    let app = built.router;
+    poller.poll().await.unwrap();
+    let lists = || counting.lists.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(lists(), 1, "the poller's list fills the cache");
+    for _ in 0..20 {
+        let (status, _, _) =
+            call(&app, "GET", "/serviceProviders/1/changeRequests?oslc.where=st2:enabled=true", &[], "").await;
+        assert_eq!(status, 200);
+        assert_eq!(call(&app, "GET", "/trs/base", &[("accept", "text/turtle")], "").await.0, 200);
+    }
+    assert_eq!(lists(), 1, "no query and no TRS Base page listed StackStorm's rules");
+
+    // A write through the adapter is read back at once, with the ETag the write answered.
+    let (status, headers, _) =
+        call(&app, "POST", "/serviceProviders/1/changeRequests", &[("content-type", "text/turtle")], RULE).await;
+    assert_eq!(status, 201);
+    let location = headers["location"].to_str().unwrap().to_owned();
+    let created_etag = headers["etag"].to_str().unwrap().to_owned();
+    let (status, headers, _) = call(&app, "GET", &location, &[("accept", "text/turtle")], "").await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["etag"].to_str().unwrap(), created_etag);
+    let (_, _, listed) =
+        call(&app, "GET", "/serviceProviders/1/changeRequests", &[("accept", "text/turtle")], "").await;
+    assert!(listed.contains(&location), "the new rule is in the query results");
+
+    // A change made directly in StackStorm shows once the change source has seen it.
+    let id = location.rsplit('/').next().unwrap();
+    st2.set_enabled(id, true).await.unwrap();
+    let (_, headers, _) = call(&app, "GET", &location, &[("accept", "text/turtle")], "").await;
+    assert_eq!(headers["etag"].to_str().unwrap(), created_etag, "served from the cache until the change is seen");
+    poller.poll().await.unwrap();
+    let (_, headers, body) = call(&app, "GET", &location, &[("accept", "text/turtle")], "").await;
+    assert_ne!(headers["etag"].to_str().unwrap(), created_etag);
+    assert!(body.contains("st2:enabled true"), "{body}");
+}

@@ -1,5 +1,6 @@
 //! StackStorm: rules, the rule store trait, the REST client, and a simulated StackStorm (in memory or in MongoDB).
 
+pub mod cache;
 pub mod client;
 pub mod document;
 pub mod mongo;
@@ -7,6 +8,7 @@ pub mod rule;
 pub mod simulated;
 pub mod store;
 
+pub use cache::RuleCache;
 pub use client::{St2Auth, St2Client};
 pub use rule::{ActionSpec, MASKED, Rule, RuleType, Tag, Trigger};
 pub use simulated::{MemoryBackend, RuleBackend, SimulatedSt2};
