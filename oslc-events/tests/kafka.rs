@@ -342,3 +342,45 @@ async fn oversize_and_refused_events_never_block_delivery() {
     let _ = stop_relay.send(());
     relay.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_poison_message_is_skipped_not_a_crash_loop() {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("poison-{}", uuid::Uuid::new_v4().simple());
+    let producer: FutureProducer = rdkafka::ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+    // JSON-LD nested 7,000 deep (~174 KB): it once overflowed the consumer's stack.
+    let depth = 7000;
+    let deep = format!("{}{{}}{}", "{\"http://e.com/p\": ".repeat(depth), "}".repeat(depth));
+    let headers = rdkafka::message::OwnedHeaders::new()
+        .insert(rdkafka::message::Header { key: "content-type", value: Some("application/ld+json") });
+    producer
+        .send(FutureRecord::to(&topic).key("k").payload(&deep).headers(headers), Duration::from_secs(10))
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let good = events(0..1, &topic).remove(0).to_bytes(oxrdf_turtle()).unwrap();
+    producer
+        .send(FutureRecord::to(&topic).key("k").payload(&good), Duration::from_secs(10))
+        .await
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let keeper = Arc::new(Keeper::default());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap();
+    let handler = keeper.clone();
+    let consuming = tokio::spawn(async move {
+        consumer
+            .run(handler.as_ref(), async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    wait_until("the event after the poison message", 60, || keeper.0.lock().unwrap().len() == 1).await;
+    let _ = stop.send(());
+    consuming.await.unwrap().unwrap();
+}
+
+fn oxrdf_turtle() -> oslc_core::rdf::RdfFormat {
+    oslc_core::rdf::RdfFormat::Turtle
+}
