@@ -192,8 +192,10 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     runtime.block_on(async {
         // Polling mode: the embedded demo StackStorm.
-        let (server, addr) =
-            start("st2-oslc", &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN, "--poll-interval-ms", "2000"]);
+        let (server, addr) = start(
+            "st2-oslc",
+            &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN, "--poll-interval-ms", "2000"],
+        );
         wait_ready(&addr).await;
         let idle = rss_mb(&server);
         let started = Instant::now();
@@ -221,12 +223,26 @@ fn main() {
         let st2_url = format!("http://{st2}");
         let (server, addr) = start(
             "st2-oslc",
-            &["--listen", "127.0.0.1:0", "--api-token", TOKEN, "--st2-url", &st2_url, "--st2-api-key", "k", "--mongo-uri", &uri],
+            &[
+                "--listen",
+                "127.0.0.1:0",
+                "--api-token",
+                TOKEN,
+                "--st2-url",
+                &st2_url,
+                "--st2-api-key",
+                "k",
+                "--mongo-uri",
+                &uri,
+            ],
         );
         wait_ready(&addr).await;
         let (status, _, _) = request(&addr, "GET", COLLECTION, None).await;
         assert_eq!(status, 200);
-        println!("RSS, change-stream mode: {:.1} MB with {RULES} rules (cache filled, monitor watching)", rss_mb(&server));
+        println!(
+            "RSS, change-stream mode: {:.1} MB with {RULES} rules (cache filled, monitor watching)",
+            rss_mb(&server)
+        );
         drop(server);
         drop(fake);
     });
@@ -240,7 +256,8 @@ async fn seed_mongo(uri: &str) {
     let database = client.database(&adapter_stackstorm::st2::document::database_of(uri));
     let mut documents = Vec::new();
     for i in 0..RULES {
-        let mut rule = adapter_stackstorm::st2::Rule::new("bench", &format!("bench_{i}"), "core.st2.IntervalTimer", "core.local");
+        let mut rule =
+            adapter_stackstorm::st2::Rule::new("bench", &format!("bench_{i}"), "core.st2.IntervalTimer", "core.local");
         rule.id = Some(bson::oid::ObjectId::new().to_hex());
         rule.trigger.parameters = serde_json::json!({"unit": "minutes", "delta": 5}).as_object().unwrap().clone();
         documents.push(rule_to_document(&rule).unwrap());

@@ -251,7 +251,8 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
     let broker = Broker::start(&tansu, port);
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let sink = Arc::new(KafkaSink::new(config(&brokers, &topic)).unwrap());
+    // The sink's own defaults, as st2-oslc runs it: how soon delivery resumes is part of what is shown.
+    let sink = Arc::new(KafkaSink::new(KafkaConfig::new(&brokers, &topic)).unwrap());
     let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:outage");
     log.append(events(0..10, "warm-up"), Vec::new()).await.unwrap();
     wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 10).await;
@@ -262,6 +263,7 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     // While the broker is away nothing is acknowledged, so the checkpoint cannot pass the warm-up.
     assert_eq!(oslc_events::sink::delivered_order(log.as_ref(), "relay:outage").await.unwrap(), 10);
     let _broker = Broker::start(&tansu, port);
+    let returned = Instant::now();
 
     let recorder = Arc::new(Recorder::default());
     let stop_consumer = spawn_consumer(consumer_config(&brokers, &topic), &topic, recorder.clone());
@@ -273,6 +275,8 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     .await;
     recorder.assert_per_key_order();
     wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 1010).await;
+    // Reported, not asserted (no timed assertions): the figure goes in the closing note.
+    eprintln!("delivery caught up {:?} after the broker returned", returned.elapsed());
     let _ = stop_relay.send(());
     relay.await.unwrap();
     let _ = stop_consumer.send(());

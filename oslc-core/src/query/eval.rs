@@ -108,11 +108,12 @@ pub fn evaluate_within(
     };
     let terms: Vec<String> = query.search_terms.iter().map(|t| t.to_lowercase()).filter(|t| !t.is_empty()).collect();
     let paths = sort_paths(&query.order_by);
+    let clause = query.where_clause.as_ref().map(prepare);
     let mut keyed: Vec<(Key, Member)> = Vec::new();
     for (i, resource) in resources.into_iter().enumerate() {
         check(i)?;
         if evaluation == Evaluation::Filter
-            && let Some(clause) = &query.where_clause
+            && let Some(clause) = &clause
             && !holds(resource.graph(), Node::Member(&resource), clause)
         {
             continue;
@@ -154,6 +155,57 @@ pub fn evaluate_within(
     Ok(QueryPage { members, total_count, next_page_token })
 }
 
+/// A value of `oslc.where` with its typed readings, parsed once per query rather than once per comparison.
+struct Prepared<'q> {
+    value: &'q Value,
+    datetime: Option<DateTime>,
+    date: Option<Date>,
+    decimal: Option<Decimal>,
+    double: Option<Double>,
+    boolean: Option<bool>,
+}
+
+impl<'q> Prepared<'q> {
+    fn new(value: &'q Value) -> Self {
+        let lexical = match value {
+            Value::Integer(l) | Value::Decimal(l) => Some(l.as_str()),
+            Value::String { value, .. } => Some(value.as_str()),
+            _ => None,
+        };
+        Self {
+            value,
+            datetime: lexical.and_then(|l| DateTime::from_str(l).ok()),
+            date: lexical.and_then(|l| Date::from_str(l).ok()),
+            decimal: lexical.and_then(|l| Decimal::from_str(l).ok()),
+            double: lexical.and_then(|l| Double::from_str(l).ok()),
+            boolean: lexical.and_then(parse_bool),
+        }
+    }
+}
+
+/// A term of `oslc.where` with its values prepared.
+enum PreparedTerm<'q> {
+    Comparison { property: &'q Property, op: ComparisonOp, value: Prepared<'q> },
+    In { property: &'q Property, values: Vec<Prepared<'q>> },
+    Scoped { property: &'q Property, terms: Vec<PreparedTerm<'q>> },
+}
+
+fn prepare(clause: &CompoundTerm) -> Vec<PreparedTerm<'_>> {
+    clause
+        .0
+        .iter()
+        .map(|term| match term {
+            SimpleTerm::Comparison { property, op, value } => {
+                PreparedTerm::Comparison { property, op: *op, value: Prepared::new(value) }
+            }
+            SimpleTerm::In { property, values } => {
+                PreparedTerm::In { property, values: values.iter().map(Prepared::new).collect() }
+            }
+            SimpleTerm::Scoped { property, terms } => PreparedTerm::Scoped { property, terms: prepare(terms) },
+        })
+        .collect()
+}
+
 /// The node a term is tested on: a member (whose properties are indexed) or a nested value.
 #[derive(Clone, Copy)]
 enum Node<'a> {
@@ -162,15 +214,15 @@ enum Node<'a> {
 }
 
 /// Whether `node` satisfies every term.
-fn holds(graph: &Graph, node: Node<'_>, clause: &CompoundTerm) -> bool {
-    clause.0.iter().all(|term| match term {
-        SimpleTerm::Comparison { property, op, value } => {
+fn holds(graph: &Graph, node: Node<'_>, clause: &[PreparedTerm<'_>]) -> bool {
+    clause.iter().all(|term| match term {
+        PreparedTerm::Comparison { property, op, value } => {
             values(graph, node, property).any(|o| satisfies(compare(o, value), *op))
         }
-        SimpleTerm::In { property, values: candidates } => {
+        PreparedTerm::In { property, values: candidates } => {
             values(graph, node, property).any(|o| candidates.iter().any(|v| compare(o, v) == Some(Ordering::Equal)))
         }
-        SimpleTerm::Scoped { property, terms } => values(graph, node, property).any(|o| match as_node(o) {
+        PreparedTerm::Scoped { property, terms } => values(graph, node, property).any(|o| match as_node(o) {
             Some(n) => holds(graph, Node::Nested(n), terms),
             None => false,
         }),
@@ -206,20 +258,20 @@ fn satisfies(ordering: Option<Ordering>, op: ComparisonOp) -> bool {
 }
 
 /// How `term` (a member's value) compares with the query's `value`; `None` when they cannot be compared.
-fn compare(term: TermRef<'_>, value: &Value) -> Option<Ordering> {
-    match value {
+fn compare(term: TermRef<'_>, prepared: &Prepared<'_>) -> Option<Ordering> {
+    match prepared.value {
         Value::Iri(iri) => compare_iri(term, iri.as_ref()),
         Value::Name(name) => compare_iri(term, name.iri()),
         Value::Boolean(b) => Some(parse_bool(literal(term)?.value())?.cmp(b)),
-        Value::Integer(lexical) | Value::Decimal(lexical) => compare_number(literal(term)?, lexical),
+        Value::Integer(_) | Value::Decimal(_) => compare_prepared_number(literal(term)?, prepared),
         Value::String { value, language, datatype } => {
             let term = literal(term)?;
             let as_type = datatype.as_ref().map_or_else(|| term.datatype(), |d| d.iri());
             match Kind::of(as_type) {
-                Kind::DateTime => DateTime::from_str(term.value()).ok()?.partial_cmp(&DateTime::from_str(value).ok()?),
-                Kind::Date => Date::from_str(term.value()).ok()?.partial_cmp(&Date::from_str(value).ok()?),
-                Kind::Number => compare_number(term, value),
-                Kind::Boolean => Some(parse_bool(term.value())?.cmp(&parse_bool(value)?)),
+                Kind::DateTime => DateTime::from_str(term.value()).ok()?.partial_cmp(prepared.datetime.as_ref()?),
+                Kind::Date => Date::from_str(term.value()).ok()?.partial_cmp(prepared.date.as_ref()?),
+                Kind::Number => compare_prepared_number(term, prepared),
+                Kind::Boolean => Some(parse_bool(term.value())?.cmp(&prepared.boolean?)),
                 Kind::Text => {
                     if datatype.is_some() && !Kind::is_textual(term) {
                         return None;
@@ -253,6 +305,18 @@ fn literal(term: TermRef<'_>) -> Option<LiteralRef<'_>> {
 
 fn parse_bool(lexical: &str) -> Option<bool> {
     Boolean::from_str(lexical.trim()).ok().map(bool::from)
+}
+
+/// [`compare_number`] with the query value's readings parsed already.
+fn compare_prepared_number(term: LiteralRef<'_>, prepared: &Prepared<'_>) -> Option<Ordering> {
+    let dt = term.datatype();
+    if dt != xsd::double
+        && dt != xsd::float
+        && let (Ok(a), Some(b)) = (Decimal::from_str(term.value().trim()), prepared.decimal)
+    {
+        return Some(a.cmp(&b));
+    }
+    Double::from_str(term.value().trim()).ok()?.partial_cmp(&prepared.double?)
 }
 
 fn compare_number(term: LiteralRef<'_>, lexical: &str) -> Option<Ordering> {
@@ -625,13 +689,14 @@ mod tests {
     fn literal_comparisons_are_typed() {
         let int = Literal::new_typed_literal("10", xsd::integer);
         let when = Literal::new_typed_literal("2018-01-30T12:25:00Z", xsd::dateTime);
-        assert_eq!(compare(int.as_ref().into(), &Value::Integer("9".into())), Some(Ordering::Greater));
-        assert_eq!(compare(int.as_ref().into(), &Value::Decimal("10.0".into())), Some(Ordering::Equal));
+        let cmp = |term: TermRef<'_>, value: Value| compare(term, &Prepared::new(&value));
+        assert_eq!(cmp(int.as_ref().into(), Value::Integer("9".into())), Some(Ordering::Greater));
+        assert_eq!(cmp(int.as_ref().into(), Value::Decimal("10.0".into())), Some(Ordering::Equal));
         let plain = |s: &str| Value::String { value: s.into(), language: None, datatype: None };
-        assert_eq!(compare(when.as_ref().into(), &plain("2018-01-30T12:26:00Z")), Some(Ordering::Less));
-        assert_eq!(compare(when.as_ref().into(), &plain("not a date")), None);
+        assert_eq!(cmp(when.as_ref().into(), plain("2018-01-30T12:26:00Z")), Some(Ordering::Less));
+        assert_eq!(cmp(when.as_ref().into(), plain("not a date")), None);
         let text = Literal::new_simple_literal("abc");
-        assert_eq!(compare(text.as_ref().into(), &plain("abd")), Some(Ordering::Less));
-        assert_eq!(compare(text.as_ref().into(), &Value::Integer("1".into())), None);
+        assert_eq!(cmp(text.as_ref().into(), plain("abd")), Some(Ordering::Less));
+        assert_eq!(cmp(text.as_ref().into(), Value::Integer("1".into())), None);
     }
 }
