@@ -253,7 +253,17 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
     // The sink's own defaults, as st2-oslc runs it: how soon delivery resumes is part of what is shown.
     let sink = Arc::new(KafkaSink::new(KafkaConfig::new(&brokers, &topic)).unwrap());
-    let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:outage");
+    let (status, delivering) = tokio::sync::watch::channel(false);
+    let (stop_relay, stopped) = oneshot::channel::<()>();
+    let relay = Relay::new(log.clone(), sink, "relay:outage").with_batch(100).with_status(status);
+    let relay = tokio::spawn(async move {
+        relay
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
     log.append(events(0..10, "warm-up"), Vec::new()).await.unwrap();
     wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 10).await;
 
@@ -262,6 +272,8 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     assert_eq!(during.len(), 1000);
     // While the broker is away nothing is acknowledged, so the checkpoint cannot pass the warm-up.
     assert_eq!(oslc_events::sink::delivered_order(log.as_ref(), "relay:outage").await.unwrap(), 10);
+    // The relay says it is not delivering (the adapter's /readyz turns 503 on it).
+    wait_until("the relay to report it cannot deliver", 60, || !*delivering.borrow()).await;
     let _broker = Broker::start(&tansu, port);
     let returned = Instant::now();
 
@@ -275,6 +287,7 @@ async fn a_broker_outage_delays_events_but_loses_none() {
     .await;
     recorder.assert_per_key_order();
     wait_for_delivered(log.as_ref(), "relay:outage", 60, |d| d == 1010).await;
+    wait_until("the relay to report it delivers again", 60, || *delivering.borrow()).await;
     // Reported, not asserted (no timed assertions): the figure goes in the closing note.
     eprintln!("delivery caught up {:?} after the broker returned", returned.elapsed());
     let _ = stop_relay.send(());
