@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
-use oslc_core::server::{Collection, ErrorResponse, Server, ServiceProviderConfig};
+use oslc_core::server::{Collection, CollectionAction, ErrorResponse, Server, ServiceProviderConfig};
 use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error};
 
 use crate::oslc::actions::{self, Actions};
+use crate::oslc::provider::{SetEnabled, is_enabled};
 use crate::oslc::{RuleProvider, RuleUris, vocab as st2};
 use crate::st2::RuleStore;
 use oslc_events::{BaseProvider, EventLog, Trs};
@@ -131,7 +132,26 @@ pub fn build_with_log(
         .with_property(json("actionParameters", st2::actionParameters))
         .with_property(
             Property::new("tag", st2::tag.into_owned(), Occurs::ZeroOrMany).with_representation(Representation::Inline),
-        );
+        )
+        .with_action(
+            CollectionAction::post(
+                "enable",
+                "Enable",
+                Arc::new(SetEnabled { provider: provider.clone(), enabled: true }),
+            )
+            .with_description("Enable the rule (st2 rule enable)")
+            .available_when(|r| !is_enabled(r)),
+        )
+        .with_action(
+            CollectionAction::post(
+                "disable",
+                "Disable",
+                Arc::new(SetEnabled { provider: provider.clone(), enabled: false }),
+            )
+            .with_description("Disable the rule (st2 rule disable)")
+            .available_when(is_enabled),
+        )
+        .with_action(CollectionAction::delete("Delete").with_description("Delete the rule"));
     let oslc = Server::builder(&base)?
         .with_title("StackStorm OSLC adapter")
         .with_description("StackStorm rules as OSLC change requests")
@@ -149,8 +169,7 @@ pub fn build_with_log(
     let actions = Actions { provider: provider.clone(), prefixes, base: base.clone(), body_limit: config.body_limit };
     let guard = Arc::new(Guard { token: config.api_token.clone(), protect_reads: config.protect_reads });
     let service_provider = iri("/serviceProviders/1")?;
-    let mut router =
-        Router::new().merge(oslc).merge(actions::routes(actions, RULES_PATH)).route("/vocab", get(vocabulary));
+    let mut router = Router::new().merge(oslc).merge(actions::routes(actions)).route("/vocab", get(vocabulary));
     if let Some((log, identity)) = log {
         let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
         if !identity.is_empty() {

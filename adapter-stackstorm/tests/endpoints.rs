@@ -520,9 +520,13 @@ async fn an_actions_body_is_checked_whole_before_anything_runs() {
 async fn the_authorization_scheme_is_case_insensitive() {
     let a = adapter().await;
     let id = rule_id(&a.app, "chatops.notify").await;
-    for value in ["BEARER adapter-token", "bearer   adapter-token", "Bearer adapter-token "] {
+    for (value, action) in [
+        ("BEARER adapter-token", "disable"),
+        ("bearer   adapter-token", "enable"),
+        ("Bearer adapter-token ", "disable"),
+    ] {
         let reply =
-            call(&a.app, "POST", &format!("{RULES}/{id}/disable"), &[("authorization", value)], Body::empty()).await;
+            call(&a.app, "POST", &format!("{RULES}/{id}/{action}"), &[("authorization", value)], Body::empty()).await;
         assert_eq!(reply.status, 200, "{value:?}: {}", reply.body);
     }
     for value in ["Basic adapter-token", "Bearer", "Bearer wrong", "adapter-token"] {

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use oslc_core::Resource;
 use oslc_core::query::{Evaluation, Query, evaluate};
 use oslc_core::rdf::{self, RdfFormat};
-use oslc_core::vocab::{dcterms, http, oslc_actions, rdf as rdf_ns, rdfs};
+use oslc_core::vocab::{dcterms, rdf as rdf_ns, rdfs};
 use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
 use serde::Deserialize;
 
@@ -299,47 +299,37 @@ impl Reactor {
         }
     }
 
-    /// Follows the `http:Request` binding of the action on `resource` whose title starts with `title`.
-    async fn run_action(&self, graph: &Graph, resource: NamedOrBlankNodeRef<'_>, title: &str) -> Result<()> {
-        fn node(t: TermRef<'_>) -> Option<NamedOrBlankNodeRef<'_>> {
-            match t {
-                TermRef::NamedNode(n) => Some(n.into()),
-                TermRef::BlankNode(b) => Some(b.into()),
-                _ => None,
+    /// Follows the `http:Request` binding of the action on `resource` named `name` (its IRI's fragment, such as
+    /// `close`) or whose title starts with `name`.
+    async fn run_action(&self, graph: &Graph, resource: NamedOrBlankNodeRef<'_>, name: &str) -> Result<()> {
+        let NamedOrBlankNodeRef::NamedNode(resource) = resource else {
+            return Err(remote(&resource.to_string(), "a blank node offers no actions"));
+        };
+        let actions = oslc_core::actions::Action::read_all(graph, resource);
+        let action = actions
+            .iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+            .or_else(|| actions.iter().find(|a| a.title.starts_with(name)))
+            .ok_or_else(|| remote(resource.as_str(), format!("no action {name} is available")))?;
+        let binding =
+            action.binding().ok_or_else(|| remote(resource.as_str(), "the action has no http:Request binding"))?;
+        let uri = binding.uri.as_str();
+        let method = reqwest::Method::from_bytes(binding.method.as_bytes()).map_err(|e| remote(uri, e))?;
+        let mut request = self.request(method, uri).header("accept", "text/turtle");
+        for (field, value) in &binding.headers {
+            request = request.header(field.as_str(), value.as_str());
+        }
+        if let Some(body) = &binding.body {
+            if !binding.headers.iter().any(|(f, _)| f.eq_ignore_ascii_case("content-type")) {
+                request = request.header("content-type", "text/turtle");
             }
+            request = request.body(body.clone());
         }
-        let literal = |s: NamedOrBlankNodeRef<'_>, p| match graph.object_for_subject_predicate(s, p) {
-            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
-            _ => None,
-        };
-        let action = graph
-            .objects_for_subject_predicate(resource, oslc_actions::action)
-            .filter_map(node)
-            .find(|a| literal(*a, dcterms::title).is_some_and(|t| t.starts_with(title)))
-            .ok_or_else(|| remote(&resource.to_string(), format!("no action titled {title}… is available")))?;
-        let binding = graph
-            .objects_for_subject_predicate(action, oslc_actions::binding)
-            .filter_map(node)
-            .find(|b| graph.contains(oxrdf::TripleRef::new(*b, rdf_ns::r#type, http::Request)))
-            .ok_or_else(|| remote(&resource.to_string(), "the action has no http:Request binding"))?;
-        let uri = match graph.object_for_subject_predicate(binding, http::requestURI) {
-            Some(TermRef::NamedNode(n)) => n.as_str().to_owned(),
-            _ => return Err(remote(&resource.to_string(), "the binding has no http:requestURI")),
-        };
-        let method = match graph.object_for_subject_predicate(binding, http::mthd) {
-            Some(TermRef::NamedNode(n)) => n.as_str().rsplit('#').next().unwrap_or("POST").to_owned(),
-            _ => literal(binding, http::methodName).unwrap_or_else(|| "POST".to_owned()),
-        };
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| remote(&uri, e))?;
-        let mut request = self.request(method, &uri).header("accept", "text/turtle");
-        if let Some(body) = literal(binding, http::body) {
-            request = request.header("content-type", "text/turtle").body(body);
-        }
-        let response = request.send().await.map_err(|e| remote(&uri, e))?;
+        let response = request.send().await.map_err(|e| remote(uri, e))?;
         if !response.status().is_success() {
-            return Err(remote(&uri, format!("HTTP {}", response.status())));
+            return Err(remote(uri, format!("HTTP {}", response.status())));
         }
-        tracing::info!(action = title, target = %uri, "OSLC Action run");
+        tracing::info!(action = name, target = %uri, "OSLC Action run");
         Ok(())
     }
 }

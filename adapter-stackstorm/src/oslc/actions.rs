@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -29,13 +29,9 @@ pub(crate) struct Actions {
     pub(crate) body_limit: usize,
 }
 
-/// `POST /actions`, `POST {rule}/enable`, `POST {rule}/disable`.
-pub(crate) fn routes(actions: Actions, rules_path: &str) -> Router {
-    Router::new()
-        .route("/actions", post(action_body))
-        .route(&format!("{rules_path}/{{id}}/enable"), post(enable))
-        .route(&format!("{rules_path}/{{id}}/disable"), post(disable))
-        .with_state(actions)
+/// `POST /actions` (the rules' own enable, disable and delete actions are declared through the server kit).
+pub(crate) fn routes(actions: Actions) -> Router {
+    Router::new().route("/actions", post(action_body)).with_state(actions)
 }
 
 /// What an action did to which rule.
@@ -81,23 +77,9 @@ fn answer(actions: &Actions, headers: &HeaderMap, outcomes: Result<Vec<Outcome>>
     result.unwrap_or_else(|e| ErrorResponse::new(e, headers).into_response())
 }
 
-async fn enable(State(actions): State<Actions>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let outcome = set_enabled(&actions, &id, true).await.map(|o| vec![o]);
-    answer(&actions, &headers, outcome)
-}
-
-async fn disable(State(actions): State<Actions>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let outcome = set_enabled(&actions, &id, false).await.map(|o| vec![o]);
-    answer(&actions, &headers, outcome)
-}
-
 async fn set_enabled(actions: &Actions, id: &str, enabled: bool) -> Result<Outcome> {
-    let _write = actions.provider.lock(id).await;
-    let current = actions.provider.rule(id).await?;
-    let rule = actions.provider.store().set_enabled(current.id.as_deref().unwrap_or(id), enabled).await?;
-    let outcome = if enabled { "enabled" } else { "disabled" };
-    tracing::info!(rule_id = id, rule_ref = %rule.reference(), outcome, "rule action");
-    Ok(Outcome { outcome, rule_id: id.to_owned(), rule: Some(rule) })
+    let rule = actions.provider.set_enabled(id, enabled).await?;
+    Ok(Outcome { outcome: if enabled { "enabled" } else { "disabled" }, rule_id: id.to_owned(), rule: Some(rule) })
 }
 
 async fn action_body(State(actions): State<Actions>, headers: HeaderMap, body: Body) -> Response {

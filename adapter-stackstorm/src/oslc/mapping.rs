@@ -1,7 +1,7 @@
 //! StackStorm rules as OSLC resources, and back.
 
 use oslc_core::oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedNodeRef, NamedOrBlankNodeRef, TermRef, TripleRef};
-use oslc_core::vocab::{dcterms, http, oslc, oslc_actions, oslc_cm, rdf, xsd};
+use oslc_core::vocab::{dcterms, oslc, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, Resource, Result};
 use serde_json::{Map, Value};
 
@@ -112,40 +112,7 @@ pub fn rule_to_resource(rule: &Rule, uris: &RuleUris) -> Result<Resource> {
         add(&mut g, node.as_ref().into(), st2::tagValue, text(&tag.value));
     }
     add(&mut g, s, oslc::serviceProvider, uris.service_provider.clone());
-    let toggle = if rule.enabled { ("disable", "Disable", "POST") } else { ("enable", "Enable", "POST") };
-    for (name, title, method) in [toggle, ("delete", "Delete", "DELETE")] {
-        let action = NamedNode::new_unchecked(format!("{}#{name}", subject.as_str()));
-        let target = if name == "delete" {
-            subject.clone()
-        } else {
-            NamedNode::new_unchecked(format!("{}/{name}", subject.as_str()))
-        };
-        add_action(&mut g, s, &action, &format!("{title} rule {}", rule.reference()), method, &target);
-    }
     Ok(Resource::from_graph(subject, g))
-}
-
-/// An `oslc_actions:Action` on `subject` bound to `method target` (OSLC Actions 3.0 §3, W3C HTTP-in-RDF).
-fn add_action(
-    g: &mut Graph,
-    subject: NamedOrBlankNodeRef<'_>,
-    action: &NamedNode,
-    title: &str,
-    method: &str,
-    target: &NamedNode,
-) {
-    let a: NamedOrBlankNodeRef<'_> = action.as_ref().into();
-    add(g, subject, oslc_actions::action, action.clone());
-    add(g, a, rdf::r#type, oslc_actions::Action);
-    add(g, a, dcterms::title, text(title));
-    let binding = BlankNode::default();
-    add(g, a, oslc_actions::binding, binding.clone());
-    let b: NamedOrBlankNodeRef<'_> = binding.as_ref().into();
-    add(g, b, rdf::r#type, http::Request);
-    add(g, b, http::mthd, NamedNode::new_unchecked(format!("http://www.w3.org/2011/http-methods#{method}")));
-    add(g, b, http::methodName, text(method));
-    add(g, b, http::requestURI, target.clone());
-    add(g, b, http::httpVersion, text("1.1"));
 }
 
 /// The values of the first property among `names` (local names, in any namespace, as the original adapter's

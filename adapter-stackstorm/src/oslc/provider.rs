@@ -89,6 +89,16 @@ impl RuleProvider {
         Ok(self.store.get(id, false).await?)
     }
 
+    /// Enables or disables rule `id` (held against other writes through the adapter), as `st2 rule enable` does.
+    pub(crate) async fn set_enabled(&self, id: &str, enabled: bool) -> Result<Rule> {
+        let _write = self.lock(id).await;
+        let current = self.rule(id).await?;
+        let rule = self.store.set_enabled(current.id.as_deref().unwrap_or(id), enabled).await?;
+        let outcome = if enabled { "enabled" } else { "disabled" };
+        tracing::info!(rule_id = id, rule_ref = %rule.reference(), outcome, "rule action");
+        Ok(rule)
+    }
+
     /// Replaces rule `id` with `rule` (secrets the client saw masked keep their values) if `if_match` holds.
     pub(crate) async fn replace_rule(&self, id: &str, mut rule: Rule, if_match: Option<&IfMatch>) -> Result<Rule> {
         let _write = self.lock(id).await;
@@ -101,6 +111,25 @@ impl RuleProvider {
         unmask(&mut rule, &clear);
         Ok(self.store.replace(id, &rule).await?)
     }
+}
+
+/// The rule actions `enable` and `disable`, declared on the collection through the server kit.
+pub(crate) struct SetEnabled {
+    pub(crate) provider: Arc<RuleProvider>,
+    pub(crate) enabled: bool,
+}
+
+#[async_trait]
+impl oslc_core::server::ActionHandler for SetEnabled {
+    async fn run(&self, _container: &Container, id: &str, _current: Resource) -> Result<Resource> {
+        let rule = self.provider.set_enabled(id, self.enabled).await?;
+        self.provider.resource(&rule)
+    }
+}
+
+/// Whether the resource of a rule says it is enabled.
+pub(crate) fn is_enabled(resource: &Resource) -> bool {
+    matches!(resource.object(super::vocab::enabled), Some(oslc_core::oxrdf::TermRef::Literal(l)) if l.value() == "true")
 }
 
 #[async_trait]

@@ -22,14 +22,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
-use axum::routing::post;
-
 use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
-use oslc_core::oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
-use oslc_core::server::{Collection, Server, ServiceProviderConfig};
-use oslc_core::vocab::{dcterms, http, oslc_actions, oslc_cm, rdf, xsd};
+use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oslc_core::server::{ActionHandler, Collection, CollectionAction, Server, ServiceProviderConfig};
+use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
 
 /// 1. The tool's record.
@@ -104,29 +101,6 @@ fn parse_id(container: &Container, id: &str) -> Result<u64> {
 fn to_resource(container: &Container, id: u64, record: &ChangeRequest) -> Resource {
     let mut resource = Resource::from_value(container.member(&id.to_string()), record);
     resource.insert(dcterms::identifier, &Literal::new_simple_literal(id.to_string()));
-    if !record.closed {
-        // The Close action (OSLC Actions 3.0): available while the request is open, run by POSTing to …/close.
-        let subject = resource.subject().into_owned();
-        let action = NamedNode::new_unchecked(format!("{}#close", subject.as_str()));
-        let binding = BlankNode::default();
-        let graph = resource.graph_mut();
-        graph.insert(TripleRef::new(&subject, oslc_actions::action, &action));
-        graph.insert(TripleRef::new(&action, rdf::r#type, oslc_actions::Action));
-        graph.insert(TripleRef::new(&action, dcterms::title, &Literal::new_simple_literal("Close")));
-        graph.insert(TripleRef::new(&action, oslc_actions::binding, &binding));
-        graph.insert(TripleRef::new(&binding, rdf::r#type, http::Request));
-        graph.insert(TripleRef::new(
-            &binding,
-            http::mthd,
-            &NamedNode::new_unchecked("http://www.w3.org/2011/http-methods#POST"),
-        ));
-        graph.insert(TripleRef::new(
-            &binding,
-            http::requestURI,
-            &NamedNode::new_unchecked(format!("{}/close", subject.as_str())),
-        ));
-        graph.insert(TripleRef::new(&binding, http::httpVersion, &Literal::new_simple_literal("1.1")));
-    }
     resource
 }
 
@@ -181,19 +155,27 @@ impl ResourceProvider for Tracker {
     }
 }
 
-/// The Close action: marks the change request closed.
-async fn close(State(tracker): State<Arc<Tracker>>, Path(id): Path<String>) -> axum::http::StatusCode {
-    let Ok(id) = id.parse::<u64>() else { return axum::http::StatusCode::NOT_FOUND };
-    match tracker.records().get_mut(&id) {
-        Some(record) => {
-            record.closed = true;
-            axum::http::StatusCode::NO_CONTENT
-        }
-        None => axum::http::StatusCode::NOT_FOUND,
+/// The Close action (OSLC Actions 3.0): declared on the collection, the kit advertises it on each open change
+/// request and runs it at `POST …/{id}/close`.
+struct Close(Arc<Tracker>);
+
+#[async_trait]
+impl ActionHandler for Close {
+    async fn run(&self, container: &Container, id: &str, _current: Resource) -> Result<Resource> {
+        let id = parse_id(container, id)?;
+        let mut records = self.0.records();
+        let record =
+            records.get_mut(&id).ok_or_else(|| Error::not_found(container.member(&id.to_string()).as_str()))?;
+        record.closed = true;
+        Ok(to_resource(container, id, record))
     }
 }
 
-/// 3. Describe the service provider and serve it, with the Close action beside the routes `oslc-core` makes.
+fn is_open(resource: &Resource) -> bool {
+    !matches!(resource.object(oslc_cm::closed), Some(TermRef::Literal(l)) if l.value() == "true")
+}
+
+/// 3. Describe the service provider, with its Close action, and serve it.
 fn app(public_url: &str) -> Result<axum::Router> {
     let tracker = Arc::new(Tracker::default());
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
@@ -214,14 +196,15 @@ fn app(public_url: &str) -> Result<axum::Router> {
                         Property::new("closed", oslc_cm::closed.into_owned(), Occurs::ZeroOrOne)
                             .with_value_type(xsd::boolean.into_owned()),
                     )
-                    .with_property(Property::new("references", dcterms::references.into_owned(), Occurs::ZeroOrMany)),
+                    .with_property(Property::new("references", dcterms::references.into_owned(), Occurs::ZeroOrMany))
+                    .with_action(
+                        CollectionAction::post("close", "Close", Arc::new(Close(tracker)))
+                            .with_description("Close the change request")
+                            .available_when(is_open),
+                    ),
             ),
         )
         .build::<()>()
-        .map(|router| {
-            let close = axum::Router::new().route("/serviceProviders/1/changeRequests/{id}/close", post(close));
-            router.merge(close.with_state(tracker))
-        })
 }
 
 fn flag(name: &str, env: &str) -> Option<String> {

@@ -28,6 +28,7 @@ pub(super) struct CollectionState {
     pub(super) container: Container,
     pub(super) provider: Arc<dyn ResourceProvider>,
     pub(super) shared: Arc<Shared>,
+    pub(super) actions: Vec<super::CollectionAction>,
 }
 
 /// Runs a handler body, answering its error as an `oslc:Error`.
@@ -132,7 +133,40 @@ async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Resul
 async fn read(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {
     response_format(headers)?;
     let resource = state.provider.get(&state.container, id).await?;
-    serve(&resource, &resource.etag(), &state.shared, headers)
+    // The actions offered follow from the resource's state, so its ETag identifies the advertised representation.
+    let etag = resource.etag();
+    serve(&super::actions::advertise(&state.actions, resource), &etag, &state.shared, headers)
+}
+
+/// `POST {member}/{name}`: runs a declared action and answers with the resource after it.
+pub(super) fn action_route<S: Clone + Send + Sync + 'static>(
+    state: Arc<CollectionState>,
+    action: super::CollectionAction,
+    handler: Arc<dyn super::ActionHandler>,
+) -> MethodRouter<S> {
+    axum::routing::post(move |Path(id): Path<String>, headers: HeaderMap| {
+        let (state, action, handler) = (state.clone(), action.clone(), handler.clone());
+        async move {
+            let result = async {
+                let format = response_format(&headers)?;
+                let current = state.provider.get(&state.container, &id).await?;
+                if !action.is_available(&current) {
+                    return Err(Error::Conflict {
+                        message: format!("action {} is not available on {}", action.name, current.subject()),
+                    });
+                }
+                let after = handler.run(&state.container, &id, current).await?;
+                let etag = after.etag();
+                let after = super::actions::advertise(&state.actions, after);
+                Ok(with_link(
+                    rdf_response(StatusCode::OK, after.graph(), format, &state.shared.prefixes, Some(&etag)),
+                    LDP_RESOURCE,
+                ))
+            }
+            .await;
+            respond(&headers, result)
+        }
+    })
 }
 
 async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Result<Response> {

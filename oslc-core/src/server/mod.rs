@@ -33,6 +33,7 @@
 //! Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
+mod actions;
 mod cors;
 mod handlers;
 mod response;
@@ -56,6 +57,7 @@ use crate::rdf::{ParseLimits, Prefixes};
 use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
+pub use actions::{ActionHandler, CollectionAction};
 pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response};
 pub use results::Paging;
 pub use serve::{ServeConfig, serve, with_request_limits};
@@ -124,6 +126,7 @@ pub struct Collection {
     domain: Option<NamedNode>,
     resource_types: Vec<NamedNode>,
     properties: Vec<Property>,
+    actions: Vec<CollectionAction>,
 }
 
 impl std::fmt::Debug for Collection {
@@ -143,7 +146,16 @@ impl Collection {
             domain: None,
             resource_types: Vec::new(),
             properties: Vec::new(),
+            actions: Vec::new(),
         }
+    }
+
+    /// An OSLC Action its members offer: advertised on each member it is available for, run at the route the kit
+    /// mints for it (`POST {member}/{name}`, or the member's DELETE for [`CollectionAction::delete`]).
+    #[must_use]
+    pub fn with_action(mut self, action: CollectionAction) -> Self {
+        self.actions.push(action);
+        self
     }
 
     /// The title of its query capability, creation factory and shape (default: the segment).
@@ -351,11 +363,25 @@ impl ServerBuilder {
 
                 router = router
                     .route(&shape_path, handlers::document(StaticDocument::new(shape.to_resource()), shared.clone()));
+                let mut names = Vec::new();
+                for action in &collection.actions {
+                    check_segment("action name", &action.name, &names)?;
+                    names.push(action.name.clone());
+                }
                 let state = Arc::new(handlers::CollectionState {
                     container,
                     provider: collection.provider.clone(),
                     shared: shared.clone(),
+                    actions: collection.actions.clone(),
                 });
+                for action in &collection.actions {
+                    if let actions::Binding::Post(handler) = &action.binding {
+                        router = router.route(
+                            &format!("{path}/{{id}}/{}", action.name),
+                            handlers::action_route(state.clone(), action.clone(), handler.clone()),
+                        );
+                    }
+                }
                 router = router
                     .route(&path, handlers::collection_routes(state.clone()))
                     .route(&format!("{path}/{{id}}"), handlers::member_routes(state));
