@@ -4,14 +4,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
-use oslc_core::server::{Collection, CollectionAction, ErrorResponse, Server, ServiceProviderConfig};
+use oslc_core::server::auth::{Auth, NoCredentials, Policy, StaticToken};
+use oslc_core::server::{Collection, CollectionAction, Server, ServiceProviderConfig};
 use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error};
 
@@ -167,7 +165,12 @@ pub fn build_with_log(
     let mut prefixes = vocab::standard_prefixes();
     prefixes.insert(st2::PREFIX, st2::NS);
     let actions = Actions { provider: provider.clone(), prefixes, base: base.clone(), body_limit: config.body_limit };
-    let guard = Arc::new(Guard { token: config.api_token.clone(), protect_reads: config.protect_reads });
+    // Writes (and with --protect-reads, reads) need the API token, as a bearer token or a Basic password.
+    let policy = if config.protect_reads { Policy::protect_all() } else { Policy::protect_writes() };
+    let auth = match &config.api_token {
+        Some(token) => Auth::new(StaticToken::new(token.clone()).with_realm("st2-oslc"), policy),
+        None => Auth::new(NoCredentials, policy),
+    };
     let service_provider = iri("/serviceProviders/1")?;
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions)).route("/vocab", get(vocabulary));
     if let Some((log, identity)) = log {
@@ -177,53 +180,8 @@ pub fn build_with_log(
         }
         router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
     }
-    let router =
-        router.layer(middleware::from_fn_with_state(guard, authorize)).route("/healthz", get(|| async { "ok\n" }));
+    let router = auth.layer(router).route("/healthz", get(|| async { "ok\n" }));
     Ok(App { router, provider, service_provider })
-}
-
-struct Guard {
-    token: Option<String>,
-    protect_reads: bool,
-}
-
-/// Writes (and, when configured, reads) need `Authorization: Bearer <api token>`; a 401 changes nothing.
-async fn authorize(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if (safe && !guard.protect_reads) || *request.method() == Method::OPTIONS {
-        return next.run(request).await;
-    }
-    // RFC 9110 §11.1: the scheme is case-insensitive; any amount of space may follow it.
-    let presented = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
-        let (scheme, token) = v.trim().split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
-    let accepted = match (&guard.token, presented) {
-        (Some(token), Some(presented)) => constant_time_eq(token.as_bytes(), presented.trim().as_bytes()),
-        _ => false,
-    };
-    if accepted {
-        return next.run(request).await;
-    }
-    let message = if guard.token.is_none() {
-        "this adapter has no API token configured, so it accepts no writes"
-    } else if presented.is_none() {
-        "missing bearer token (Authorization: Bearer <token>)"
-    } else {
-        "invalid bearer token"
-    };
-    // A refused request is the client's problem, not the operator's: not worth a WARN line each.
-    tracing::debug!(method = %request.method(), path = request.uri().path(), reason = message, "request refused");
-    let mut response =
-        ErrorResponse::new(Error::Unauthorized { message: message.to_owned() }, request.headers()).into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"st2-oslc\""));
-    response
-}
-
-/// Compares in constant time (subtle), so the time taken does not tell how much of a guess was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    use subtle::ConstantTimeEq as _;
-    a.ct_eq(b).into()
 }
 
 /// The `st2` vocabulary as Turtle.

@@ -523,7 +523,10 @@ async fn the_authorization_scheme_is_case_insensitive() {
     for (value, action) in [
         ("BEARER adapter-token", "disable"),
         ("bearer   adapter-token", "enable"),
-        ("Bearer adapter-token ", "disable"),
+        // HTTP Basic with the token as the password, whatever the user name (base64 of "oslc-client:adapter-token").
+        ("Basic b3NsYy1jbGllbnQ6YWRhcHRlci10b2tlbg==", "disable"),
+        ("Bearer adapter-token ", "enable"),
+        ("Bearer adapter-token", "disable"),
     ] {
         let reply =
             call(&a.app, "POST", &format!("{RULES}/{id}/{action}"), &[("authorization", value)], Body::empty()).await;

@@ -113,7 +113,7 @@ async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
     let adapter = format!("http://{adapter_addr}");
 
     let mut tracker = Command::new(env!("CARGO_BIN_EXE_tracker"));
-    tracker.args(["--listen", "127.0.0.1:0"]);
+    tracker.args(["--listen", "127.0.0.1:0", "--api-token", "tracker-token"]);
     let (_tracker, tracker_addr) = start(tracker, "listening on");
     let tracker = format!("http://{tracker_addr}");
 
@@ -155,6 +155,8 @@ async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
     let mut bridge = Command::new(env!("CARGO_BIN_EXE_bridge"));
     bridge
         .args(["--rules", &rules_file, "--kafka-brokers", &kafka, "--kafka-topic", &topic, "--group", &topic])
+        // The bridge writes to the tracker with its token.
+        .env("BRIDGE_BEARER", format!("{tracker}=tracker-token"))
         .env("BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS", "6000")
         .env("BRIDGE_KAFKA_SET_HEARTBEAT_INTERVAL_MS", "500")
         .env("BRIDGE_KAFKA_SET_FETCH_WAIT_MAX_MS", "20")

@@ -13,10 +13,12 @@ impl Drop for Running {
     }
 }
 
+const TOKEN: &str = "tracker-test-token";
+
 /// Starts the example on a free port and waits for its `listening on` line.
 fn start() -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tracker"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--api-token", TOKEN])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -38,8 +40,20 @@ async fn the_toy_tracker_serves_oslc() {
     assert_eq!(catalog.status(), 200);
     assert!(catalog.text().await.unwrap().contains(&crs), "the catalog leads to the collection");
 
+    // Writes need the token: without it, 401 and nothing is created.
+    let anonymous = client
+        .post(&crs)
+        .header("content-type", "text/turtle")
+        .body("<> <http://purl.org/dc/terms/title> \"Anonymous\" .")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers().get_all("www-authenticate").iter().any(|v| v.to_str().unwrap().starts_with("Basic")));
+
     let created = client
         .post(&crs)
+        .basic_auth("someone", Some(TOKEN))
         .header("content-type", "text/turtle")
         .body("<> <http://purl.org/dc/terms/title> \"Review rule core.notify\" .")
         .send()
@@ -53,6 +67,7 @@ async fn the_toy_tracker_serves_oslc() {
     // Missing title: the tool refuses, nothing is created.
     let refused = client
         .post(&crs)
+        .bearer_auth(TOKEN)
         .header("content-type", "text/turtle")
         .body("<> a <http://open-services.net/ns/cm#ChangeRequest> .")
         .send()
@@ -65,6 +80,7 @@ async fn the_toy_tracker_serves_oslc() {
                   <http://open-services.net/ns/cm#closed> true .";
     let put = client
         .put(&location)
+        .bearer_auth(TOKEN)
         .header("content-type", "text/turtle")
         .header("if-match", &etag)
         .body(closed)
@@ -80,6 +96,7 @@ async fn the_toy_tracker_serves_oslc() {
     );
     let stale = client
         .put(&location)
+        .bearer_auth(TOKEN)
         .header("content-type", "text/turtle")
         .header("if-match", &etag)
         .body(closed)

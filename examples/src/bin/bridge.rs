@@ -10,7 +10,8 @@
 //!
 //! Every flag also comes from the environment: `BRIDGE_RULES`, `BRIDGE_KAFKA_BROKERS`, `BRIDGE_KAFKA_TOPIC`
 //! (default `st2_event`), `BRIDGE_GROUP` (default `oslc-bridge`); `--trs URL` (`BRIDGE_TRS`) follows st2-oslc's TRS
-//! instead of Kafka. It prints `bridge running` once subscribed.
+//! instead of Kafka; `--bearer URL_PREFIX=TOKEN` (`BRIDGE_BEARER`, comma separated) sends a bearer token to the
+//! URLs under a prefix (such as the tracker's). It prints `bridge running` once subscribed.
 //! An event's offset is committed only after all its actions succeeded.
 
 use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
@@ -29,7 +30,13 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rules = flag("--rules", "BRIDGE_RULES").ok_or_else(|| anyhow::anyhow!("--rules FILE is required"))?;
-    let reactor = Reactor::from_toml(reqwest::Client::new(), &std::fs::read_to_string(&rules)?)?;
+    let mut reactor = Reactor::from_toml(reqwest::Client::new(), &std::fs::read_to_string(&rules)?)?;
+    // `--bearer URL_PREFIX=TOKEN` (or BRIDGE_BEARER, comma separated): credentials for the tools it acts in.
+    for pair in flag("--bearer", "BRIDGE_BEARER").iter().flat_map(|v| v.split(',')).filter(|p| !p.trim().is_empty()) {
+        let (prefix, token) =
+            pair.split_once('=').ok_or_else(|| anyhow::anyhow!("--bearer takes URL_PREFIX=TOKEN, not {pair:?}"))?;
+        reactor = reactor.with_bearer(prefix.trim(), token.trim());
+    }
     if let Some(trs) = flag("--trs", "BRIDGE_TRS") {
         // For tools without Kafka: follow st2-oslc's TRS (`http://…/trs`) instead.
         println!("bridge running");

@@ -11,13 +11,16 @@
 //! ```text
 //! cargo run -p examples --bin tracker -- --listen 127.0.0.1:8081
 //! curl -H 'Accept: text/turtle' http://127.0.0.1:8081/serviceProviders/catalog
-//! curl -i -X POST -H 'Content-Type: text/turtle' http://127.0.0.1:8081/serviceProviders/1/changeRequests \
+//! curl -i -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/turtle' \
+//!      http://127.0.0.1:8081/serviceProviders/1/changeRequests \
 //!      --data '<> <http://purl.org/dc/terms/title> "Review rule core.notify" .'
 //! curl -H 'Accept: application/ld+json' http://127.0.0.1:8081/serviceProviders/1/changeRequests/1
 //! ```
 //!
-//! Flags (or environment): `--listen ADDR` (`TRACKER_LISTEN`, default `127.0.0.1:8081`) and `--public-url URL`
-//! (`TRACKER_PUBLIC_URL`, default `http://ADDR`). It prints `listening on ADDR` once it accepts connections.
+//! Flags (or environment): `--listen ADDR` (`TRACKER_LISTEN`, default `127.0.0.1:8081`), `--public-url URL`
+//! (`TRACKER_PUBLIC_URL`, default `http://ADDR`) and `--api-token TOKEN` (`TRACKER_API_TOKEN`; writes need it as
+//! a bearer token or a Basic password; without one a token is made and printed). It prints `listening on ADDR`
+//! once it accepts connections.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oslc_core::server::auth::{Auth, Policy, StaticToken};
 use oslc_core::server::{ActionHandler, Collection, CollectionAction, Server, ServiceProviderConfig};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
@@ -175,8 +179,8 @@ fn is_open(resource: &Resource) -> bool {
     !matches!(resource.object(oslc_cm::closed), Some(TermRef::Literal(l)) if l.value() == "true")
 }
 
-/// 3. Describe the service provider, with its Close action, and serve it.
-fn app(public_url: &str) -> Result<axum::Router> {
+/// 3. Describe the service provider, with its Close action, and serve it; writes need the API token.
+fn app(public_url: &str, api_token: &str) -> Result<axum::Router> {
     let tracker = Arc::new(Tracker::default());
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
         Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
@@ -205,6 +209,9 @@ fn app(public_url: &str) -> Result<axum::Router> {
             ),
         )
         .build::<()>()
+        .map(|router| {
+            Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes()).layer(router)
+        })
 }
 
 fn flag(name: &str, env: &str) -> Option<String> {
@@ -219,8 +226,14 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     let addr = listener.local_addr()?;
     let public_url = flag("--public-url", "TRACKER_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
-    let app = app(&public_url)?;
+    let given = flag("--api-token", "TRACKER_API_TOKEN");
+    let api_token = given.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let app = app(&public_url, &api_token)?;
     println!("listening on {addr}");
+    if given.is_none() {
+        // Printed, not logged: whoever started the tracker needs it to write.
+        println!("tracker API token (Authorization: Bearer …, or Basic with it as password): {api_token}");
+    }
     tracing::info!(%addr, %public_url, "toy tracker serving OSLC");
     // Header, idle and request timeouts, a connection limit and a shutdown deadline (ServeConfig's defaults).
     oslc_core::server::serve(listener, app, oslc_core::server::ServeConfig::default(), async {

@@ -34,6 +34,7 @@
 //! ```
 
 mod actions;
+pub mod auth;
 mod cors;
 mod handlers;
 mod response;

@@ -1,0 +1,291 @@
+//! Authentication as a layer over any router: a [`Verifier`] checks the credentials a request carries, and a
+//! [`Policy`] says which requests need them (reads, writes). A CORS preflight never needs credentials.
+//!
+//! [`StaticToken`] is the simple setup: one secret, accepted as a bearer token (`Authorization: Bearer <token>`)
+//! and as the password of HTTP Basic with any user name, which is what OSLC clients that cannot add a header of
+//! their own (or that fall back to Basic) send. Tokens are compared in constant time.
+//!
+//! A refused request gets 401 with an `oslc:Error` naming what was received (never its value), and a
+//! `WWW-Authenticate` challenge for each scheme the verifier takes.
+//!
+//! ```
+//! use oslc_core::server::auth::{Auth, Policy, StaticToken};
+//! # use tower::ServiceExt;
+//!
+//! let router: axum::Router = axum::Router::new().route("/r", axum::routing::post(|| async { "written" }));
+//! let auth = Auth::new(StaticToken::new("s3cret"), Policy::protect_writes());
+//! let router = auth.layer(router);
+//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+//! let anonymous = axum::http::Request::post("/r").body(axum::body::Body::empty())?;
+//! assert_eq!(router.clone().oneshot(anonymous).await?.status(), 401);
+//! let basic = axum::http::Request::post("/r")
+//!     .header("authorization", "Basic dXNlcjpzM2NyZXQ=") // user:s3cret
+//!     .body(axum::body::Body::empty())?;
+//! assert_eq!(router.oneshot(basic).await?.status(), 200);
+//! # Ok::<_, Box<dyn std::error::Error>>(()) })?;
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use http::{HeaderValue, Method, header};
+use subtle::ConstantTimeEq as _;
+
+use super::ErrorResponse;
+use crate::Error;
+
+/// The credentials a request carries.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// No `Authorization` header.
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// `Authorization: Basic <base64 user:password>`.
+    Basic {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+    /// A scheme this crate does not read, or a malformed header.
+    Other(String),
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secrets themselves.
+        f.write_str(self.describe())
+    }
+}
+
+impl Credentials {
+    /// The credentials of an `Authorization` header value (RFC 9110 §11.4: the scheme is case-insensitive).
+    #[must_use]
+    pub fn from_header(value: Option<&HeaderValue>) -> Self {
+        let Some(value) = value.and_then(|v| v.to_str().ok()).map(str::trim) else { return Self::None };
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        let rest = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") && !rest.is_empty() {
+            return Self::Bearer(rest.to_owned());
+        }
+        if scheme.eq_ignore_ascii_case("basic")
+            && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest)
+            && let Ok(text) = String::from_utf8(decoded)
+            && let Some((user, password)) = text.split_once(':')
+        {
+            return Self::Basic { user: user.to_owned(), password: password.to_owned() };
+        }
+        Self::Other(scheme.to_owned())
+    }
+
+    /// What was received, for messages: never the secret.
+    #[must_use]
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::None => "no credentials",
+            Self::Bearer(_) => "a bearer token",
+            Self::Basic { .. } => "HTTP Basic credentials",
+            Self::Other(_) => "an Authorization header of a scheme this server does not take",
+        }
+    }
+}
+
+/// Who a request was made by, once verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// A name for logs (the Basic user name, `token` for a static token).
+    pub name: String,
+}
+
+/// Checks credentials.
+#[async_trait]
+pub trait Verifier: Send + Sync + 'static {
+    /// The principal the credentials prove, or `None` when they prove nothing.
+    async fn verify(&self, credentials: &Credentials) -> Option<Principal>;
+
+    /// The `WWW-Authenticate` challenges a 401 carries, one per scheme taken (such as `Bearer realm="x"`).
+    fn challenges(&self) -> Vec<String>;
+}
+
+/// One secret, taken as a bearer token or as a Basic password with any user name.
+#[derive(Clone)]
+pub struct StaticToken {
+    token: Arc<str>,
+    realm: String,
+}
+
+impl std::fmt::Debug for StaticToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticToken").field("token", &"<redacted>").field("realm", &self.realm).finish()
+    }
+}
+
+impl StaticToken {
+    /// The verifier of `token`, realm `oslc`.
+    #[must_use]
+    pub fn new(token: impl Into<String>) -> Self {
+        Self { token: Arc::from(token.into()), realm: "oslc".to_owned() }
+    }
+
+    /// The realm named in challenges.
+    #[must_use]
+    pub fn with_realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    fn matches(&self, presented: &str) -> bool {
+        self.token.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+#[async_trait]
+impl Verifier for StaticToken {
+    async fn verify(&self, credentials: &Credentials) -> Option<Principal> {
+        match credentials {
+            Credentials::Bearer(token) if self.matches(token) => Some(Principal { name: "token".to_owned() }),
+            Credentials::Basic { user, password } if self.matches(password) => Some(Principal { name: user.clone() }),
+            _ => None,
+        }
+    }
+
+    fn challenges(&self) -> Vec<String> {
+        vec![format!("Bearer realm=\"{}\"", self.realm), format!("Basic realm=\"{}\"", self.realm)]
+    }
+}
+
+/// Refuses every credential: for a server configured without any, so that writes are refused with a clear
+/// message rather than allowed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCredentials;
+
+#[async_trait]
+impl Verifier for NoCredentials {
+    async fn verify(&self, _credentials: &Credentials) -> Option<Principal> {
+        None
+    }
+
+    fn challenges(&self) -> Vec<String> {
+        vec!["Bearer realm=\"oslc\"".to_owned()]
+    }
+}
+
+/// Which requests need verified credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// GET and HEAD, and form-encoded POSTs (OSLC Query 3.0 queries sent as a form), are reads.
+    pub protect_reads: bool,
+    /// Every other method but OPTIONS is a write (actions included).
+    pub protect_writes: bool,
+}
+
+impl Policy {
+    /// Writes need credentials; reads do not.
+    #[must_use]
+    pub fn protect_writes() -> Self {
+        Self { protect_reads: false, protect_writes: true }
+    }
+
+    /// Every request but a CORS preflight needs credentials.
+    #[must_use]
+    pub fn protect_all() -> Self {
+        Self { protect_reads: true, protect_writes: true }
+    }
+}
+
+/// A verifier and a policy, applied to a router with [`Auth::layer`].
+#[derive(Clone)]
+pub struct Auth {
+    verifier: Arc<dyn Verifier>,
+    policy: Policy,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// `verifier` checks the credentials of the requests `policy` protects.
+    #[must_use]
+    pub fn new(verifier: impl Verifier, policy: Policy) -> Self {
+        Self { verifier: Arc::new(verifier), policy }
+    }
+
+    /// Protects `router`'s routes (those added to it so far).
+    pub fn layer<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
+        let auth = self.clone();
+        router.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let auth = auth.clone();
+            async move { auth.check(request, next).await }
+        }))
+    }
+
+    fn protects(&self, request: &Request) -> bool {
+        let method = request.method();
+        if *method == Method::OPTIONS {
+            return false;
+        }
+        let form = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+            ct.split(';').next().is_some_and(|e| e.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        });
+        let read = *method == Method::GET || *method == Method::HEAD || (*method == Method::POST && form);
+        if read { self.policy.protect_reads } else { self.policy.protect_writes }
+    }
+
+    async fn check(&self, request: Request, next: Next) -> Response {
+        if !self.protects(&request) {
+            return next.run(request).await;
+        }
+        let credentials = Credentials::from_header(request.headers().get(header::AUTHORIZATION));
+        if self.verifier.verify(&credentials).await.is_some() {
+            return next.run(request).await;
+        }
+        let message = match credentials {
+            Credentials::None => {
+                "this request needs credentials: Authorization: Bearer <token>, or Basic with the token as password"
+                    .to_owned()
+            }
+            other => format!("{} that this server does not accept", other.describe()),
+        };
+        tracing::debug!(method = %request.method(), path = request.uri().path(), reason = %message, "request refused");
+        let mut response = ErrorResponse::new(Error::Unauthorized { message }, request.headers()).into_response();
+        for challenge in self.verifier.challenges() {
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response.headers_mut().append(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_read_and_never_shown() {
+        let basic = HeaderValue::from_static("basic dXNlcjpwdw==");
+        assert_eq!(
+            Credentials::from_header(Some(&basic)),
+            Credentials::Basic { user: "user".into(), password: "pw".into() }
+        );
+        let bearer = HeaderValue::from_static("BEARER   t0k");
+        assert_eq!(Credentials::from_header(Some(&bearer)), Credentials::Bearer("t0k".into()));
+        assert_eq!(format!("{:?}", Credentials::Bearer("t0k".into())), "a bearer token");
+        assert_eq!(Credentials::from_header(None), Credentials::None);
+        let digest = HeaderValue::from_static("Digest x");
+        assert!(matches!(Credentials::from_header(Some(&digest)), Credentials::Other(_)));
+        assert!(!format!("{:?}", StaticToken::new("SECRET")).contains("SECRET"));
+    }
+}
