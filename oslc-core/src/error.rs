@@ -136,6 +136,18 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// Another OSLC server (or the way to it) failed a request this process made as a client (502).
+    #[error("{uri}: {message}")]
+    Remote {
+        /// What was requested.
+        uri: String,
+        /// The HTTP status it answered with, if it answered.
+        status: Option<u16>,
+        /// What went wrong (its `oslc:message` when it sent an `oslc:Error`).
+        message: String,
+        /// Whether trying again later can help (no answer, 408, 429, 5xx), or not (4xx: the request is wrong).
+        retryable: bool,
+    },
     /// Any other failure of the adapter or its storage (500).
     #[error("backend error: {message}")]
     Backend {
@@ -204,7 +216,7 @@ impl Error {
             Self::HeadersTooLarge { .. } => 431,
             Self::Unauthorized { .. } => 401,
             Self::MethodNotAllowed { .. } => 405,
-            Self::Unavailable { .. } => 502,
+            Self::Unavailable { .. } | Self::Remote { .. } => 502,
             Self::Backend { .. } => 500,
         }
     }

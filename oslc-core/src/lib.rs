@@ -2,6 +2,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod actions;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod discovery;
 mod error;
 mod memory;
