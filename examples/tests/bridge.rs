@@ -199,3 +199,22 @@ fn tempfile_dir() -> String {
     std::fs::create_dir_all(&dir).unwrap();
     dir.display().to_string()
 }
+
+/// A mistake in the rules file stops the bridge at start, naming the rule and what is wrong, before it subscribes.
+#[test]
+fn a_bad_rule_stops_the_bridge_at_start() {
+    let data = tempfile_dir();
+    let rules_file = format!("{data}/bad-rules.toml");
+    let bad = include_str!("../bridge-rules.toml")
+        .replace("TRACKER", "http://127.0.0.1:9")
+        .replace("oslc_cm:closed=false", "oslc_cm:closed=");
+    std::fs::write(&rules_file, bad).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_bridge"))
+        .args(["--rules", &rules_file, "--kafka-brokers", "127.0.0.1:9"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("bridge running"));
+    assert!(stderr.contains("close the review when the rule is enabled again") && stderr.contains("where"), "{stderr}");
+}

@@ -157,7 +157,7 @@ impl Client {
         let retryable = code == 408 || code == 429 || status.is_server_error();
         // The server's oslc:Error message, when it sent one.
         let format = rdf::content_type_format(response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()));
-        let body = response.bytes().await.unwrap_or_default();
+        let body = read_capped(url, response, 64 * 1024).await.unwrap_or_default();
         let message = format
             .ok()
             .and_then(|f| rdf::parse_with_limits(&body, f, url, &ParseLimits::default()).ok())
@@ -175,12 +175,7 @@ impl Client {
     async fn read_graph(&self, url: &str, response: reqwest::Response) -> Result<Graph> {
         let format = rdf::content_type_format(response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()))
             .unwrap_or(RdfFormat::Turtle);
-        let body = response.bytes().await.map_err(|e| Error::Remote {
-            uri: url.to_owned(),
-            status: None,
-            message: e.to_string(),
-            retryable: true,
-        })?;
+        let body = read_capped(url, response, self.limits.max_bytes).await?;
         let (limits, url) = (self.limits, url.to_owned());
         tokio::task::spawn_blocking(move || rdf::parse_with_limits(&body, format, &url, &limits))
             .await
@@ -284,16 +279,33 @@ impl Client {
         where_clause: Option<&str>,
         page_size: Option<usize>,
     ) -> Result<Vec<NamedNode>> {
-        let mut params = form_urlencoded::Serializer::new(String::new());
-        params.append_pair("oslc.paging", "true");
+        let size = page_size.map(|n| n.to_string());
+        let mut params = Vec::new();
         if let Some(clause) = where_clause {
-            params.append_pair("oslc.where", clause);
+            params.push(("oslc.where", clause));
         }
-        if let Some(size) = page_size {
-            params.append_pair("oslc.pageSize", &size.to_string());
+        if let Some(size) = &size {
+            params.push(("oslc.pageSize", size.as_str()));
         }
+        self.query_with(query_base, &params).await
+    }
+
+    /// As [`Client::query`], with any OSLC query parameters (`oslc.where`, `oslc.prefix`, `oslc.searchTerms`,
+    /// `oslc.pageSize`, …); `oslc.paging=true` is always asked for.
+    ///
+    /// # Errors
+    /// As [`Client::query`].
+    pub async fn query_with(&self, query_base: &str, query: &[(&str, &str)]) -> Result<Vec<NamedNode>> {
+        let params = {
+            let mut params = form_urlencoded::Serializer::new(String::new());
+            params.append_pair("oslc.paging", "true");
+            for (name, value) in query.iter().filter(|(name, _)| *name != "oslc.paging") {
+                params.append_pair(name, value);
+            }
+            params.finish()
+        };
         let base = NamedNode::new(query_base).map_err(|e| Error::bad_request(format!("{query_base}: {e}")))?;
-        let mut next = Some(format!("{query_base}?{}", params.finish()));
+        let mut next = Some(format!("{query_base}?{params}"));
         let mut members = Vec::new();
         let mut pages = 0;
         while let Some(url) = next.take() {
@@ -382,6 +394,26 @@ impl Client {
         let response = self.send(url, request).await?;
         Ok(response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned))
     }
+}
+
+/// The body of `response`, refused past `max` bytes (announced or received) without reading the rest.
+async fn read_capped(url: &str, mut response: reqwest::Response, max: usize) -> Result<Vec<u8>> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Err(Error::limit(format!("bytes in the answer from {url}"), max));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| Error::Remote {
+        uri: url.to_owned(),
+        status: None,
+        message: e.to_string(),
+        retryable: true,
+    })? {
+        if body.len() + chunk.len() > max {
+            return Err(Error::limit(format!("bytes in the answer from {url}"), max));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// A capability of `resource_type` (and `domain`) described in `graph`: the value of `url_property` on it.

@@ -128,3 +128,17 @@ fn credentials_are_not_printed() {
     assert!(!shown.contains("s3cret") && !shown.contains("hunter2"), "{shown}");
     assert!(shown.contains("alice"), "the user name helps debugging: {shown}");
 }
+
+#[tokio::test]
+async fn an_oversized_answer_is_refused_without_reading_it_all() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    // 64 MiB announced; the client stops at its 4 MiB budget.
+    let app = axum::Router::new().route(
+        "/big",
+        axum::routing::get(|| async { ([("content-type", "text/turtle")], vec![b' '; 64 * 1024 * 1024]) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let failed = Client::new().unwrap().get_graph(&format!("{base}/big")).await;
+    assert!(matches!(failed, Err(Error::LimitExceeded { .. })), "{failed:?}");
+}

@@ -3,22 +3,33 @@
 //! A [`ReactorRule`] says *when* (change kinds, qualifier types, resource types, and an `oslc.where` expression over
 //! the changed resource's state) and *then* what: create a resource (POST to a creation factory), or run an OSLC
 //! Action — advertised on the changed resource, or on each resource an OSLC query finds — by following its
-//! `http:Request` binding. Rules are given in code or in a TOML file ([`Reactor::from_toml`]).
+//! `http:Request` binding. Rules are given in code or in a TOML file ([`Reactor::from_toml`]). Creation factories
+//! and query bases are given as URLs, or found through a service provider catalog by resource type, as OSLC
+//! consumers are meant to find them.
+//!
+//! Rules are checked when the reactor is made: a `where` expression that does not parse, an unknown placeholder or
+//! a body that is not Turtle is an error naming the rule, not a message retried forever.
+//!
+//! All HTTP goes through [`oslc_core::client::Client`]: negotiated syntaxes, budgets on what servers answer,
+//! queries followed to their last page, credentials per URL prefix.
 //!
 //! The reactor is an [`EventHandler`]: fed by a Kafka consumer, it succeeds only when every matching rule ran, so the
 //! consumer commits the event's offset only then; a failed reaction is retried (a rule that already ran for an event
-//! is not run again), and an event id already handled runs nothing.
+//! is not run again), and an event id already handled runs nothing. What it remembers is bounded: the last 100,000
+//! event ids handled, and which rules ran for events still in progress.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use oslc_core::Resource;
+use oslc_core::actions::Action;
+use oslc_core::client::{Client, Credential};
 use oslc_core::query::{Evaluation, Query, evaluate};
-use oslc_core::rdf::{self, RdfFormat};
-use oslc_core::vocab::{dcterms, rdf as rdf_ns, rdfs};
-use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
+use oslc_core::rdf::{self, Prefixes, RdfFormat};
+use oslc_core::vocab::{dcterms, rdf as rdf_ns};
+use oxrdf::{NamedNode, TermRef};
 use serde::Deserialize;
 
 use crate::event::{ChangeKind, Event};
@@ -38,7 +49,8 @@ pub struct Condition {
     /// Types (`rdf:type`), any of which the changed resource's state must have; any when empty.
     #[serde(default)]
     pub resource_types: Vec<String>,
-    /// An `oslc.where` expression the changed resource's state must satisfy (OSLC prefixes known).
+    /// An `oslc.where` expression the changed resource's state must satisfy (the OSLC prefixes and the rule
+    /// file's `[prefixes]` known).
     #[serde(default, rename = "where")]
     pub where_clause: Option<String>,
 }
@@ -65,34 +77,91 @@ impl From<Kind> for ChangeKind {
     }
 }
 
+/// Where a reaction sends its request: a URL, or the capability of a resource type found through a catalog.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// The URL itself (a creation factory or a query base).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// A service provider catalog to find the capability in (with `resource_type`).
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// The resource type whose creation factory or query capability is wanted.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// The service's `oslc:domain`, to choose among services offering the type.
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
 /// What a rule does. Text may use the placeholders `{changed}` (the changed resource's IRI), `{title}` (its
 /// `dcterms:title`, escaped for a Turtle string), `{event}` (the event's id) and `{order}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Reaction {
-    /// POSTs `body` (Turtle) to `url`, such as a creation factory.
+    /// POSTs `body` (Turtle) to a creation factory: `url`, or found through `catalog` by `resource_type`.
     Create {
-        /// Where to POST.
-        url: String,
+        /// The creation factory's URL.
+        #[serde(default)]
+        url: Option<String>,
+        /// A catalog to find the factory in.
+        #[serde(default)]
+        catalog: Option<String>,
+        /// The type of resource to create (with `catalog`).
+        #[serde(default)]
+        resource_type: Option<String>,
+        /// The service's domain (with `catalog`), when several offer the type.
+        #[serde(default)]
+        domain: Option<String>,
         /// The Turtle body.
         body: String,
     },
-    /// Runs the OSLC Action whose title starts with `action` on each resource that the OSLC query `where` (with
-    /// `query_base`) finds.
+    /// Runs the OSLC Action named `action` (its IRI's fragment, or the start of its title) on each resource that
+    /// the OSLC query `where` finds, through every page, at `query_base` or the query capability found through
+    /// `catalog` by `resource_type`.
     ActOn {
         /// The query capability's base.
-        query_base: String,
+        #[serde(default)]
+        query_base: Option<String>,
+        /// A catalog to find the query capability in.
+        #[serde(default)]
+        catalog: Option<String>,
+        /// The type of resource to query (with `catalog`).
+        #[serde(default)]
+        resource_type: Option<String>,
+        /// The service's domain (with `catalog`), when several offer the type.
+        #[serde(default)]
+        domain: Option<String>,
         /// The `oslc.where` expression.
         #[serde(rename = "where")]
         where_clause: String,
-        /// The start of the action's `dcterms:title`, such as `Close`.
+        /// The action's name (`close`) or the start of its `dcterms:title` (`Close`).
         action: String,
     },
-    /// Runs the OSLC Action whose title starts with `action` that the changed resource advertises.
+    /// Runs the OSLC Action named `action` that the changed resource advertises.
     ActOnChanged {
-        /// The start of the action's `dcterms:title`, such as `Enable`.
+        /// The action's name (`enable`) or the start of its `dcterms:title` (`Enable`).
         action: String,
     },
+}
+
+impl Reaction {
+    /// The reaction's target: a URL, or a catalog and resource type.
+    fn target(&self) -> Option<Target> {
+        let target = |url: &Option<String>, catalog: &Option<String>, ty: &Option<String>, domain: &Option<String>| {
+            Target { url: url.clone(), catalog: catalog.clone(), resource_type: ty.clone(), domain: domain.clone() }
+        };
+        match self {
+            Self::Create { url, catalog, resource_type, domain, .. } => {
+                Some(target(url, catalog, resource_type, domain))
+            }
+            Self::ActOn { query_base, catalog, resource_type, domain, .. } => {
+                Some(target(query_base, catalog, resource_type, domain))
+            }
+            Self::ActOnChanged { .. } => None,
+        }
+    }
 }
 
 /// One rule of a reactor.
@@ -113,17 +182,32 @@ pub struct ReactorRule {
 struct RuleFile {
     #[serde(default)]
     bearer: BTreeMap<String, String>,
+    #[serde(default)]
+    prefixes: BTreeMap<String, String>,
     #[serde(rename = "rule", default)]
     rules: Vec<ReactorRule>,
 }
 
+/// A rule with its `where` condition parsed once.
+#[derive(Debug)]
+struct Compiled {
+    rule: ReactorRule,
+    condition: Option<Query>,
+}
+
+/// At most this many (event, rule) pairs are remembered for events whose reactions are still in progress.
+const MAX_IN_PROGRESS: usize = 10_000;
+
+const PLACEHOLDERS: [&str; 4] = ["changed", "title", "event", "order"];
+
 /// Runs rules on events.
 pub struct Reactor {
-    rules: Vec<ReactorRule>,
-    http: reqwest::Client,
-    bearer: BTreeMap<String, String>,
+    rules: Vec<Compiled>,
+    client: Client,
+    prefixes: BTreeMap<String, String>,
     seen: Mutex<SeenIds>,
     done: Mutex<HashSet<(String, usize)>>,
+    targets: tokio::sync::Mutex<HashMap<usize, NamedNode>>,
     attempts: usize,
 }
 
@@ -131,7 +215,7 @@ impl std::fmt::Debug for Reactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reactor")
             .field("rules", &self.rules.len())
-            .field("bearer", &self.bearer.keys().collect::<Vec<_>>())
+            .field("client", &self.client)
             .finish_non_exhaustive()
     }
 }
@@ -140,82 +224,191 @@ fn remote(uri: &str, message: impl std::fmt::Display) -> Error {
     Error::Remote { uri: uri.to_owned(), message: message.to_string() }
 }
 
+fn invalid_rule(rule: &str, message: impl std::fmt::Display) -> Error {
+    Error::invalid(format!("reactor rule {rule:?}: {message}"))
+}
+
+/// Fails for a `{word}` in `text` that is not a placeholder.
+fn check_placeholders(rule: &str, field: &str, text: &str) -> Result<()> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        if let Some(close) = after.find('}') {
+            let word = &after[..close];
+            if !word.is_empty()
+                && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !PLACEHOLDERS.contains(&word)
+            {
+                return Err(invalid_rule(
+                    rule,
+                    format!(
+                        "{field} uses {{{word}}}; the placeholders are {{changed}}, {{title}}, {{event}} and {{order}}"
+                    ),
+                ));
+            }
+        }
+        rest = after;
+    }
+    Ok(())
+}
+
 impl Reactor {
-    /// A reactor with `rules`.
-    #[must_use]
-    pub fn new(http: reqwest::Client, rules: Vec<ReactorRule>) -> Self {
-        Self {
-            rules,
-            http,
-            bearer: BTreeMap::new(),
+    /// A reactor with `rules`, sending its requests through `client`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEvent`] naming the first rule that is wrong: a `where` expression that does not parse, an
+    /// unknown placeholder, a body that is not Turtle, a target that is neither a URL nor a catalog and type.
+    pub fn new(client: Client, rules: Vec<ReactorRule>) -> Result<Self> {
+        Self::with_prefixes(client, rules, BTreeMap::new())
+    }
+
+    fn with_prefixes(client: Client, rules: Vec<ReactorRule>, prefixes: BTreeMap<String, String>) -> Result<Self> {
+        let mut known = oslc_core::vocab::standard_prefixes();
+        for (prefix, iri) in &prefixes {
+            known.insert(prefix.clone(), iri.clone());
+        }
+        let compiled = rules.into_iter().map(|rule| Self::compile(rule, &known)).collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            rules: compiled,
+            client,
+            prefixes,
             seen: Mutex::new(SeenIds::new(100_000)),
             done: Mutex::default(),
+            targets: tokio::sync::Mutex::default(),
             attempts: 3,
+        })
+    }
+
+    fn compile(rule: ReactorRule, prefixes: &Prefixes) -> Result<Compiled> {
+        let name = rule.name.clone();
+        let parse_where = |clause: &str| {
+            Query::from_params([("oslc.where", clause)], prefixes)
+                .map_err(|e| invalid_rule(&name, format!("where {clause:?}: {e}")))
+        };
+        let condition = rule.when.where_clause.as_deref().map(parse_where).transpose()?;
+        // Every text is tried with example values, so a mistake shows now and not on the first matching event.
+        let example = Event::new(ChangeKind::Modification, NamedNode::new_unchecked("http://example.org/changed"))
+            .with_id_from("example");
+        if let Some(target) = rule.then.target() {
+            match (&target.url, &target.catalog, &target.resource_type) {
+                (Some(url), None, None) => {
+                    check_placeholders(&name, "the URL", url)?;
+                    NamedNode::new(Self::fill(url, &example, None))
+                        .map_err(|e| invalid_rule(&name, format!("URL {url:?}: {e}")))?;
+                }
+                (None, Some(catalog), Some(ty)) => {
+                    for (field, iri) in [("catalog", catalog), ("resource_type", ty)] {
+                        NamedNode::new(iri.as_str())
+                            .map_err(|e| invalid_rule(&name, format!("{field} {iri:?}: {e}")))?;
+                    }
+                }
+                _ => {
+                    return Err(invalid_rule(
+                        &name,
+                        "give either the URL (url or query_base) or both catalog and resource_type",
+                    ));
+                }
+            }
         }
+        match &rule.then {
+            Reaction::Create { body, .. } => {
+                let filled = Self::fill(body, &example, None);
+                rdf::parse(filled.as_bytes(), RdfFormat::Turtle, "http://example.org/new")
+                    .map_err(|e| invalid_rule(&name, format!("the body is not Turtle: {e}")))?;
+            }
+            Reaction::ActOn { where_clause, action, .. } => {
+                check_placeholders(&name, "where", where_clause)?;
+                parse_where(&Self::fill(where_clause, &example, None))?;
+                if action.trim().is_empty() {
+                    return Err(invalid_rule(&name, "no action is named"));
+                }
+            }
+            Reaction::ActOnChanged { action } => {
+                if action.trim().is_empty() {
+                    return Err(invalid_rule(&name, "no action is named"));
+                }
+            }
+        }
+        Ok(Compiled { rule, condition })
     }
 
     /// Rules from TOML: `[[rule]]` tables with `name`, the condition keys (`kinds`, `qualifiers`,
-    /// `resource_types`, `where`) and a `then` table (`create = { url, body }`, `act_on = { query_base, where,
-    /// action }` or `act_on_changed = { action }`); an optional `[bearer]` table maps URL prefixes to tokens.
+    /// `resource_types`, `where`) and a `then` table (`create = { url | catalog + resource_type [+ domain], body }`,
+    /// `act_on = { query_base | catalog + resource_type [+ domain], where, action }` or
+    /// `act_on_changed = { action }`); an optional `[prefixes]` table adds prefixes for `where` expressions (sent
+    /// as `oslc.prefix` with queries), and an optional `[bearer]` table maps URL prefixes to tokens.
     ///
     /// ```
-    /// # let _ = rustls::crypto::ring::default_provider().install_default();
-    /// let reactor = oslc_events::reactor::Reactor::from_toml(reqwest::Client::new(), r#"
+    /// let client = oslc_core::client::Client::new()?;
+    /// let reactor = oslc_events::reactor::Reactor::from_toml(client, r#"
+    /// [prefixes]
+    /// st2 = "https://w3id.org/st2-oslc/ns#"
+    ///
     /// [[rule]]
     /// name = "review disabled rules"
     /// qualifiers = ["https://w3id.org/st2-oslc/ns#RuleDisabled"]
+    /// where = "st2:pack=\"core\""
     /// then.create = { url = "http://tracker/serviceProviders/1/changeRequests", body = '<> <http://purl.org/dc/terms/title> "review {title}" .' }
     /// "#)?;
     /// assert_eq!(reactor.rules().len(), 1);
+    ///
+    /// // Mistakes show when the rules are read, naming the rule.
+    /// let typo = oslc_events::reactor::Reactor::from_toml(oslc_core::client::Client::new()?, r#"
+    /// [[rule]]
+    /// name = "typo"
+    /// where = "dcterms:title=="
+    /// then.act_on_changed = { action = "Close" }
+    /// "#);
+    /// assert!(typo.unwrap_err().to_string().contains("\"typo\""));
     /// Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// [`Error::InvalidEvent`] naming what is wrong in the file.
-    pub fn from_toml(http: reqwest::Client, text: &str) -> Result<Self> {
+    pub fn from_toml(client: Client, text: &str) -> Result<Self> {
         let file: RuleFile = toml::from_str(text).map_err(|e| Error::invalid(format!("reactor rules: {e}")))?;
-        let mut reactor = Self::new(http, file.rules);
-        reactor.bearer = file.bearer;
-        Ok(reactor)
+        let mut client = client;
+        for (prefix, token) in file.bearer {
+            client = client.with_credential(prefix, Credential::bearer(token));
+        }
+        Self::with_prefixes(client, file.rules, file.prefixes)
     }
 
     /// Sends `Authorization: Bearer <token>` to URLs starting with `prefix`.
     #[must_use]
-    pub fn with_bearer(mut self, prefix: impl Into<String>, token: impl Into<String>) -> Self {
-        self.bearer.insert(prefix.into(), token.into());
+    pub fn with_bearer(self, prefix: impl Into<String>, token: impl Into<String>) -> Self {
+        self.with_credential(prefix, Credential::bearer(token))
+    }
+
+    /// Sends `credential` to URLs starting with `prefix`.
+    #[must_use]
+    pub fn with_credential(mut self, prefix: impl Into<String>, credential: Credential) -> Self {
+        self.client = self.client.with_credential(prefix, credential);
+        self
+    }
+
+    /// How many times a failing reaction is tried for one delivery of an event (default 3).
+    #[must_use]
+    pub fn with_attempts(mut self, attempts: usize) -> Self {
+        self.attempts = attempts.max(1);
         self
     }
 
     /// The rules.
     #[must_use]
-    pub fn rules(&self) -> &[ReactorRule] {
-        &self.rules
+    pub fn rules(&self) -> Vec<&ReactorRule> {
+        self.rules.iter().map(|c| &c.rule).collect()
     }
 
-    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        let request = self.http.request(method, url);
-        match self.bearer.iter().rev().find(|(prefix, _)| url.starts_with(prefix.as_str())) {
-            Some((_, token)) => request.bearer_auth(token),
-            None => request,
-        }
+    /// The client the reactor sends its requests with.
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
-    async fn get_graph(&self, url: &str) -> Result<Graph> {
-        let response = self
-            .request(reqwest::Method::GET, url)
-            .header("accept", "text/turtle")
-            .send()
-            .await
-            .map_err(|e| remote(url, e))?;
-        if !response.status().is_success() {
-            return Err(remote(url, format!("HTTP {}", response.status())));
-        }
-        let body = response.bytes().await.map_err(|e| remote(url, e))?;
-        Ok(rdf::parse(&body, RdfFormat::Turtle, url)?)
-    }
-
-    /// Whether `rule`'s condition holds for `event` (whose state is `state`).
-    fn applies(condition: &Condition, event: &Event, state: Option<&Resource>) -> Result<bool> {
+    /// Whether `compiled`'s condition holds for `event` (whose state is `state`).
+    fn applies(compiled: &Compiled, event: &Event, state: Option<&Resource>) -> Result<bool> {
+        let condition = &compiled.rule.when;
         if !condition.kinds.is_empty() && !condition.kinds.iter().any(|k| ChangeKind::from(*k) == event.kind) {
             return Ok(false);
         }
@@ -234,10 +427,9 @@ impl Reactor {
                 return Ok(false);
             }
         }
-        if let Some(clause) = &condition.where_clause {
+        if let Some(query) = &compiled.condition {
             let Some(state) = state else { return Ok(false) };
-            let query = Query::from_params([("oslc.where", clause.as_str())], &oslc_core::vocab::standard_prefixes())?;
-            let page = evaluate(&query, vec![state.clone()], Evaluation::Filter, None)?;
+            let page = evaluate(query, vec![state.clone()], Evaluation::Filter, None)?;
             return Ok(page.total_count == 1);
         }
         Ok(true)
@@ -245,7 +437,7 @@ impl Reactor {
 
     fn fill(template: &str, event: &Event, state: Option<&Resource>) -> String {
         let title = state.and_then(|s| s.string(dcterms::title)).unwrap_or_default();
-        let escaped = title.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        let escaped = title.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n").replace('\r', "\\r");
         template
             .replace("{changed}", event.changed.as_str())
             .replace("{title}", &escaped)
@@ -253,84 +445,78 @@ impl Reactor {
             .replace("{order}", &event.order.to_string())
     }
 
-    async fn react(&self, reaction: &Reaction, event: &Event, state: Option<&Resource>) -> Result<()> {
-        match reaction {
-            Reaction::Create { url, body } => {
-                let url = Self::fill(url, event, state);
-                let response = self
-                    .request(reqwest::Method::POST, &url)
-                    .header("content-type", "text/turtle")
-                    .header("accept", "text/turtle")
-                    .body(Self::fill(body, event, state))
-                    .send()
-                    .await
-                    .map_err(|e| remote(&url, e))?;
-                if !response.status().is_success() {
-                    return Err(remote(&url, format!("HTTP {}", response.status())));
-                }
+    /// The URL of rule `index`'s target for `event`: filled in, or found through the catalog (once, then kept).
+    async fn resolve(&self, index: usize, event: &Event, state: Option<&Resource>) -> Result<String> {
+        let Some(target) = self.rules[index].rule.then.target() else {
+            return Ok(event.changed.as_str().to_owned());
+        };
+        if let Some(url) = &target.url {
+            return Ok(Self::fill(url, event, state));
+        }
+        let mut targets = self.targets.lock().await;
+        if let Some(found) = targets.get(&index) {
+            return Ok(found.as_str().to_owned());
+        }
+        let (Some(catalog), Some(ty)) = (&target.catalog, &target.resource_type) else {
+            return Err(invalid_rule(&self.rules[index].rule.name, "no target"));
+        };
+        let ty = NamedNode::new(ty.as_str()).map_err(|e| invalid_rule(&self.rules[index].rule.name, e))?;
+        let domain = target.domain.as_deref();
+        let found = match &self.rules[index].rule.then {
+            Reaction::Create { .. } => self.client.creation_factory(catalog, domain, ty.as_ref()).await?,
+            _ => self.client.query_capability(catalog, domain, ty.as_ref()).await?,
+        };
+        tracing::info!(rule = %self.rules[index].rule.name, url = %found, "found through the catalog");
+        targets.insert(index, found.clone());
+        Ok(found.as_str().to_owned())
+    }
+
+    async fn react(&self, index: usize, event: &Event, state: Option<&Resource>) -> Result<()> {
+        match &self.rules[index].rule.then {
+            Reaction::Create { body, .. } => {
+                let url = self.resolve(index, event, state).await?;
+                let created = self.client.create(&url, Self::fill(body, event, state)).await?;
+                tracing::info!(factory = %url, %created, "resource created");
                 Ok(())
             }
             Reaction::ActOnChanged { action } => {
-                let graph = self.get_graph(event.changed.as_str()).await?;
-                self.run_action(&graph, event.changed.as_ref().into(), action).await
+                let fetched = self.client.get(event.changed.as_str()).await?;
+                self.run_action(&fetched.resource, action).await
             }
-            Reaction::ActOn { query_base, where_clause, action } => {
-                let base = Self::fill(query_base, event, state);
+            Reaction::ActOn { where_clause, action, .. } => {
+                let base = self.resolve(index, event, state).await?;
                 let clause = Self::fill(where_clause, event, state);
-                let url = format!(
-                    "{base}?{}",
-                    form_urlencoded::Serializer::new(String::new()).append_pair("oslc.where", &clause).finish()
-                );
-                let results = self.get_graph(&url).await?;
-                let base_node = NamedNode::new(&base).map_err(|e| remote(&base, e))?;
-                let members: Vec<NamedNode> = results
-                    .objects_for_subject_predicate(&base_node, rdfs::member)
-                    .filter_map(|m| match m {
-                        TermRef::NamedNode(n) => Some(n.into_owned()),
-                        _ => None,
-                    })
-                    .collect();
-                for member in members {
-                    let graph = self.get_graph(member.as_str()).await?;
-                    self.run_action(&graph, member.as_ref().into(), action).await?;
+                let prefixes: String =
+                    self.prefixes.iter().map(|(p, iri)| format!("{p}=<{iri}>")).collect::<Vec<_>>().join(",");
+                let mut params = vec![("oslc.where", clause.as_str())];
+                if !prefixes.is_empty() {
+                    params.push(("oslc.prefix", prefixes.as_str()));
+                }
+                for member in self.client.query_with(&base, &params).await? {
+                    let fetched = self.client.get(member.as_str()).await?;
+                    self.run_action(&fetched.resource, action).await?;
                 }
                 Ok(())
             }
         }
     }
 
-    /// Follows the `http:Request` binding of the action on `resource` named `name` (its IRI's fragment, such as
-    /// `close`) or whose title starts with `name`.
-    async fn run_action(&self, graph: &Graph, resource: NamedOrBlankNodeRef<'_>, name: &str) -> Result<()> {
-        let NamedOrBlankNodeRef::NamedNode(resource) = resource else {
-            return Err(remote(&resource.to_string(), "a blank node offers no actions"));
-        };
-        let actions = oslc_core::actions::Action::read_all(graph, resource);
+    /// Runs the action on `resource` named `name` (its IRI's fragment, such as `close`) or whose title starts with
+    /// `name`.
+    async fn run_action(&self, resource: &Resource, name: &str) -> Result<()> {
+        let actions = Action::read_all(resource.graph(), resource.subject());
         let action = actions
             .iter()
             .find(|a| a.name().eq_ignore_ascii_case(name))
             .or_else(|| actions.iter().find(|a| a.title.starts_with(name)))
-            .ok_or_else(|| remote(resource.as_str(), format!("no action {name} is available")))?;
-        let binding =
-            action.binding().ok_or_else(|| remote(resource.as_str(), "the action has no http:Request binding"))?;
-        let uri = binding.uri.as_str();
-        let method = reqwest::Method::from_bytes(binding.method.as_bytes()).map_err(|e| remote(uri, e))?;
-        let mut request = self.request(method, uri).header("accept", "text/turtle");
-        for (field, value) in &binding.headers {
-            request = request.header(field.as_str(), value.as_str());
-        }
-        if let Some(body) = &binding.body {
-            if !binding.headers.iter().any(|(f, _)| f.eq_ignore_ascii_case("content-type")) {
-                request = request.header("content-type", "text/turtle");
-            }
-            request = request.body(body.clone());
-        }
-        let response = request.send().await.map_err(|e| remote(uri, e))?;
-        if !response.status().is_success() {
-            return Err(remote(uri, format!("HTTP {}", response.status())));
-        }
-        tracing::info!(action = name, target = %uri, "OSLC Action run");
+            .ok_or_else(|| remote(resource.subject().as_str(), format!("no action {name} is available")))?;
+        self.client.run_action(action).await?;
+        tracing::info!(action = name, resource = %resource.subject(), "OSLC Action run");
         Ok(())
+    }
+
+    fn forget(&self, id: &str) {
+        self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|(event, _)| event != id);
     }
 }
 
@@ -361,8 +547,8 @@ impl Reactor {
             }
             while let Some(mut event) = pending.front().cloned() {
                 if event.kind != ChangeKind::Deletion && event.state.is_none() {
-                    match self.get_graph(event.changed.as_str()).await {
-                        Ok(graph) => event.state = Some(graph),
+                    match self.client.get(event.changed.as_str()).await {
+                        Ok(fetched) => event.state = Some(fetched.resource.into_parts().1),
                         Err(error) => {
                             tracing::warn!(%error, changed = %event.changed, "could not read the changed resource")
                         }
@@ -391,17 +577,18 @@ impl EventHandler for Reactor {
         }
         let state = event.state.clone().map(|graph| Resource::from_graph(event.changed.clone(), graph));
         tracing::debug!(event_id = %id, kind = ?event.kind, qualifiers = ?event.qualifiers, changed = %event.changed, "event received");
-        for (index, rule) in self.rules.iter().enumerate() {
+        for (index, compiled) in self.rules.iter().enumerate() {
+            let rule = &compiled.rule;
             if self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&(id.clone(), index)) {
                 continue;
             }
-            if !Self::applies(&rule.when, event, state.as_ref())? {
+            if !Self::applies(compiled, event, state.as_ref())? {
                 continue;
             }
             let mut attempt = 0;
             loop {
                 attempt += 1;
-                match self.react(&rule.then, event, state.as_ref()).await {
+                match self.react(index, event, state.as_ref()).await {
                     Ok(()) => break,
                     Err(error) if attempt < self.attempts => {
                         tracing::warn!(%error, rule = %rule.name, event_id = %id, attempt, "reaction failed; retrying");
@@ -411,8 +598,14 @@ impl EventHandler for Reactor {
                 }
             }
             tracing::info!(rule = %rule.name, event_id = %id, changed = %event.changed, "reacted");
-            self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert((id.clone(), index));
+            let mut done = self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Events that failed and were never delivered again leave entries behind; they are few, and bounded.
+            if done.len() >= MAX_IN_PROGRESS {
+                done.clear();
+            }
+            done.insert((id.clone(), index));
         }
+        self.forget(&id);
         self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(&id);
         Ok(())
     }
@@ -422,12 +615,13 @@ impl EventHandler for Reactor {
 mod tests {
     use super::*;
 
+    fn reactor(text: &str) -> Result<Reactor> {
+        Reactor::from_toml(Client::new()?, text)
+    }
+
     #[test]
     fn rules_files_are_read_whole() {
-        // The workspace builds reqwest without a TLS provider of its own (the adapter installs ring).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let reactor = Reactor::from_toml(
-            reqwest::Client::new(),
+        let read = reactor(
             r#"
 [[rule]]
 name = "r"
@@ -437,20 +631,61 @@ then.act_on_changed = { action = "Enable" }
 "#,
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let rule = &reactor.rules()[0];
-        assert_eq!(rule.when.qualifiers, ["urn:q:Disabled"]);
-        assert_eq!(rule.when.kinds, [Kind::Modification]);
+        let rule = &read.rules[0];
+        assert_eq!(rule.rule.when.qualifiers, ["urn:q:Disabled"]);
+        assert_eq!(rule.rule.when.kinds, [Kind::Modification]);
         let event = Event::new(ChangeKind::Modification, NamedNode::new_unchecked("urn:r:1"))
             .with_qualifier(NamedNode::new_unchecked("urn:q:Disabled"));
-        assert!(Reactor::applies(&rule.when, &event, None).unwrap_or(false));
+        assert!(Reactor::applies(rule, &event, None).unwrap_or(false));
         let other = Event::new(ChangeKind::Modification, NamedNode::new_unchecked("urn:r:1"));
-        assert!(!Reactor::applies(&rule.when, &other, None).unwrap_or(true));
-        assert!(
-            Reactor::from_toml(
-                reqwest::Client::new(),
-                "[[rule]]\nname = 'x'\nunknown = 1\nthen.act_on_changed = { action = 'A' }"
-            )
-            .is_err()
-        );
+        assert!(!Reactor::applies(rule, &other, None).unwrap_or(true));
+        assert!(reactor("[[rule]]\nname = 'x'\nunknown = 1\nthen.act_on_changed = { action = 'A' }").is_err());
+    }
+
+    #[test]
+    fn mistakes_are_found_when_the_rules_are_read() {
+        let cases = [
+            ("where = 'dcterms:title=='\nthen.act_on_changed = { action = 'A' }", "where"),
+            ("where = 'nope:title=\"x\"'\nthen.act_on_changed = { action = 'A' }", "nope"),
+            (
+                "then.act_on = { query_base = 'http://t/q', where = 'dcterms:references=<{chnged}>', action = 'Close' }",
+                "{chnged}",
+            ),
+            (
+                "then.act_on = { query_base = 'http://t/q', where = 'dcterms:references=<{changed}> and', action = 'Close' }",
+                "where",
+            ),
+            ("then.act_on = { where = 'dcterms:title=\"x\"', action = 'Close' }", "catalog and resource_type"),
+            (
+                "then.act_on = { query_base = 'http://t/q', catalog = 'http://t/c', where = 'dcterms:title=\"x\"', action = 'Close' }",
+                "either",
+            ),
+            ("then.create = { url = 'http://t/{tracker}/crs', body = '<> a <urn:x> .' }", "{tracker}"),
+            ("then.create = { url = 'http://t/crs', body = '<> a <urn:x>' }", "not Turtle"),
+            ("then.create = { catalog = 'http://t/catalog', body = '<> a <urn:x> .' }", "catalog and resource_type"),
+            ("then.act_on_changed = { action = ' ' }", "no action"),
+        ];
+        for (then, expected) in cases {
+            let text = format!("[[rule]]\nname = 'bad one'\n{then}\n");
+            let Err(error) = reactor(&text) else { panic!("accepted: {then}") };
+            let error = error.to_string();
+            assert!(error.contains("\"bad one\"") && error.contains(expected), "{then}: {error}");
+        }
+        let fine = "[prefixes]\nnope = 'urn:nope:'\n[[rule]]\nname = 'ok'\nwhere = 'nope:title=\"x\"'\n\
+                    then.act_on = { catalog = 'http://t/c', resource_type = 'http://open-services.net/ns/cm#ChangeRequest', \
+                    where = 'dcterms:references=<{changed}>', action = 'close' }\n";
+        assert!(reactor(fine).is_ok(), "{:?}", reactor(fine).err());
+    }
+
+    #[test]
+    fn titles_are_escaped_for_turtle() {
+        let changed = NamedNode::new_unchecked("http://t/r/1");
+        let mut state = Resource::new(changed.clone());
+        state.set(dcterms::title, &oxrdf::Literal::from("a \"quoted\"\\ title\nwith lines"));
+        let event = Event::new(ChangeKind::Modification, changed);
+        let body = Reactor::fill("<> <http://purl.org/dc/terms/title> \"review {title}\" .", &event, Some(&state));
+        let graph = rdf::parse(body.as_bytes(), RdfFormat::Turtle, "http://t/new").unwrap_or_else(|e| panic!("{e}"));
+        let title = graph.triples_for_predicate(dcterms::title).next().map(|t| t.object.to_string());
+        assert_eq!(title.as_deref(), Some("\"review a \\\"quoted\\\"\\\\ title\\nwith lines\""));
     }
 }

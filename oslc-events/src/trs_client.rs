@@ -5,7 +5,8 @@
 
 use std::collections::HashSet;
 
-use oslc_core::rdf::{self, RdfFormat};
+use oslc_core::client::Client;
+use oslc_core::rdf;
 use oslc_core::vocab::{dcterms, ldp, rdf as rdf_ns, trs};
 use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
 
@@ -31,17 +32,21 @@ pub enum TrsUpdate {
 /// A follower of the TRS at one URI.
 #[derive(Debug, Clone)]
 pub struct TrsSource {
-    http: reqwest::Client,
+    client: Client,
     uri: String,
     last_seen: Option<NamedNode>,
     max_segments: usize,
 }
 
 impl TrsSource {
-    /// A follower of the TrackedResourceSet at `uri`; its first poll rebases.
+    /// A follower of the TrackedResourceSet at `uri`, reading it with `client`; its first poll rebases. What the
+    /// TRS answers is outside input, parsed within budgets: a Base page can list thousands of members, so this
+    /// source allows 64 MiB and 200,000 triples a page.
     #[must_use]
-    pub fn new(http: reqwest::Client, uri: impl Into<String>) -> Self {
-        Self { http, uri: uri.into(), last_seen: None, max_segments: 10_000 }
+    pub fn new(client: Client, uri: impl Into<String>) -> Self {
+        let client = client
+            .with_parse_limits(rdf::ParseLimits::default().with_max_triples(200_000).with_max_bytes(64 * 1024 * 1024));
+        Self { client, uri: uri.into(), last_seen: None, max_segments: 10_000 }
     }
 
     /// Resumes after event `id` (as returned by [`TrsSource::last_seen`] before a restart).
@@ -58,18 +63,7 @@ impl TrsSource {
     }
 
     async fn fetch(&self, uri: &str) -> Result<Graph> {
-        let remote = |message: String| Error::Remote { uri: uri.to_owned(), message };
-        let response =
-            self.http.get(uri).header("accept", "text/turtle").send().await.map_err(|e| remote(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(remote(format!("HTTP {}", response.status())));
-        }
-        let format = rdf::content_type_format(response.headers().get("content-type").and_then(|v| v.to_str().ok()))
-            .unwrap_or(RdfFormat::Turtle);
-        let body = response.bytes().await.map_err(|e| remote(e.to_string()))?;
-        // A remote TRS page is outside input; a Base page can list thousands of members.
-        let limits = rdf::ParseLimits::default().with_max_triples(200_000).with_max_bytes(64 * 1024 * 1024);
-        Ok(rdf::parse_with_limits(&body, format, uri, &limits)?)
+        Ok(self.client.get_graph(uri).await?)
     }
 
     /// One sync step.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use oslc_events::reactor::Reactor;
 use oslc_events::trs_client::TrsSource;
@@ -36,10 +37,12 @@ async fn tool() -> (Arc<Tool>, String) {
             post(|State(tool): State<Arc<Tool>>, body: String| async move {
                 if tool.fail_next.load(Ordering::SeqCst) > 0 {
                     tool.fail_next.fetch_sub(1, Ordering::SeqCst);
-                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
                 }
-                tool.created.lock().unwrap().push(body);
-                axum::http::StatusCode::CREATED
+                let mut created = tool.created.lock().unwrap();
+                created.push(body);
+                let location = format!("/items/{}", created.len() + 1);
+                (axum::http::StatusCode::CREATED, [("location", location)]).into_response()
             }),
         )
         .route(
@@ -83,9 +86,8 @@ fn event(id: &str, qualifier: &str, title: &str) -> Event {
 
 #[tokio::test]
 async fn conditions_select_retries_recover_and_duplicates_run_once() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let (tool, base) = tool().await;
-    let reactor = Reactor::from_toml(reqwest::Client::new(), &rules(&base)).unwrap();
+    let reactor = Reactor::from_toml(oslc_core::client::Client::new().unwrap(), &rules(&base)).unwrap();
     reactor.handle(&event("a", "urn:q:Enabled", "watched")).await.unwrap();
     reactor.handle(&event("b", "urn:q:Disabled", "other")).await.unwrap();
     assert!(tool.created.lock().unwrap().is_empty(), "neither the qualifier nor the where clause matched");
@@ -104,7 +106,6 @@ async fn conditions_select_retries_recover_and_duplicates_run_once() {
 
 #[tokio::test]
 async fn the_reactor_follows_a_trs_and_runs_advertised_actions() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let (tool, base) = tool().await;
     // The changed resource, served (relative to its own URI) with the Close action the reactor follows.
     let resource = format!(
@@ -126,7 +127,7 @@ async fn the_reactor_follows_a_trs_and_runs_advertised_actions() {
     tokio::spawn(async move { axum::serve(trs_listener, app).await });
 
     let reactor = Reactor::from_toml(
-        reqwest::Client::new(),
+        oslc_core::client::Client::new().unwrap(),
         r#"
 [[rule]]
 name = "close enabled things"
@@ -140,7 +141,8 @@ then.act_on_changed = { action = "Close" }
         .append(vec![Event::new(ChangeKind::Creation, NamedNode::new_unchecked("urn:x:earlier"))], Vec::new())
         .await
         .unwrap();
-    let source = TrsSource::new(reqwest::Client::new(), trs_uri).starting_after(earlier[0].id.clone());
+    let source =
+        TrsSource::new(oslc_core::client::Client::new().unwrap(), trs_uri).starting_after(earlier[0].id.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let follower = tokio::spawn(async move {
         reactor

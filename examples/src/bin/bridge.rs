@@ -14,6 +14,7 @@
 //! URLs under a prefix (such as the tracker's). It prints `bridge running` once subscribed.
 //! An event's offset is committed only after all its actions succeeded.
 
+use oslc_core::client::Client;
 use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
 use oslc_events::reactor::Reactor;
 
@@ -28,9 +29,10 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .init();
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let rules = flag("--rules", "BRIDGE_RULES").ok_or_else(|| anyhow::anyhow!("--rules FILE is required"))?;
-    let mut reactor = Reactor::from_toml(reqwest::Client::new(), &std::fs::read_to_string(&rules)?)?;
+    let text = std::fs::read_to_string(&rules).map_err(|e| anyhow::anyhow!("reading {rules}: {e}"))?;
+    // A mistake in a rule (a `where` that does not parse, an unknown placeholder) stops the bridge here, naming it.
+    let mut reactor = Reactor::from_toml(Client::new()?, &text).map_err(|e| anyhow::anyhow!("{rules}: {e}"))?;
     // `--bearer URL_PREFIX=TOKEN` (or BRIDGE_BEARER, comma separated): credentials for the tools it acts in.
     for pair in flag("--bearer", "BRIDGE_BEARER").iter().flat_map(|v| v.split(',')).filter(|p| !p.trim().is_empty()) {
         let (prefix, token) =
@@ -41,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
         // For tools without Kafka: follow st2-oslc's TRS (`http://…/trs`) instead.
         println!("bridge running");
         tracing::info!(rules = reactor.rules().len(), %trs, "bridge following a TRS");
-        let source = oslc_events::trs_client::TrsSource::new(reqwest::Client::new(), trs);
+        let source = oslc_events::trs_client::TrsSource::new(reactor.client().clone(), trs);
         reactor
             .follow_trs(source, std::time::Duration::from_secs(1), async {
                 let _ = tokio::signal::ctrl_c().await;
