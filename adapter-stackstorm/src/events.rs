@@ -282,7 +282,26 @@ pub struct RulePoller {
     cache: Option<Arc<crate::st2::RuleCache>>,
 }
 
-/// The fingerprints of the last poll, and the sequence number of the last poll that appended.
+/// The most events one poll appends in one transaction.
+const POLL_BATCH: usize = 256;
+
+/// The events and checkpoints of one batch of a poll, numbered `sequence`.
+struct Batch {
+    sequence: u64,
+    /// Whether the events returned keep the rule states they carried.
+    keep_states: bool,
+    events: Vec<Event>,
+    checkpoints: Vec<Checkpoint>,
+    updated: Vec<(String, Option<RuleFingerprint>)>,
+}
+
+impl Batch {
+    fn new(sequence: u64, keep_states: bool) -> Self {
+        Self { sequence, keep_states, events: Vec::new(), checkpoints: Vec::new(), updated: Vec::new() }
+    }
+}
+
+/// The fingerprints of the last poll, and the sequence number of the last batch that appended.
 struct Known {
     rules: BTreeMap<String, RuleFingerprint>,
     sequence: u64,
@@ -336,6 +355,10 @@ impl RulePoller {
     /// # Errors
     /// StackStorm or event log failures; nothing is appended then, and the next poll sees the same changes.
     pub async fn poll(&self) -> Result<Vec<Event>, PollError> {
+        self.poll_keeping(true).await
+    }
+
+    async fn poll_keeping(&self, keep_states: bool) -> Result<Vec<Event>, PollError> {
         let generation = self.cache.as_ref().map(|c| c.generation());
         let listed = self.store.list(None).await?.rules;
         if let (Some(cache), Some(generation)) = (&self.cache, generation) {
@@ -360,45 +383,71 @@ impl RulePoller {
             *known = Some(Known { rules, sequence: 0 });
             return Ok(Vec::new());
         };
-        let sequence = current.sequence + 1;
-        let mut events = Vec::new();
-        let mut checkpoints = Vec::new();
+        // Changes are appended in batches of at most POLL_BATCH events, each batch one transaction with the
+        // checkpoints of its rules and a sequence number of its own: a poll that finds thousands of changes (a
+        // first start after a bulk import) holds one batch of rule states in memory, not all of them.
+        let mut batch = Batch::new(current.sequence + 1, keep_states);
+        let mut appended = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        let mut updated = Vec::new();
         for rule in &listed {
             let Some(id) = rule.id.as_deref() else { continue };
-            seen.insert(id);
+            seen.insert(id.to_owned());
             let fingerprint = RuleFingerprint::of(rule);
             let before = current.rules.get(id);
             if before == Some(&fingerprint) {
                 continue;
             }
             if let Some(change) = fingerprint.change_from(before) {
-                let key = format!("poll:{sequence}:{id}:{}", change.as_str());
-                events.push(
+                let key = format!("poll:{}:{id}:{}", batch.sequence, change.as_str());
+                batch.events.push(
                     self.factory.event(id, change, Some(rule), &key).map_err(|e| PollError::Data(e.to_string()))?,
                 );
             }
-            checkpoints.push(Checkpoint::new(format!("{POLLER_RULE_PREFIX}{id}"), fingerprint.to_bytes()));
-            updated.push((id.to_owned(), Some(fingerprint)));
+            batch.checkpoints.push(Checkpoint::new(format!("{POLLER_RULE_PREFIX}{id}"), fingerprint.to_bytes()));
+            batch.updated.push((id.to_owned(), Some(fingerprint)));
+            if batch.events.len() >= POLL_BATCH {
+                appended.extend(self.commit(current, &mut batch).await?);
+            }
         }
-        for id in current.rules.keys().filter(|id| !seen.contains(id.as_str())) {
-            let key = format!("poll:{sequence}:{id}:deleted");
-            events.push(
-                self.factory.event(id, RuleChange::Deleted, None, &key).map_err(|e| PollError::Data(e.to_string()))?,
+        let gone: Vec<String> = current.rules.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
+        for id in gone {
+            let key = format!("poll:{}:{id}:deleted", batch.sequence);
+            batch.events.push(
+                self.factory.event(&id, RuleChange::Deleted, None, &key).map_err(|e| PollError::Data(e.to_string()))?,
             );
-            checkpoints.push(Checkpoint::removal(format!("{POLLER_RULE_PREFIX}{id}")));
-            updated.push((id.clone(), None));
+            batch.checkpoints.push(Checkpoint::removal(format!("{POLLER_RULE_PREFIX}{id}")));
+            batch.updated.push((id, None));
+            if batch.events.len() >= POLL_BATCH {
+                appended.extend(self.commit(current, &mut batch).await?);
+            }
         }
-        if checkpoints.is_empty() {
+        appended.extend(self.commit(current, &mut batch).await?);
+        Ok(appended)
+    }
+
+    /// Appends a batch with its checkpoints and the poll sequence, then records the batch's fingerprints as known
+    /// and starts the next batch; an empty batch appends nothing.
+    async fn commit(&self, current: &mut Known, batch: &mut Batch) -> Result<Vec<Event>, PollError> {
+        if batch.checkpoints.is_empty() {
             return Ok(Vec::new());
         }
+        let sequence = batch.sequence;
+        let full_keep = batch.keep_states;
+        let full = std::mem::replace(batch, Batch::new(sequence + 1, batch.keep_states));
+        let mut checkpoints = full.checkpoints;
         checkpoints.push(Checkpoint::new(POLLER_SEQUENCE, sequence.to_be_bytes().to_vec()));
         checkpoints.push(Checkpoint::removal(LEGACY_POLLER_CHECKPOINT));
-        let appended = self.log.append(events, checkpoints).await?;
+        let appended = match self.log.append(full.events, checkpoints).await {
+            Ok(appended) => appended,
+            Err(e) => {
+                // Nothing of this batch is known; the next poll sees its changes again (with new ids).
+                *batch = Batch::new(sequence, full_keep);
+                return Err(e.into());
+            }
+        };
         // Only what was committed is known: a failed append leaves the fingerprints as they were.
         current.sequence = sequence;
-        for (id, fingerprint) in updated {
+        for (id, fingerprint) in full.updated {
             match fingerprint {
                 Some(fingerprint) => current.rules.insert(id, fingerprint),
                 None => current.rules.remove(&id),
@@ -406,6 +455,10 @@ impl RulePoller {
         }
         for event in &appended {
             tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
+        }
+        if !batch.keep_states {
+            // The caller needs the events' order and ids, not the rule states they carried.
+            return Ok(appended.into_iter().map(|e| e.without_state()).collect());
         }
         Ok(appended)
     }
@@ -422,7 +475,7 @@ impl RulePoller {
         tracing::info!(interval_ms = self.interval.as_millis() as u64, "watching StackStorm rules by polling");
         let mut failing = false;
         loop {
-            let ok = match self.poll().await {
+            let ok = match self.poll_keeping(false).await {
                 Ok(_) => {
                     if failing {
                         tracing::info!("polling StackStorm works again");

@@ -24,7 +24,7 @@ fn run(resources: Vec<Resource>, prefixes: &Prefixes) -> Graph {
     let mut graph = Graph::new();
     if let (Ok(page), Some(select)) = (&page, &query.select) {
         for member in &page.members {
-            project(member.resource.graph(), member.resource.subject().into(), select, &mut graph);
+            project(&member.resource, select, &mut graph);
         }
     }
     graph

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use mediatype::{MediaType, MediaTypeList, ReadParams, names};
-use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef};
+use oxrdf::{Graph, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oxrdfio::{RdfParser, RdfSerializer};
 use oxrdfxml::RdfXmlParser;
 
@@ -348,23 +348,37 @@ fn line_column(data: &[u8], offset: u64) -> (u64, u64) {
 /// # Errors
 /// [`Error::Backend`] if the serializer fails (it writes to memory, so only on invalid prefix IRIs).
 pub fn serialize(graph: &Graph, format: RdfFormat, prefixes: &Prefixes) -> Result<Vec<u8>> {
+    let triples: Vec<TripleRef<'_>> = graph.iter().collect();
+    serialize_triples(triples.iter().copied(), format, prefixes)
+}
+
+/// Serializes `triples`, in their order, in `format`, declaring those of `prefixes` whose namespace they use (the
+/// iterator is walked twice): what [`crate::Resource::triples`] gives, written without building a graph.
+///
+/// # Errors
+/// [`Error::Backend`] if the serializer fails (it writes to memory, so only on invalid prefix IRIs).
+pub fn serialize_triples<'a>(
+    triples: impl Iterator<Item = TripleRef<'a>> + Clone,
+    format: RdfFormat,
+    prefixes: &Prefixes,
+) -> Result<Vec<u8>> {
     let mut serializer = RdfSerializer::from_format(format);
     for (prefix, iri) in prefixes.iter() {
-        if uses_namespace(graph, iri) {
+        if uses_namespace(triples.clone(), iri) {
             serializer = serializer
                 .with_prefix(prefix, iri)
                 .map_err(|e| Error::backend(format!("invalid prefix IRI {iri}"), e))?;
         }
     }
     let mut writer = serializer.for_writer(Vec::new());
-    for triple in graph {
+    for triple in triples {
         writer.serialize_triple(triple)?;
     }
     Ok(writer.finish()?)
 }
 
-fn uses_namespace(graph: &Graph, ns: &str) -> bool {
-    graph.iter().any(|t| {
+fn uses_namespace<'a>(mut triples: impl Iterator<Item = TripleRef<'a>>, ns: &str) -> bool {
+    triples.any(|t| {
         let subject = matches!(t.subject, NamedOrBlankNodeRef::NamedNode(n) if n.as_str().starts_with(ns));
         let object = match t.object {
             TermRef::NamedNode(n) => n.as_str().starts_with(ns),

@@ -127,6 +127,13 @@ impl Event {
         self
     }
 
+    /// The event without the resource's state (for keeping its identity and order after the state was delivered).
+    #[must_use]
+    pub fn without_state(mut self) -> Self {
+        self.state = None;
+        self
+    }
+
     /// Sets when the change happened.
     #[must_use]
     pub fn with_created(mut self, created: impl Into<String>) -> Self {

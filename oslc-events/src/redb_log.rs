@@ -23,9 +23,13 @@ const CHECKPOINTS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("chec
 /// After an I/O error (a full disk, say) redb refuses every later transaction; this log then closes the file and
 /// opens it again at the next call, so writing resumes as soon as the cause is gone, without a restart. What
 /// failed was not committed, and the caller retries it.
+///
+/// redb's page cache is bounded to [`RedbEventLog::DEFAULT_CACHE_BYTES`] (redb's own default is 1 GiB, which keeps
+/// every page written in memory); [`RedbEventLog::open_with_cache`] sets another bound.
 #[derive(Debug, Clone)]
 pub struct RedbEventLog {
     path: Arc<PathBuf>,
+    cache_bytes: usize,
     db: Arc<RwLock<Option<Database>>>,
     head: Arc<watch::Sender<u64>>,
 }
@@ -35,12 +39,24 @@ fn storage(what: &'static str) -> impl Fn(redb::Error) -> Error {
 }
 
 impl RedbEventLog {
+    /// The default bound of redb's page cache: 4 MiB, which holds the B-tree's interior pages and the recent
+    /// events that relays and TRS readers ask for.
+    pub const DEFAULT_CACHE_BYTES: usize = 4 * 1024 * 1024;
+
     /// Opens (or creates) the log at `path`.
     ///
     /// # Errors
     /// [`Error::Storage`] if the file cannot be opened or is not a redb database.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let db = Database::create(path.as_ref())
+        Self::open_with_cache(path, Self::DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (or creates) the log at `path` with at most `cache_bytes` of page cache.
+    ///
+    /// # Errors
+    /// As [`RedbEventLog::open`].
+    pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self> {
+        let db = create(path.as_ref(), cache_bytes)
             .map_err(|e| Error::storage(format!("open {}", path.as_ref().display()), e))?;
         let txn = db.begin_write().map_err(|e| storage("begin")(e.into()))?;
         {
@@ -52,6 +68,7 @@ impl RedbEventLog {
         let head = head_of(&db)?;
         Ok(Self {
             path: Arc::new(path.as_ref().to_owned()),
+            cache_bytes,
             db: Arc::new(RwLock::new(Some(db))),
             head: Arc::new(watch::Sender::new(head)),
         })
@@ -78,7 +95,7 @@ impl RedbEventLog {
     fn reopen(&self) {
         let mut guard = self.db.write().unwrap_or_else(PoisonError::into_inner);
         *guard = None;
-        match Database::create(self.path.as_ref()) {
+        match create(self.path.as_ref(), self.cache_bytes) {
             Ok(db) => {
                 tracing::warn!(path = %self.path.display(), "event log reopened after an I/O error");
                 *guard = Some(db);
@@ -93,6 +110,10 @@ impl RedbEventLog {
         let log = self.clone();
         tokio::task::spawn_blocking(move || log.with_db(f)).await.map_err(|e| Error::storage("blocking task", e))?
     }
+}
+
+fn create(path: &Path, cache_bytes: usize) -> Result<Database, redb::DatabaseError> {
+    Database::builder().set_cache_size(cache_bytes).create(path)
 }
 
 fn head_of(db: &Database) -> Result<u64> {

@@ -154,7 +154,7 @@ impl Relay {
     /// A relay from `log` to `sink` recording its progress as checkpoint `name` (such as `relay:st2_event`).
     #[must_use]
     pub fn new(log: Arc<dyn EventLog>, sink: Arc<dyn EventSink>, name: impl Into<String>) -> Self {
-        Self { log, sink, checkpoint: name.into(), batch: 500, status: None }
+        Self { log, sink, checkpoint: name.into(), batch: 100, status: None }
     }
 
     /// Reports on `status` whether the relay is delivering: `true` once it is caught up or a publish succeeded,
@@ -171,7 +171,7 @@ impl Relay {
         }
     }
 
-    /// Events per publish (default 500).
+    /// Events per publish (default 100: a batch holds its events' resource states in memory).
     #[must_use]
     pub fn with_batch(mut self, batch: usize) -> Self {
         self.batch = batch.max(1);

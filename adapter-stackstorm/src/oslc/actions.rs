@@ -59,7 +59,7 @@ fn answer(actions: &Actions, headers: &HeaderMap, outcomes: Result<Vec<Outcome>>
             );
             graph.insert(TripleRef::new(&result, dcterms::title, &Literal::new_simple_literal(title)));
             if let Some(rule) = &outcome.rule {
-                graph.extend(actions.provider.resource(rule)?.graph().iter());
+                graph.extend(actions.provider.resource(rule)?.triples());
             }
             if outcome.outcome == "created" {
                 location = Some(rule_iri);

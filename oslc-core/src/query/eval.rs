@@ -114,14 +114,14 @@ pub fn evaluate_within(
         check(i)?;
         if evaluation == Evaluation::Filter
             && let Some(clause) = &clause
-            && !holds(resource.graph(), Node::Member(&resource), clause)
+            && !holds(&resource, resource.subject().into(), clause)
         {
             continue;
         }
         let score = if terms.is_empty() {
             None
         } else {
-            match score(resource.graph(), &terms) {
+            match score(&resource, &terms) {
                 0.0 => continue,
                 s => Some(s),
             }
@@ -206,35 +206,30 @@ fn prepare(clause: &CompoundTerm) -> Vec<PreparedTerm<'_>> {
         .collect()
 }
 
-/// The node a term is tested on: a member (whose properties are indexed) or a nested value.
-#[derive(Clone, Copy)]
-enum Node<'a> {
-    Member(&'a Resource),
-    Nested(NamedOrBlankNodeRef<'a>),
-}
-
-/// Whether `node` satisfies every term.
-fn holds(graph: &Graph, node: Node<'_>, clause: &[PreparedTerm<'_>]) -> bool {
+/// Whether `node` (the member or a node nested in it) satisfies every term.
+fn holds(resource: &Resource, node: NamedOrBlankNodeRef<'_>, clause: &[PreparedTerm<'_>]) -> bool {
     clause.iter().all(|term| match term {
         PreparedTerm::Comparison { property, op, value } => {
-            values(graph, node, property).any(|o| satisfies(compare(o, value), *op))
+            values(resource, node, property).any(|o| satisfies(compare(o, value), *op))
         }
         PreparedTerm::In { property, values: candidates } => {
-            values(graph, node, property).any(|o| candidates.iter().any(|v| compare(o, v) == Some(Ordering::Equal)))
+            values(resource, node, property).any(|o| candidates.iter().any(|v| compare(o, v) == Some(Ordering::Equal)))
         }
-        PreparedTerm::Scoped { property, terms } => values(graph, node, property).any(|o| match as_node(o) {
-            Some(n) => holds(graph, Node::Nested(n), terms),
+        PreparedTerm::Scoped { property, terms } => values(resource, node, property).any(|o| match as_node(o) {
+            Some(n) => holds(resource, n, terms),
             None => false,
         }),
     })
 }
 
-fn values<'a>(graph: &'a Graph, node: Node<'a>, property: &'a Property) -> Box<dyn Iterator<Item = TermRef<'a>> + 'a> {
-    match (node, property) {
-        (Node::Member(r), Property::Wildcard) => Box::new(r.properties().map(|(_, o)| o)),
-        (Node::Member(r), Property::Name(name)) => Box::new(r.objects(name.iri())),
-        (Node::Nested(node), Property::Wildcard) => Box::new(graph.triples_for_subject(node).map(|t| t.object)),
-        (Node::Nested(node), Property::Name(name)) => Box::new(graph.objects_for_subject_predicate(node, name.iri())),
+fn values<'a>(
+    resource: &'a Resource,
+    node: NamedOrBlankNodeRef<'a>,
+    property: &'a Property,
+) -> Box<dyn Iterator<Item = TermRef<'a>> + 'a> {
+    match property {
+        Property::Wildcard => Box::new(resource.triples_of(node).map(|t| t.object)),
+        Property::Name(name) => resource.objects_of(node, name.iri()),
     }
 }
 
@@ -381,9 +376,9 @@ impl Kind {
 }
 
 /// The full-text score of a resource: the share of search terms (lowercased) found in its literals, 0–100.
-fn score(graph: &Graph, terms: &[String]) -> f64 {
+fn score(resource: &Resource, terms: &[String]) -> f64 {
     let mut found = vec![false; terms.len()];
-    for triple in graph {
+    for triple in resource.triples() {
         if let TermRef::Literal(l) = triple.object {
             if !Kind::is_textual(l) && l.datatype() != xsd::string {
                 continue;
@@ -452,16 +447,15 @@ impl KeyIri {
 
 impl Key {
     fn of(resource: &Resource, score: Option<f64>, paths: &[SortPath<'_>]) -> Self {
-        let graph = resource.graph();
         let values = paths
             .iter()
             .map(|path| {
                 let (last, walk) = path.properties.split_last()?;
                 let mut node: NamedOrBlankNodeRef<'_> = resource.subject().into();
                 for property in walk {
-                    node = graph.objects_for_subject_predicate(node, *property).find_map(as_node)?;
+                    node = resource.objects_of(node, *property).find_map(as_node)?;
                 }
-                let candidates = graph.objects_for_subject_predicate(node, *last);
+                let candidates = resource.objects_of(node, *last);
                 let pick = if path.ascending {
                     candidates.min_by(|a, b| compare_terms(*a, *b))
                 } else {
@@ -617,16 +611,16 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
     &digits[start..]
 }
 
-/// Adds to `out` the triples of `subject` that `select` asks for (OSLC Query 3.0 § oslc.select): `*` is every
+/// Adds to `out` the triples of `resource` that `select` asks for (OSLC Query 3.0 § oslc.select): `*` is every
 /// property; `p{…}` adds the nested properties of `p`'s values; blank-node values come with their own triples so
 /// nothing dangles; `rdf:nil` alone selects nothing.
-pub fn project(graph: &Graph, subject: NamedOrBlankNodeRef<'_>, select: &[SelectTerm], out: &mut Graph) {
+pub fn project(resource: &Resource, select: &[SelectTerm], out: &mut Graph) {
     let mut visited = HashSet::new();
-    project_node(graph, subject, select, out, &mut visited);
+    project_node(resource, resource.subject().into(), select, out, &mut visited);
 }
 
 fn project_node<'g>(
-    graph: &'g Graph,
+    resource: &'g Resource,
     node: NamedOrBlankNodeRef<'g>,
     select: &[SelectTerm],
     out: &mut Graph,
@@ -638,15 +632,15 @@ fn project_node<'g>(
     }
     for term in select {
         let triples: Vec<TripleRef<'g>> = match &term.property {
-            Property::Wildcard => graph.triples_for_subject(node).collect(),
+            Property::Wildcard => resource.triples_of(node).collect(),
             Property::Name(name) if name.iri() == rdf::nil => continue,
-            Property::Name(name) => graph.triples_for_subject(node).filter(|t| t.predicate == name.iri()).collect(),
+            Property::Name(name) => resource.triples_of(node).filter(|t| t.predicate == name.iri()).collect(),
         };
         for triple in triples {
             out.insert(triple);
             match (&term.nested, as_node(triple.object)) {
-                (Some(nested), Some(value)) => project_node(graph, value, nested, out, visited),
-                (None, Some(value @ NamedOrBlankNodeRef::BlankNode(_))) => add_closure(graph, value, out, visited),
+                (Some(nested), Some(value)) => project_node(resource, value, nested, out, visited),
+                (None, Some(value @ NamedOrBlankNodeRef::BlankNode(_))) => add_closure(resource, value, out, visited),
                 _ => {}
             }
         }
@@ -655,7 +649,7 @@ fn project_node<'g>(
 
 /// Adds every triple reachable from a blank node through blank nodes.
 fn add_closure<'g>(
-    graph: &'g Graph,
+    resource: &'g Resource,
     node: NamedOrBlankNodeRef<'g>,
     out: &mut Graph,
     visited: &mut HashSet<(NamedOrBlankNodeRef<'g>, usize)>,
@@ -663,10 +657,10 @@ fn add_closure<'g>(
     if !visited.insert((node, 0)) {
         return;
     }
-    for triple in graph.triples_for_subject(node) {
+    for triple in resource.triples_of(node) {
         out.insert(triple);
         if let TermRef::BlankNode(b) = triple.object {
-            add_closure(graph, b.into(), out, visited);
+            add_closure(resource, b.into(), out, visited);
         }
     }
 }

@@ -11,7 +11,7 @@ use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH, LINK, L
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef};
 
-use super::response::{ErrorResponse, insert_etag, rdf_response};
+use super::response::{ErrorResponse, insert_etag, resource_response};
 use super::{Shared, StaticDocument};
 use crate::provider::{Container, IfMatch, ResourceProvider};
 use crate::rdf::{self, RdfFormat};
@@ -65,7 +65,7 @@ fn serve(resource: &Resource, etag: &crate::ETag, shared: &Shared, headers: &Hea
         insert_etag(response.headers_mut(), etag);
         return Ok(response);
     }
-    Ok(with_link(rdf_response(StatusCode::OK, resource.graph(), format, &shared.prefixes, Some(etag)), LDP_RESOURCE))
+    Ok(with_link(resource_response(StatusCode::OK, resource, format, &shared.prefixes, Some(etag)), LDP_RESOURCE))
 }
 
 /// GET (query capability), POST (creation factory) and OPTIONS on a collection.
@@ -159,7 +159,7 @@ pub(super) fn action_route<S: Clone + Send + Sync + 'static>(
                 let etag = after.etag();
                 let after = super::actions::advertise(&state.actions, after);
                 Ok(with_link(
-                    rdf_response(StatusCode::OK, after.graph(), format, &state.shared.prefixes, Some(&etag)),
+                    resource_response(StatusCode::OK, &after, format, &state.shared.prefixes, Some(&etag)),
                     LDP_RESOURCE,
                 ))
             }
@@ -175,7 +175,7 @@ async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Res
     let resource = read_resource(state, headers, body, container).await?;
     let created = state.provider.create(&state.container, resource).await?;
     let etag = created.etag();
-    let mut response = rdf_response(StatusCode::CREATED, created.graph(), format, &state.shared.prefixes, Some(&etag));
+    let mut response = resource_response(StatusCode::CREATED, &created, format, &state.shared.prefixes, Some(&etag));
     let location = HeaderValue::from_str(created.subject().as_str())
         .map_err(|e| Error::backend(format!("created resource IRI {} is not a header value", created.subject()), e))?;
     response.headers_mut().insert(LOCATION, location);
@@ -192,10 +192,7 @@ async fn replace(state: &CollectionState, id: &str, headers: &HeaderMap, body: B
     let resource = read_resource(state, headers, body, member.as_ref()).await?;
     let stored = state.provider.replace(&state.container, id, resource, &if_match).await?;
     let etag = stored.etag();
-    Ok(with_link(
-        rdf_response(StatusCode::OK, stored.graph(), format, &state.shared.prefixes, Some(&etag)),
-        LDP_RESOURCE,
-    ))
+    Ok(with_link(resource_response(StatusCode::OK, &stored, format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))
 }
 
 async fn delete(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {

@@ -59,7 +59,7 @@ use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
 pub use actions::{ActionHandler, CollectionAction};
-pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response};
+pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response, resource_response};
 pub use results::Paging;
 pub use serve::{ServeConfig, serve, with_request_limits};
 

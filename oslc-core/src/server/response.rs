@@ -4,10 +4,10 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::header::{CONTENT_TYPE, ETAG, VARY};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use oxrdf::Graph;
+use oxrdf::{Graph, TripleRef};
 
 use crate::rdf::{self, Prefixes, RdfFormat};
-use crate::{ETag, Error};
+use crate::{ETag, Error, Resource};
 
 /// `OSLC-Core-Version`, sent with every RDF response (OSLC Core 3.0 §4.2).
 pub const OSLC_CORE_VERSION: HeaderName = HeaderName::from_static("oslc-core-version");
@@ -51,7 +51,23 @@ pub fn rdf_response(
     prefixes: &Prefixes,
     etag: Option<&ETag>,
 ) -> Response {
-    let body = match rdf::serialize(graph, format, prefixes) {
+    let triples: Vec<TripleRef<'_>> = graph.iter().collect();
+    body_response(status, rdf::serialize_triples(triples.iter().copied(), format, prefixes), format, etag)
+}
+
+/// [`rdf_response`] for a resource, written in its own deterministic order without building a graph.
+pub fn resource_response(
+    status: StatusCode,
+    resource: &Resource,
+    format: RdfFormat,
+    prefixes: &Prefixes,
+    etag: Option<&ETag>,
+) -> Response {
+    body_response(status, rdf::serialize_triples(resource.triples(), format, prefixes), format, etag)
+}
+
+fn body_response(status: StatusCode, body: crate::Result<Vec<u8>>, format: RdfFormat, etag: Option<&ETag>) -> Response {
+    let body = match body {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "serialization failed");

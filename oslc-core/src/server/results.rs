@@ -104,7 +104,7 @@ fn page_graph(
         let subject = member.resource.subject();
         graph.insert(TripleRef::new(base, rdfs::member, subject));
         if let Some(select) = &query.select {
-            query::project(member.resource.graph(), subject.into(), select, &mut graph);
+            query::project(&member.resource, select, &mut graph);
         }
         let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
         graph.insert(TripleRef::new(subject, oslc::order, &order));
