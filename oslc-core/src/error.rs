@@ -148,6 +148,13 @@ pub enum Error {
         /// Whether trying again later can help (no answer, 408, 429, 5xx), or not (4xx: the request is wrong).
         retryable: bool,
     },
+    /// The server is at its limit of concurrent costly work (query evaluation, body parsing) and the request
+    /// could not start within its time budget (503, with `Retry-After`); nothing was changed.
+    #[error("server busy: {what}; try again shortly")]
+    Busy {
+        /// The work that could not start.
+        what: String,
+    },
     /// Any other failure of the adapter or its storage (500).
     #[error("backend error: {message}")]
     Backend {
@@ -218,6 +225,7 @@ impl Error {
             Self::MethodNotAllowed { .. } => 405,
             Self::Unavailable { .. } | Self::Remote { .. } => 502,
             Self::Backend { .. } => 500,
+            Self::Busy { .. } => 503,
         }
     }
 

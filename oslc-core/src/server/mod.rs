@@ -36,6 +36,7 @@
 mod actions;
 pub mod auth;
 mod cors;
+mod cpu;
 mod handlers;
 mod response;
 mod results;
@@ -59,6 +60,7 @@ use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
 pub use actions::{ActionHandler, CollectionAction};
+pub use cpu::{cpu_permits, run_cpu_bound};
 pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response, resource_response};
 pub use results::Paging;
 pub use serve::{ServeConfig, serve, with_request_limits};
@@ -455,12 +457,13 @@ pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::bod
     })
 }
 
-/// Parses RDF on tokio's blocking pool within `limits`, so a large or hostile body never holds an async worker.
+/// Parses RDF on tokio's blocking pool within `limits`, so a large or hostile body never holds an async worker;
+/// as CPU-bound work under [`run_cpu_bound`] (a body that cannot start within 10 s is refused as busy).
 ///
 /// ```
 /// use oslc_core::rdf::{ParseLimits, RdfFormat};
 ///
-/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
 /// let body = axum::body::Bytes::from_static(b"<> <http://purl.org/dc/terms/title> \"A\" .");
 /// let graph = oslc_core::server::parse_body(body, RdfFormat::Turtle, "http://e.com/r", ParseLimits::default()).await?;
 /// assert_eq!(graph.len(), 1);
@@ -477,10 +480,15 @@ pub async fn parse_body(
     limits: ParseLimits,
 ) -> Result<oxrdf::Graph> {
     let base_iri = base_iri.to_owned();
-    tokio::task::spawn_blocking(move || crate::rdf::parse_with_limits(&body, format, &base_iri, &limits))
-        .await
-        .map_err(|e| Error::backend("the RDF parser task failed", e))?
+    let deadline = std::time::Instant::now() + BODY_PARSE_WAIT;
+    run_cpu_bound("parsing a request body", deadline, move || {
+        crate::rdf::parse_with_limits(&body, format, &base_iri, &limits)
+    })
+    .await
 }
+
+/// How long a request body waits for a free core before the request is refused as busy (503).
+const BODY_PARSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A discovery document computed once, with its ETag.
 #[derive(Debug)]

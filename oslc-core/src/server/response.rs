@@ -38,7 +38,11 @@ impl IntoResponse for ErrorResponse {
             tracing::debug!(status = status.as_u16(), error = %self.error, "request refused");
         }
         let format = rdf::negotiate(self.accept.as_deref()).unwrap_or(RdfFormat::Turtle);
-        rdf_response(status, &self.error.to_graph(), format, &Prefixes::new(), None)
+        let mut response = rdf_response(status, &self.error.to_graph(), format, &Prefixes::new(), None);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

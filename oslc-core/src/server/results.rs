@@ -64,8 +64,8 @@ pub(super) async fn query_response(
     let params = params.to_vec();
     let prefixes = state.shared.prefixes.clone();
     // Evaluating, projecting and serializing are CPU work whose cost the client chooses: off the async workers,
-    // within the deadline.
-    tokio::task::spawn_blocking(move || {
+    // no more at once than the cores less one, within the deadline.
+    super::run_cpu_bound("evaluating a query", deadline, move || {
         let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
         let graph = page_graph(&query, &page, &container, &params, deadline)?;
         let mut response = rdf_response(StatusCode::OK, &graph.graph, format, &prefixes, None);
@@ -79,7 +79,6 @@ pub(super) async fn query_response(
         Ok(response)
     })
     .await
-    .map_err(|e| Error::backend("the query task failed", e))?
 }
 
 struct PageGraph {
