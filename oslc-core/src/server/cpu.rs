@@ -56,13 +56,12 @@ where
         .await
         .map_err(|_| Error::Busy { what: what.to_owned() })?
         .map_err(|e| Error::backend("the CPU limiter is closed", e))?;
-    let result = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let _permit = permit;
         work()
     })
     .await
-    .map_err(|e| Error::backend(format!("the {what} task failed"), e))?;
-    result
+    .map_err(|e| Error::backend(format!("the {what} task failed"), e))?
 }
 
 #[cfg(test)]
