@@ -16,7 +16,8 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use base64::Engine as _;
 use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
@@ -82,7 +83,7 @@ impl Eq for Resource {}
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct Compact {
     /// The subject's property values, sorted by predicate (`rdf:type` first), then value.
-    own: Box<[(NamedNode, Term)]>,
+    own: Box<[(Predicate, Term)]>,
     /// `(hash of the predicate IRI, position in own)` of each predicate's first value, sorted: a lookup
     /// binary-searches a few cache lines of numbers instead of chasing each IRI's heap string, and queries over
     /// many resources are bound by those cache misses.
@@ -97,7 +98,7 @@ impl Compact {
         let mut others = Vec::new();
         for t in triples {
             if matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_ref() == subject) {
-                own.push((t.predicate, t.object));
+                own.push((Predicate::of(t.predicate.as_ref()), t.object));
             } else {
                 others.push(t);
             }
@@ -127,7 +128,7 @@ impl Compact {
     }
 
     fn triples<'a>(&'a self, subject: NamedNodeRef<'a>) -> impl Iterator<Item = TripleRef<'a>> + Clone + 'a {
-        self.own.iter().map(move |(p, o)| TripleRef::new(subject, p, o)).chain(self.others.iter().map(Triple::as_ref))
+        self.own.iter().map(move |(p, o)| TripleRef::new(subject, p.as_ref(), o)).chain(self.others.iter().map(Triple::as_ref))
     }
 
     fn objects<'a>(&'a self, predicate: NamedNodeRef<'_>) -> impl Iterator<Item = TermRef<'a>> + 'a {
@@ -155,6 +156,37 @@ impl Compact {
             graph.insert(t);
         }
         graph
+    }
+}
+
+/// A predicate IRI shared by every resource that uses it: resources of one kind use the same few dozen
+/// predicates, so each is held once (up to [`Predicate::SHARED`] distinct IRIs; others are held per resource).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Predicate(Arc<str>);
+
+impl Predicate {
+    /// The most predicate IRIs shared; beyond them (hostile bodies inventing predicates) each is its own copy.
+    const SHARED: usize = 4096;
+
+    fn of(iri: NamedNodeRef<'_>) -> Self {
+        static SHARED: OnceLock<Mutex<HashSet<Arc<str>>>> = OnceLock::new();
+        let mut shared = SHARED.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = shared.get(iri.as_str()) {
+            return Self(known.clone());
+        }
+        let new: Arc<str> = Arc::from(iri.as_str());
+        if shared.len() < Self::SHARED {
+            shared.insert(new.clone());
+        }
+        Self(new)
+    }
+
+    fn as_ref(&self) -> NamedNodeRef<'_> {
+        NamedNodeRef::new_unchecked(&self.0)
+    }
+
+    fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -275,7 +307,7 @@ impl Resource {
     pub fn triples_of<'a>(&'a self, node: NamedOrBlankNodeRef<'a>) -> Box<dyn Iterator<Item = TripleRef<'a>> + 'a> {
         let compact = self.compact();
         if node == self.0.subject.as_ref().into() {
-            Box::new(compact.own.iter().map(move |(p, o)| TripleRef::new(node, p, o)))
+            Box::new(compact.own.iter().map(move |(p, o)| TripleRef::new(node, p.as_ref(), o)))
         } else {
             Box::new(compact.others_of(node).iter().map(Triple::as_ref))
         }
