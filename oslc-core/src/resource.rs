@@ -15,8 +15,8 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::fmt;
 use std::collections::HashSet;
+use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use base64::Engine as _;
@@ -128,7 +128,10 @@ impl Compact {
     }
 
     fn triples<'a>(&'a self, subject: NamedNodeRef<'a>) -> impl Iterator<Item = TripleRef<'a>> + Clone + 'a {
-        self.own.iter().map(move |(p, o)| TripleRef::new(subject, p.as_ref(), o)).chain(self.others.iter().map(Triple::as_ref))
+        self.own
+            .iter()
+            .map(move |(p, o)| TripleRef::new(subject, p.as_ref(), o))
+            .chain(self.others.iter().map(Triple::as_ref))
     }
 
     fn objects<'a>(&'a self, predicate: NamedNodeRef<'_>) -> impl Iterator<Item = TermRef<'a>> + 'a {
