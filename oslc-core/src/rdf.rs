@@ -433,7 +433,7 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
         let quality = ranges
             .iter()
             .filter_map(|(range, q)| range_specificity(range, *format).map(|s| (s, *q)))
-            .max_by_key(|(specificity, _)| *specificity)
+            .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)))
             .map(|(_, q)| q);
         if let Some(q) = quality.filter(|q| *q > 0.0)
             && best.is_none_or(|(_, best_q)| q > best_q)
@@ -444,7 +444,9 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
     best.map(|(f, _)| f).ok_or_else(|| not_acceptable(accept, offered))
 }
 
-/// How specifically `range` names `format`: 3 for the exact type, 2 for `type/*`, 1 for `*/*`, `None` for no match.
+/// How specifically `range` names `format`: 4 for its own media type, 3 for another name of the syntax (such as
+/// `application/xml` for RDF/XML), 2 for `type/*`, 1 for `*/*`, `None` for no match. So
+/// `application/rdf+xml, text/turtle;q=0.9, application/xml;q=0.6` gives RDF/XML quality 1, not 0.6.
 fn range_specificity(range: &MediaType<'_>, format: RdfFormat) -> Option<u8> {
     let (ty, subty) = (range.ty.as_str(), range.subty.as_str());
     let format_ty = format.media_type().split('/').next().unwrap_or_default();
@@ -455,6 +457,9 @@ fn range_specificity(range: &MediaType<'_>, format: RdfFormat) -> Option<u8> {
         return ty.eq_ignore_ascii_case(format_ty).then_some(2);
     }
     let essence = range.essence().to_string();
+    if essence.eq_ignore_ascii_case(format.media_type()) {
+        return Some(4);
+    }
     let named = RdfFormat::from_media_type(&essence)?;
     same_syntax(named, format).then_some(3)
 }
@@ -499,6 +504,15 @@ mod tests {
             (Some("text/html, */*;q=0.1"), Some(RdfFormat::Turtle)),
             (Some("*/*;q=0.8, text/turtle;q=0"), Some(jsonld)),
             (Some("application/ld+json; profile=\"http://www.w3.org/ns/json-ld#compacted\""), Some(jsonld)),
+            // oslc-client's default: the exact type sets RDF/XML's quality, not its aliases further down.
+            (
+                Some(
+                    "application/rdf+xml, text/turtle;q=0.9, application/ld+json;q=0.8, application/json;q=0.7, \
+                     application/xml;q=0.6, text/xml;q=0.5",
+                ),
+                Some(RdfFormat::RdfXml),
+            ),
+            (Some("application/json;q=0.9, application/ld+json;q=0.1, text/turtle;q=0.5"), Some(RdfFormat::Turtle)),
             (Some("text/html"), None),
             (Some("text/turtle;q=0"), None),
             (Some("image/png, text/*;q=0"), None),
