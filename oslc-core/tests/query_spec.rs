@@ -227,6 +227,7 @@ async fn walk_pages(app: &axum::Router, url: &str) -> Vec<u32> {
         assert_eq!(reply.status, 200, "{}", reply.text());
         let graph = reply.graph(CRS);
         let info = graph.subject_for_predicate_object(rdf_ns::r#type, oslc::ResponseInfo).expect("a ResponseInfo");
+        assert_eq!(info.to_string(), format!("<{url}>"), "the ResponseInfo is the page's request URI");
         assert!(graph.object_for_subject_predicate(info, oslc::totalCount).is_some());
         let page: Vec<u32> = page_members(&reply.text());
         assert!(page_orders(&reply.text()).first() > last_order.as_ref(), "oslc:order grows across pages");
@@ -284,6 +285,11 @@ async fn paging_example_query_for_all_change_requests_with_paging() {
         Some("\"15\"^^<http://www.w3.org/2001/XMLSchema#integer>".into())
     );
     assert_eq!(member_ids(&graph).len(), 4);
+    // Spelled as a client may spell it (an escaped `*`, parameters in another order): the ResponseInfo keeps it.
+    let spelled = format!("{CRS}?oslc.pageSize=4&oslc.select=%2A&oslc.paging=true");
+    let graph = get(&app, &spelled, "text/turtle").await.graph(CRS);
+    let info = graph.subject_for_predicate_object(rdf_ns::r#type, oslc::ResponseInfo).unwrap();
+    assert_eq!(info.to_string(), format!("<{spelled}>"));
     let order = walk_pages(&app, &query_url(&[("oslc.paging", "true"), ("oslc.pageSize", "4")])).await;
     assert_eq!(order, vec![1, 2, 3, 5, 7, 8, 9, 11, 12, 17, 20, 22, 23, 27, 28], "every member once, in IRI order");
 }

@@ -73,8 +73,8 @@ pub(super) fn collection_routes<S: Clone + Send + Sync + 'static>(state: Arc<Col
     let (list_state, create_state) = (state.clone(), state.clone());
     get(move |RawQuery(raw): RawQuery, headers: HeaderMap| async move {
         let params: Vec<(String, String)> =
-            form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
-        let result = super::results::query_response(&list_state, &headers, &params).await;
+            form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
+        let result = super::results::query_response(&list_state, &headers, &params, raw.as_deref()).await;
         respond(&headers, result)
     })
     .post(move |headers: HeaderMap, body: Body| async move {
@@ -125,7 +125,7 @@ async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Resul
     if form {
         let bytes = super::read_body(body, state.shared.body_limit).await?;
         let params: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
-        return super::results::query_response(state, headers, &params).await;
+        return super::results::query_response(state, headers, &params, None).await;
     }
     create(state, headers, body).await
 }

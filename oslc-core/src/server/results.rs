@@ -37,11 +37,13 @@ impl Default for Paging {
     }
 }
 
-/// Answers a query given as `params` (from the URL, or a form-encoded POST body).
+/// Answers a query given as `params` (from the URL, whose query string is `request_query`, or a form-encoded POST
+/// body).
 pub(super) async fn query_response(
     state: &CollectionState,
     headers: &HeaderMap,
     params: &[(String, String)],
+    request_query: Option<&str>,
 ) -> Result<Response> {
     let format = response_format(headers)?;
     let limits = state.shared.query_limits;
@@ -62,12 +64,13 @@ pub(super) async fn query_response(
     let page_size = if asked { query.page_size.unwrap_or(paging.default_page_size) } else { paging.max_page_size }
         .min(paging.max_page_size);
     let params = params.to_vec();
+    let request_query = request_query.filter(|q| !q.is_empty()).map(str::to_owned);
     let prefixes = state.shared.prefixes.clone();
     // Evaluating, projecting and serializing are CPU work whose cost the client chooses: off the async workers,
     // no more at once than the cores less one, within the deadline.
     super::run_cpu_bound("evaluating a query", deadline, move || {
         let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
-        let graph = page_graph(&query, &page, &container, &params, deadline)?;
+        let graph = page_graph(&query, &page, &container, &params, request_query.as_deref(), deadline)?;
         let mut response = rdf_response(StatusCode::OK, &graph.graph, format, &prefixes, None);
         let link = match &graph.next {
             Some(next) => format!("{LDP_CONTAINER}, <{}>; rel=\"next\"", next.as_str()),
@@ -92,6 +95,7 @@ fn page_graph(
     page: &QueryPage,
     container: &Container,
     params: &[(String, String)],
+    request_query: Option<&str>,
     deadline: Instant,
 ) -> Result<PageGraph> {
     let mut graph = Graph::new();
@@ -115,7 +119,12 @@ fn page_graph(
             ));
         }
     }
-    let this_page = page_url(base.as_str(), params, query.page_token.as_deref())?;
+    // The ResponseInfo's subject is the URI the page was requested at, byte for byte (OSLC Core 3.0 Resource
+    // Paging); a page asked for by a form POST has none of its own, so it gets the equivalent GET URI.
+    let this_page = match request_query.and_then(|q| NamedNode::new(format!("{}?{q}", base.as_str())).ok()) {
+        Some(requested) => requested,
+        None => page_url(base.as_str(), params, query.page_token.as_deref())?,
+    };
     graph.insert(TripleRef::new(&this_page, rdf::r#type, oslc::ResponseInfo));
     let total = Literal::new_typed_literal(page.total_count.to_string(), xsd::integer);
     graph.insert(TripleRef::new(&this_page, oslc::totalCount, &total));
