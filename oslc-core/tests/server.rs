@@ -272,3 +272,88 @@ async fn discovery_documents_are_served_with_etags() {
     assert!(query_base.is_some(), "the provider's query capability points at the collection");
     assert!(graph.subject_for_predicate_object(oslc::creation, NamedNode::new(CRS).unwrap().as_ref()).is_some());
 }
+
+#[tokio::test]
+async fn writes_answer_in_the_syntax_written_when_accept_leaves_the_choice_open() {
+    let (app, _) = app();
+    for (format, accept) in [(RdfFormat::RdfXml, None), (RdfFormat::NTriples, Some("*/*")), (FORMATS[1], Some("*/*"))] {
+        let mut r = request("POST", CRS).header("content-type", format.media_type());
+        if let Some(accept) = accept {
+            r = r.header("accept", accept);
+        }
+        let created = send(&app, r.body(Body::from(new_cr_in(format))).unwrap()).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        assert_eq!(created.header("content-type"), Some(format.media_type()), "POST in {}", format.name());
+        let location = created.header("location").unwrap().to_owned();
+        let etag = created.header("etag").unwrap().to_owned();
+        let mut r = request("PUT", &location).header("content-type", format.media_type()).header("if-match", &etag);
+        if let Some(accept) = accept {
+            r = r.header("accept", accept);
+        }
+        let updated = send(&app, r.body(Body::from(created.body.clone())).unwrap()).await;
+        assert_eq!(updated.status, 200, "{}", updated.text());
+        assert_eq!(updated.header("content-type"), Some(format.media_type()), "PUT in {}", format.name());
+    }
+    // An explicit Accept still wins.
+    let r = request("POST", CRS).header("content-type", "application/rdf+xml").header("accept", "text/turtle");
+    let created = send(&app, r.body(Body::from(new_cr_in(RdfFormat::RdfXml))).unwrap()).await;
+    assert_eq!(created.header("content-type"), Some("text/turtle"));
+}
+
+#[tokio::test]
+async fn a_put_about_another_resource_is_refused_and_changes_nothing() {
+    let (app, _) = app();
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    let before = get(&app, &location, "text/turtle").await;
+    let etag = before.header("etag").unwrap().to_owned();
+    let other = format!("<{CRS}/someone-else> <http://purl.org/dc/terms/title> \"hijack\" .");
+    let r = request("PUT", &location).header("content-type", "text/turtle").header("if-match", &etag);
+    let reply = send(&app, r.body(Body::from(other)).unwrap()).await;
+    assert_eq!(reply.status, 400, "{}", reply.text());
+    let (_, message) = oslc_error(&reply);
+    assert!(message.contains("someone-else"), "{message}");
+    assert_eq!(get(&app, &location, "text/turtle").await.header("etag"), Some(etag.as_str()));
+}
+
+#[tokio::test]
+async fn oslc_core_version_1_is_refused_and_2_gets_rdf_xml_and_2_0() {
+    let (app, _) = app();
+    let catalog = format!("{BASE}/serviceProviders/catalog");
+    let ask = |version: &'static str, accept: &'static str| {
+        request("GET", &catalog)
+            .header("oslc-core-version", version)
+            .header("accept", accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let reply = send(&app, ask("1.0", "text/turtle")).await;
+    assert_eq!(reply.status, 400);
+    assert!(oslc_error(&reply).1.contains("1.0"));
+    let reply = send(&app, ask("2.0", "text/turtle;q=0.9, application/rdf+xml;q=0.5")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some("application/rdf+xml"));
+    assert_eq!(reply.header("oslc-core-version"), Some("2.0"));
+    let reply = send(&app, ask("2.0", "text/turtle")).await;
+    assert_eq!(reply.header("content-type"), Some("text/turtle"), "RDF/XML only when Accept allows it");
+    let reply = send(&app, ask("3.0", "text/turtle;q=0.9, application/rdf+xml;q=0.5")).await;
+    assert_eq!((reply.header("content-type"), reply.header("oslc-core-version")), (Some("text/turtle"), Some("3.0")));
+}
+
+#[tokio::test]
+async fn the_catalog_is_found_at_the_well_known_path_and_through_rootservices() {
+    let (app, _) = app();
+    let catalog = format!("{BASE}/serviceProviders/catalog");
+    let well_known = get(&app, &format!("{BASE}/.well-known/oslc/sp-catalog"), "text/turtle").await;
+    assert_eq!(well_known.status, 200);
+    let graph = well_known.graph(BASE);
+    let about = NamedNode::new(&catalog).unwrap();
+    assert!(graph.contains(oslc_core::oxrdf::TripleRef::new(&about, rdf_ns::r#type, oslc::ServiceProviderCatalog)));
+
+    let root = send(&app, request("GET", &format!("{BASE}/rootservices")).body(Body::empty()).unwrap()).await;
+    assert_eq!(root.status, 200);
+    assert_eq!(root.header("content-type"), Some("application/rdf+xml"), "Jazz clients read RDF/XML");
+    let graph = rdf::parse(&root.body, RdfFormat::RdfXml, BASE).unwrap();
+    let cm = NamedNode::new("http://open-services.net/xmlns/cm/1.0/cmServiceProviders").unwrap();
+    let me = NamedNode::new(format!("{BASE}/rootservices")).unwrap();
+    assert_eq!(graph.object_for_subject_predicate(&me, &cm).map(|o| o.to_string()), Some(format!("<{catalog}>")));
+}

@@ -57,6 +57,32 @@ pub(super) fn document<S: Clone + Send + Sync + 'static>(
     get(move |headers: HeaderMap| async move { respond(&headers, serve(&doc.resource, &doc.etag, &shared, &headers)) })
 }
 
+/// The Jazz root services document: RDF/XML unless the request asks for another syntax of ours.
+pub(super) fn rootservices<S: Clone + Send + Sync + 'static>(
+    doc: Arc<StaticDocument>,
+    shared: Arc<Shared>,
+) -> MethodRouter<S> {
+    get(move |headers: HeaderMap| async move {
+        let result = rdf::negotiate_among(header(&headers, &ACCEPT), &ROOTSERVICES_FORMATS)
+            .map(|format| resource_response(StatusCode::OK, &doc.resource, format, &shared.prefixes, Some(&doc.etag)));
+        respond(&headers, result)
+    })
+}
+
+const ROOTSERVICES_FORMATS: [RdfFormat; 4] =
+    [RdfFormat::RdfXml, RdfFormat::Turtle, rdf::FORMATS[1], RdfFormat::NTriples];
+
+/// The syntax of the answer to a write: negotiated, with the request's own syntax preferred where `Accept` leaves
+/// the choice open (`*/*` or no header), so a client reads the answer in the syntax it wrote.
+fn write_response_format(headers: &HeaderMap) -> Result<RdfFormat> {
+    let Ok(written) = rdf::content_type_format(header(headers, &CONTENT_TYPE)) else {
+        return response_format(headers);
+    };
+    let mut offered = vec![written];
+    offered.extend(rdf::FORMATS.iter().copied().filter(|f| *f != written));
+    rdf::negotiate_among(header(headers, &ACCEPT), &offered)
+}
+
 /// 304 when `If-None-Match` names the current ETag, else 200 with the resource.
 fn serve(resource: &Resource, etag: &crate::ETag, shared: &Shared, headers: &HeaderMap) -> Result<Response> {
     let format = response_format(headers)?;
@@ -170,9 +196,9 @@ pub(super) fn action_route<S: Clone + Send + Sync + 'static>(
 }
 
 async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Result<Response> {
-    let format = response_format(headers)?;
+    let format = write_response_format(headers)?;
     let container = state.container.iri();
-    let resource = read_resource(state, headers, body, container).await?;
+    let resource = read_resource(state, headers, body, container, false).await?;
     let created = state.provider.create(&state.container, resource).await?;
     let etag = created.etag();
     let mut response = resource_response(StatusCode::CREATED, &created, format, &state.shared.prefixes, Some(&etag));
@@ -187,9 +213,9 @@ async fn replace(state: &CollectionState, id: &str, headers: &HeaderMap, body: B
     let if_match = header(headers, &IF_MATCH)
         .map(IfMatch::new)
         .ok_or_else(|| Error::bad_request("PUT requires an If-Match header with the resource's current ETag"))?;
-    let format = response_format(headers)?;
+    let format = write_response_format(headers)?;
     let member = state.container.member(id);
-    let resource = read_resource(state, headers, body, member.as_ref()).await?;
+    let resource = read_resource(state, headers, body, member.as_ref(), true).await?;
     let stored = state.provider.replace(&state.container, id, resource, &if_match).await?;
     let etag = stored.etag();
     Ok(with_link(resource_response(StatusCode::OK, &stored, format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))
@@ -201,17 +227,25 @@ async fn delete(state: &CollectionState, id: &str, headers: &HeaderMap) -> Resul
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Reads and parses a request body, resolving relative IRIs against `subject`, and names its root `subject`.
+/// Reads and parses a request body, resolving relative IRIs against `subject`, and names its root `subject`; with
+/// `same_subject` (a PUT), a body about another named resource is refused (400) instead of renamed.
 async fn read_resource(
     state: &CollectionState,
     headers: &HeaderMap,
     body: Body,
     subject: NamedNodeRef<'_>,
+    same_subject: bool,
 ) -> Result<Resource> {
     let format = rdf::content_type_format(header(headers, &CONTENT_TYPE))?;
     let bytes = super::read_body(body, state.shared.body_limit).await?;
     let graph = super::parse_body(bytes, format, subject.as_str(), state.shared.parse_limits).await?;
     let root = root_subject(&graph, subject)?;
+    if same_subject
+        && let NamedOrBlankNode::NamedNode(other) = &root
+        && other.as_ref() != subject
+    {
+        return Err(Error::bad_request(format!("the body is about {other}, not {subject}, the resource it is PUT to")));
+    }
     let subject = subject.into_owned();
     let graph = if root.as_ref() == NamedOrBlankNodeRef::from(subject.as_ref()) {
         graph

@@ -35,6 +35,7 @@
 
 mod actions;
 pub mod auth;
+mod core_version;
 mod cors;
 mod cpu;
 mod handlers;
@@ -406,15 +407,41 @@ impl ServerBuilder {
             router =
                 router.route(&sp_path, handlers::document(StaticDocument::new(provider.to_resource()), shared.clone()));
         }
-        router = router.route(
-            "/serviceProviders/catalog",
-            handlers::document(StaticDocument::new(catalog.to_resource()), shared.clone()),
-        );
+        let catalog = StaticDocument::new(catalog.to_resource());
+        // Entry points: the catalog at its own path and at the well-known path (OSLC Core 3.0 Discovery), and the
+        // Jazz root services document that IBM ELM clients and oslc-client start from.
+        router = router
+            .route("/serviceProviders/catalog", handlers::document(catalog.clone(), shared.clone()))
+            .route(WELL_KNOWN_CATALOG, handlers::document(catalog, shared.clone()))
+            .route(
+                "/rootservices",
+                handlers::rootservices(
+                    StaticDocument::new(rootservices(iri("/rootservices".into())?, &self.title, &base_catalog(base)?)),
+                    shared.clone(),
+                ),
+            );
+        router = router.layer(axum::middleware::from_fn(core_version::check));
         if let Some(cors) = self.cors {
             router = router.layer(cors::PreflightCorsLayer(cors));
         }
         Ok(router)
     }
+}
+
+/// Where the catalog is also served: OSLC Core 3.0 Discovery's well-known path.
+pub const WELL_KNOWN_CATALOG: &str = "/.well-known/oslc/sp-catalog";
+
+fn base_catalog(base: &str) -> Result<NamedNode> {
+    NamedNode::new(format!("{base}/serviceProviders/catalog")).map_err(|e| Error::bad_request(e.to_string()))
+}
+
+/// The Jazz root services document: `about` (the URL it is served at) names the catalog with the CM 1.0 term
+/// `oslc_cm:cmServiceProviders`, which Jazz-style clients look up.
+fn rootservices(about: NamedNode, title: &str, catalog: &NamedNode) -> Resource {
+    let mut doc = Resource::new(about);
+    doc.insert(crate::vocab::dcterms::title, &oxrdf::Literal::new_simple_literal(title));
+    doc.insert(oxrdf::NamedNodeRef::new_unchecked("http://open-services.net/xmlns/cm/1.0/cmServiceProviders"), catalog);
+    doc
 }
 
 fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
