@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use common::*;
-use oslc_core::oxrdf::{Graph, NamedNode, TermRef};
+use oslc_core::oxrdf::{Graph, NamedNode, TermRef, TripleRef};
 use oslc_core::rdf::{self, RdfFormat};
 use oslc_core::vocab::{dcterms, foaf, oslc, rdf as rdf_ns, rdfs};
 use oslc_core::{InMemoryProvider, Resource};
@@ -115,7 +115,13 @@ async fn table2_query_for_all_change_requests_created_by_deb() {
     let (app, _) = spec_app();
     let (graph, reply) = run(&app, &[("oslc.where", "dcterms:creator=<https://example.org/jts/users/deb>")]).await;
     assert_eq!(member_ids(&graph), ids(&[9, 22, 11, 20, 1, 27, 28, 17, 5, 23, 12, 7, 8]));
-    assert!(reply.header("link").unwrap().contains("ldp#BasicContainer"));
+    assert!(reply.header("link").unwrap().contains("ldp#DirectContainer"));
+    // Query 3.0's result container: an LDP Direct Container with rdfs:member, and ldp:contains for LDP clients.
+    let base = NamedNode::new_unchecked(CRS);
+    let ldp = |term: &str| NamedNode::new_unchecked(format!("http://www.w3.org/ns/ldp#{term}"));
+    assert!(graph.contains(TripleRef::new(&base, rdf_ns::r#type, &ldp("DirectContainer"))));
+    assert!(graph.contains(TripleRef::new(&base, &ldp("hasMemberRelation"), rdfs::member)));
+    assert_eq!(graph.triples_for_predicate(&ldp("contains")).count(), 13);
     // Without oslc.select the members' properties are not included (as in the spec's response).
     assert!(graph.triples_for_predicate(dcterms::title).next().is_none());
 }
@@ -211,7 +217,7 @@ async fn select_wildcard_and_rdf_nil() {
     assert_eq!(graph.triples_for_subject(item22.as_ref()).count(), 9 + 1, "its nine properties and oslc:order");
     let (graph, _) = run(&app, &[("oslc.where", "dcterms:identifier=\"22\""), ("oslc.select", "rdf:nil")]).await;
     // Every result is paged: the ResponseInfo's type and total count come with the member.
-    assert_eq!(graph.len(), 4, "only the membership, oslc:order and ResponseInfo triples");
+    assert_eq!(graph.len(), 8, "only the container's, membership, oslc:order and ResponseInfo triples");
 }
 
 /// Follows `oslc:nextPage` from `url` to the end; returns the member ids in page order.

@@ -231,7 +231,7 @@ async fn head_options_and_cors() {
     for format in FORMATS {
         assert!(accept_post.contains(format.media_type()), "{accept_post}");
     }
-    assert!(options.header("link").unwrap().contains("ldp#BasicContainer"));
+    assert!(options.header("link").unwrap().contains("ldp#DirectContainer"));
     let options = send(&app, request("OPTIONS", &location).body(Body::empty()).unwrap()).await;
     assert!(options.header("allow").unwrap().contains("PUT"));
 

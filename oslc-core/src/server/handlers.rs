@@ -21,7 +21,7 @@ use crate::{Error, Resource, Result};
 const ACCEPT_POST: HeaderName = HeaderName::from_static("accept-post");
 const LDP_RESOURCE: &str = "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\"";
 pub(super) const LDP_CONTAINER: &str =
-    "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\", <http://www.w3.org/ns/ldp#BasicContainer>; rel=\"type\"";
+    "<http://www.w3.org/ns/ldp#Resource>; rel=\"type\", <http://www.w3.org/ns/ldp#DirectContainer>; rel=\"type\"";
 
 /// What the handlers of one collection share.
 pub(super) struct CollectionState {

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::Container;
 use crate::query::{self, Evaluation, PAGE_TOKEN_PARAM, Query, QueryPage};
-use crate::vocab::{oslc, rdf, rdfs, xsd};
+use crate::vocab::{ldp, oslc, rdf, rdfs, xsd};
 use crate::{Error, Result};
 
 /// Page sizes of the query capability.
@@ -100,12 +100,18 @@ fn page_graph(
 ) -> Result<PageGraph> {
     let mut graph = Graph::new();
     let base = container.iri();
+    // An LDP Direct Container whose membership predicate is rdfs:member, as OSLC Query 3.0's example: clients that
+    // read rdfs:member (Query 2.0 style) and those that read ldp:contains (LDP) both find the members.
+    graph.insert(TripleRef::new(base, rdf::r#type, ldp::DirectContainer));
+    graph.insert(TripleRef::new(base, ldp::membershipResource, base));
+    graph.insert(TripleRef::new(base, ldp::hasMemberRelation, rdfs::member));
     for (i, member) in page.members.iter().enumerate() {
         if i.is_multiple_of(32) && Instant::now() > deadline {
             return Err(Error::limit("the query's time budget (members projected)", i));
         }
         let subject = member.resource.subject();
         graph.insert(TripleRef::new(base, rdfs::member, subject));
+        graph.insert(TripleRef::new(base, ldp::contains, subject));
         if let Some(select) = &query.select {
             query::project(&member.resource, select, &mut graph);
         }
