@@ -441,7 +441,56 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
             best = Some((*format, q));
         }
     }
-    best.map(|(f, _)| f).ok_or_else(|| not_acceptable(accept, offered))
+    if let Some((format, _)) = best {
+        return Ok(format);
+    }
+    // Core 3.0: a client that asks only for RDF syntaxes the server lacks gets RDF in one it has (406 is for
+    // clients that want no RDF at all).
+    let wants_rdf = ranges.iter().any(|(range, q)| *q > 0.0 && is_rdf_media_type(&range.essence().to_string()));
+    match offered.first() {
+        Some(first) if wants_rdf => Ok(*first),
+        _ => Err(not_acceptable(accept, offered)),
+    }
+}
+
+/// Whether an `Accept` header lets `format` be answered: no header, or one whose most specific range matching
+/// `format` has a quality above 0.
+///
+/// ```
+/// use oslc_core::rdf::{RdfFormat, accepts};
+/// assert!(accepts(Some("text/turtle, application/*;q=0.5"), RdfFormat::RdfXml));
+/// assert!(!accepts(Some("text/turtle"), RdfFormat::RdfXml));
+/// assert!(!accepts(Some("*/*, application/rdf+xml;q=0"), RdfFormat::RdfXml));
+/// ```
+#[must_use]
+pub fn accepts(accept: Option<&str>, format: RdfFormat) -> bool {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return true;
+    };
+    MediaTypeList::new(accept)
+        .filter_map(std::result::Result::ok)
+        .filter_map(|range| {
+            let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
+            range_specificity(&range, format).map(|s| (s, q))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)))
+        .is_some_and(|(_, q)| q > 0.0)
+}
+
+/// Whether `essence` names an RDF syntax, ours or not (TriG, N-Quads, N3, RDF/JSON, older Turtle names).
+fn is_rdf_media_type(essence: &str) -> bool {
+    const OTHERS: [&str; 9] = [
+        "application/trig",
+        "application/n-quads",
+        "text/n3",
+        "text/rdf+n3",
+        "application/n3",
+        "application/rdf+json",
+        "application/x-turtle",
+        "text/x-nquads",
+        "application/x-trig",
+    ];
+    RdfFormat::from_media_type(essence).is_some() || OTHERS.iter().any(|t| t.eq_ignore_ascii_case(essence))
 }
 
 /// How specifically `range` names `format`: 4 for its own media type, 3 for another name of the syntax (such as
@@ -513,6 +562,8 @@ mod tests {
                 Some(RdfFormat::RdfXml),
             ),
             (Some("application/json;q=0.9, application/ld+json;q=0.1, text/turtle;q=0.5"), Some(RdfFormat::Turtle)),
+            (Some("application/trig"), Some(RdfFormat::Turtle)),
+            (Some("application/n-quads, text/n3;q=0.5"), Some(RdfFormat::Turtle)),
             (Some("text/html"), None),
             (Some("text/turtle;q=0"), None),
             (Some("image/png, text/*;q=0"), None),

@@ -357,3 +357,22 @@ async fn the_catalog_is_found_at_the_well_known_path_and_through_rootservices() 
     let me = NamedNode::new(format!("{BASE}/rootservices")).unwrap();
     assert_eq!(graph.object_for_subject_predicate(&me, &cm).map(|o| o.to_string()), Some(format!("<{catalog}>")));
 }
+
+#[tokio::test]
+async fn capabilities_are_titled_for_what_they_do_and_unknown_rdf_syntaxes_get_one_we_have() {
+    let (app, _) = app();
+    let reply = get(&app, &format!("{BASE}/serviceProviders/catalog"), "application/trig").await;
+    assert_eq!(reply.status, 200, "an RDF syntax we lack gets one we have, not 406");
+    assert_eq!(reply.header("content-type"), Some("text/turtle"));
+    let graph = reply.graph(BASE);
+    let titles = |ty| -> Vec<String> {
+        graph
+            .subjects_for_predicate_object(rdf_ns::r#type, ty)
+            .filter_map(|s| graph.object_for_subject_predicate(s, dcterms::title))
+            .map(|t| t.to_string())
+            .collect()
+    };
+    assert_eq!(titles(oslc::ServiceProvider), ["\"Project one\""]);
+    assert_eq!(titles(oslc::QueryCapability), ["\"Query Change requests\""]);
+    assert_eq!(titles(oslc::CreationFactory), ["\"Create Change requests\""]);
+}

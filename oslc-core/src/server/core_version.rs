@@ -11,7 +11,7 @@ use http::header::ACCEPT;
 use super::OSLC_CORE_VERSION;
 use super::response::ErrorResponse;
 use crate::Error;
-use crate::rdf::{RdfFormat, negotiate_among};
+use crate::rdf::{RdfFormat, accepts};
 
 /// The middleware: checks the requested version and adapts request and response to it.
 pub(super) async fn check(mut request: Request, next: Next) -> Response {
@@ -24,7 +24,7 @@ pub(super) async fn check(mut request: Request, next: Next) -> Response {
         .into_response(),
         Some("2.0") => {
             let accept = request.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
-            if negotiate_among(accept, &[RdfFormat::RdfXml]).is_ok() {
+            if accepts(accept, RdfFormat::RdfXml) {
                 request.headers_mut().insert(ACCEPT, HeaderValue::from_static("application/rdf+xml"));
             }
             let mut response = next.run(request).await;

@@ -346,10 +346,12 @@ impl ServerBuilder {
                 let shape_path = format!("/resourceShapes/{}/{}", config.id, collection.segment);
                 let shape_iri = iri(shape_path.clone())?;
                 let mut shape = ResourceShape::new(shape_iri.clone(), &title);
-                let mut factory =
-                    CreationFactory::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri.clone());
-                let mut query =
-                    QueryCapability::new(&title, container.iri().into_owned()).with_resource_shape(shape_iri);
+                // Capabilities are titled for what they do, so a client that looks a provider up by title in the
+                // catalog (whose providers embed their services) never mistakes a capability for the provider.
+                let mut factory = CreationFactory::new(format!("Create {title}"), container.iri().into_owned())
+                    .with_resource_shape(shape_iri.clone());
+                let mut query = QueryCapability::new(format!("Query {title}"), container.iri().into_owned())
+                    .with_resource_shape(shape_iri);
                 for ty in &collection.resource_types {
                     shape = shape.with_describes(ty.clone());
                     factory = factory.with_resource_type(ty.clone());
