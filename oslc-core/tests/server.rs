@@ -376,3 +376,28 @@ async fn capabilities_are_titled_for_what_they_do_and_unknown_rdf_syntaxes_get_o
     assert_eq!(titles(oslc::QueryCapability), ["\"Query Change requests\""]);
     assert_eq!(titles(oslc::CreationFactory), ["\"Create Change requests\""]);
 }
+
+#[tokio::test]
+async fn oslc_properties_selects_on_a_resource_get_and_on_queries() {
+    let (app, _) = app();
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    let full = get(&app, &location, "text/turtle").await;
+    let partial = get(&app, &format!("{location}?oslc.properties=dcterms:title"), "text/turtle").await;
+    assert_eq!(partial.status, 200, "{}", partial.text());
+    assert_eq!(partial.header("etag"), full.header("etag"), "the resource's ETag, for a later If-Match");
+    let graph = partial.graph(&location);
+    assert_eq!(graph.len(), 1, "{}", partial.text());
+    assert!(graph.triples_for_predicate(dcterms::title).next().is_some());
+
+    let prefixed =
+        format!("{location}?oslc.prefix=x%3D%3Chttp://purl.org/dc/terms/%3E&oslc.properties=x:description,x:title");
+    assert_eq!(get(&app, &prefixed, "text/turtle").await.graph(&location).len(), 2);
+    let bad = get(&app, &format!("{location}?oslc.properties=nope:title"), "text/turtle").await;
+    assert_eq!(bad.status, 400, "an unknown prefix is named: {}", bad.text());
+
+    let query = get(&app, &format!("{CRS}?oslc.properties=dcterms:title"), "text/turtle").await;
+    let graph = query.graph(CRS);
+    let member = NamedNode::new(&location).unwrap();
+    assert!(graph.object_for_subject_predicate(&member, dcterms::title).is_some(), "{}", query.text());
+    assert!(graph.object_for_subject_predicate(&member, dcterms::description).is_none());
+}

@@ -288,7 +288,14 @@ impl Query {
         }
         let prefixes = &query.prefixes;
         let where_clause = get("oslc.where").map(|t| Parser::new("oslc.where", t, prefixes).all(Parser::compound_term));
-        let select = get("oslc.select").map(|t| Parser::new("oslc.select", t, prefixes).all(Parser::select_terms));
+        // `oslc.properties` (Core 3.0 Selective Properties, a MUST of CM 3.0) selects like `oslc.select` when the
+        // query has no `oslc.select` of its own.
+        let select = match get("oslc.select") {
+            Some(t) => Some(Parser::new("oslc.select", t, prefixes).all(Parser::select_terms)),
+            None => {
+                get("oslc.properties").map(|t| Parser::new("oslc.properties", t, prefixes).all(Parser::select_terms))
+            }
+        };
         let order_by = get("oslc.orderBy").map(|t| Parser::new("oslc.orderBy", t, prefixes).all(Parser::sort_terms));
         let search =
             get("oslc.searchTerms").map(|t| Parser::new("oslc.searchTerms", t, prefixes).all(Parser::search_terms));

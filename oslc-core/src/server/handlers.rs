@@ -11,7 +11,7 @@ use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH, LINK, L
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef};
 
-use super::response::{ErrorResponse, insert_etag, resource_response};
+use super::response::{ErrorResponse, insert_etag, rdf_response, resource_response};
 use super::{Shared, StaticDocument};
 use crate::provider::{Container, IfMatch, ResourceProvider};
 use crate::rdf::{self, RdfFormat};
@@ -113,8 +113,8 @@ pub(super) fn collection_routes<S: Clone + Send + Sync + 'static>(state: Arc<Col
 /// GET, PUT, DELETE and OPTIONS on one member.
 pub(super) fn member_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
     let (get_state, put_state, delete_state) = (state.clone(), state.clone(), state);
-    get(move |Path(id): Path<String>, headers: HeaderMap| async move {
-        let result = read(&get_state, &id, &headers).await;
+    get(move |Path(id): Path<String>, RawQuery(raw): RawQuery, headers: HeaderMap| async move {
+        let result = read(&get_state, &id, &headers, raw.as_deref()).await;
         respond(&headers, result)
     })
     .put(move |Path(id): Path<String>, headers: HeaderMap, body: Body| async move {
@@ -156,12 +156,41 @@ async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Resul
     create(state, headers, body).await
 }
 
-async fn read(state: &CollectionState, id: &str, headers: &HeaderMap) -> Result<Response> {
-    response_format(headers)?;
+async fn read(state: &CollectionState, id: &str, headers: &HeaderMap, raw_query: Option<&str>) -> Result<Response> {
+    let format = response_format(headers)?;
+    let selected = selected_properties(state, raw_query)?;
     let resource = state.provider.get(&state.container, id).await?;
     // The actions offered follow from the resource's state, so its ETag identifies the advertised representation.
     let etag = resource.etag();
-    serve(&super::actions::advertise(&state.actions, resource), &etag, &state.shared, headers)
+    let resource = super::actions::advertise(&state.actions, resource);
+    let Some(select) = selected else {
+        return serve(&resource, &etag, &state.shared, headers);
+    };
+    // Selective properties (OSLC Core 3.0): the representation holds the selected properties only, nested as asked;
+    // its ETag is the resource's, so a client can update with it.
+    let mut graph = Graph::new();
+    crate::query::project(&resource, &select, &mut graph);
+    Ok(with_link(rdf_response(StatusCode::OK, &graph, format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))
+}
+
+/// The properties `oslc.properties` (with `oslc.prefix`) selects on a resource GET, if it is given.
+fn selected_properties(
+    state: &CollectionState,
+    raw_query: Option<&str>,
+) -> Result<Option<Vec<crate::query::SelectTerm>>> {
+    let Some(raw) = raw_query.filter(|q| !q.is_empty()) else {
+        return Ok(None);
+    };
+    let params: Vec<(String, String)> = form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .filter(|(name, _)| name == "oslc.properties" || name == "oslc.prefix")
+        .collect();
+    if !params.iter().any(|(name, _)| name == "oslc.properties") {
+        return Ok(None);
+    }
+    let query =
+        crate::query::Query::from_params_with_limits(params, &state.shared.prefixes, &state.shared.query_limits)?;
+    Ok(query.select)
 }
 
 /// `POST {member}/{name}`: runs a declared action and answers with the resource after it.
