@@ -156,6 +156,8 @@ pub fn build_with_log(
         .with_publisher(Publisher::new("StackStorm OSLC adapter", "st2-oslc"))
         .with_prefix(st2::PREFIX, st2::NS)
         .with_body_limit(config.body_limit)
+        // CORS goes around everything below (auth included), so 401s, /trs, /vocab and the actions carry it.
+        .with_cors(None)
         .with_service_provider(
             ServiceProviderConfig::new("1", "StackStorm rules")
                 .with_description("The rules of one StackStorm")
@@ -180,7 +182,10 @@ pub fn build_with_log(
         }
         router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
     }
-    let router = auth.layer(router).route("/healthz", get(|| async { "ok\n" }));
+    let router = auth
+        .layer(router)
+        .route("/healthz", get(|| async { "ok\n" }))
+        .layer(oslc_core::server::OslcCorsLayer::default());
     Ok(App { router, provider, service_provider })
 }
 

@@ -539,3 +539,46 @@ async fn the_authorization_scheme_is_case_insensitive() {
     }
     assert!(!a.st2.get(&id, false).await.unwrap().enabled, "no refused request changed anything");
 }
+
+#[tokio::test]
+async fn cors_on_every_route_and_on_401_with_the_requested_headers_allowed() {
+    let Adapter { app, .. } = adapter().await;
+    let origin = ("origin", "https://elm.example");
+    let preflight = call(
+        &app,
+        "OPTIONS",
+        RULES,
+        &[
+            origin,
+            ("access-control-request-method", "POST"),
+            ("access-control-request-headers", "configuration-context, x-jazz-csrf-prevent, oslc-core-version"),
+        ],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(preflight.status, 200);
+    let allowed = preflight.header("access-control-allow-headers").unwrap_or_default().to_ascii_lowercase();
+    for name in ["configuration-context", "x-jazz-csrf-prevent", "oslc-core-version"] {
+        assert!(allowed.contains(name), "{name} not in {allowed}");
+    }
+    // A write without the token: the 401 still carries CORS, and exposes the challenge.
+    let refused = call(&app, "POST", RULES, &[origin, ("content-type", "text/turtle")], "<> a <x:y> .").await;
+    assert_eq!(refused.status, 401);
+    assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
+    assert!(refused.header("access-control-expose-headers").unwrap_or_default().contains("www-authenticate"));
+    for path in ["/vocab", "/trs", "/serviceProviders/catalog"] {
+        let reply =
+            call(&app, "GET", &format!("{BASE}{path}"), &[origin, ("accept", "text/turtle")], Body::empty()).await;
+        assert_eq!(reply.header("access-control-allow-origin"), Some("*"), "{path}");
+    }
+    // A configuration context is tolerated (Configuration 1.1), as header and as parameter.
+    let reply = call(
+        &app,
+        "GET",
+        &format!("{RULES}?oslc_config.context=https%3A%2F%2Fcm.example%2Fstream%2F1"),
+        &[("accept", "text/turtle"), ("configuration-context", "https://cm.example/stream/1")],
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}

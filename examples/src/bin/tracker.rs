@@ -188,6 +188,8 @@ fn app(public_url: &str, api_token: &str) -> Result<axum::Router> {
     Server::builder(public_url)?
         .with_title("Toy tracker")
         .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
+        // CORS around the auth layer (below), so 401 answers carry it too.
+        .with_cors(None)
         .with_service_provider(
             ServiceProviderConfig::new("1", "Toy tracker project").with_collection(
                 Collection::new("changeRequests", tracker.clone())
@@ -210,7 +212,9 @@ fn app(public_url: &str, api_token: &str) -> Result<axum::Router> {
         )
         .build::<()>()
         .map(|router| {
-            Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes()).layer(router)
+            Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
+                .layer(router)
+                .layer(oslc_core::server::OslcCorsLayer::default())
         })
 }
 

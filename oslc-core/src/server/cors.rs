@@ -15,10 +15,41 @@ use http::{Method, Request, header::ACCESS_CONTROL_REQUEST_METHOD};
 use tower::{Layer, Service};
 use tower_http::cors::{Cors, CorsLayer};
 
+/// CORS for a whole application, preflights only going to tower-http's `Cors`: apply it outermost (over the auth
+/// layer, so 401 answers carry CORS headers too, and over routes merged beside the server kit's) and build the kit
+/// with [`super::ServerBuilder::with_cors`]`(None)`.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use oslc_core::server::OslcCorsLayer;
+///
+/// let app: Router = Router::new().route("/vocab", get(|| async { "…" })).layer(OslcCorsLayer::default());
+/// ```
 #[derive(Clone)]
-pub(super) struct PreflightCorsLayer(pub(super) CorsLayer);
+pub struct OslcCorsLayer(CorsLayer);
 
-impl<S: Clone> Layer<S> for PreflightCorsLayer {
+impl OslcCorsLayer {
+    /// The layer with tower-http's `cors` settings for preflights and responses.
+    #[must_use]
+    pub fn new(cors: CorsLayer) -> Self {
+        Self(cors)
+    }
+}
+
+impl Default for OslcCorsLayer {
+    /// [`super::default_cors`].
+    fn default() -> Self {
+        Self(super::default_cors())
+    }
+}
+
+impl std::fmt::Debug for OslcCorsLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("OslcCorsLayer").finish_non_exhaustive()
+    }
+}
+
+impl<S: Clone> Layer<S> for OslcCorsLayer {
     type Service = PreflightCors<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
@@ -26,8 +57,9 @@ impl<S: Clone> Layer<S> for PreflightCorsLayer {
     }
 }
 
+/// The service of [`OslcCorsLayer`].
 #[derive(Clone)]
-pub(super) struct PreflightCors<S> {
+pub struct PreflightCors<S> {
     inner: S,
     cors: Cors<S>,
 }

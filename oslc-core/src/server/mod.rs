@@ -37,6 +37,7 @@ mod actions;
 pub mod auth;
 mod core_version;
 mod cors;
+pub use cors::{OslcCorsLayer, PreflightCors};
 mod cpu;
 mod handlers;
 mod response;
@@ -48,7 +49,7 @@ use std::sync::Arc;
 use axum::Router;
 use http::{HeaderName, Method, header};
 use oxrdf::NamedNode;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 use crate::discovery::{
     CreationFactory, PrefixDefinition, Property, Publisher, QueryCapability, ResourceShape, Service, ServiceProvider,
@@ -98,23 +99,21 @@ impl Server {
     }
 }
 
-/// CORS for browsers that embed OSLC data: any origin, no credentials, the OSLC headers allowed and exposed.
-fn default_cors() -> CorsLayer {
+/// CORS for browsers that embed OSLC data: any origin, no credentials; the request headers a preflight asks for are
+/// allowed (OSLC clients send `OSLC-Core-Version`, `Configuration-Context`, `X-Jazz-CSRF-Prevent`, `Prefer`…), and
+/// the headers OSLC clients read are exposed.
+pub fn default_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::any())
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE, Method::OPTIONS])
-        .allow_headers([
-            header::ACCEPT,
-            header::CONTENT_TYPE,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::AUTHORIZATION,
-            OSLC_CORE_VERSION,
-        ])
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::LINK,
+            header::WWW_AUTHENTICATE,
+            header::RETRY_AFTER,
+            header::ALLOW,
             OSLC_CORE_VERSION,
             HeaderName::from_static("accept-post"),
         ])
@@ -294,7 +293,9 @@ impl ServerBuilder {
         self
     }
 
-    /// The CORS policy, or `None` to add no CORS headers (default: any origin, without credentials).
+    /// The CORS policy of the kit's routes, or `None` to add none (default: [`default_cors`]). An application that
+    /// merges routes of its own or puts an auth layer around the kit sets `None` here and applies
+    /// [`OslcCorsLayer`] outermost, so every route and every 401 carries the same CORS headers once.
     pub fn with_cors(mut self, cors: Option<CorsLayer>) -> Self {
         self.cors = cors;
         self
@@ -424,7 +425,7 @@ impl ServerBuilder {
             );
         router = router.layer(axum::middleware::from_fn(core_version::check));
         if let Some(cors) = self.cors {
-            router = router.layer(cors::PreflightCorsLayer(cors));
+            router = router.layer(OslcCorsLayer::new(cors));
         }
         Ok(router)
     }
