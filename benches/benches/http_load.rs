@@ -90,6 +90,37 @@ async fn load(addr: &str, path: &str) -> (usize, Vec<Duration>) {
     (all.len(), all)
 }
 
+/// A bare hyper HTTP/1 server answering every request with a fixed ~300-byte Turtle body: the ceiling for any Rust
+/// HTTP server on this machine, run on its own two-thread runtime so it gets what st2-oslc gets.
+fn bare_hyper() -> String {
+    const BODY: &str = "@prefix dcterms: <http://purl.org/dc/terms/> .\n@prefix oslc_cm: <http://open-services.net/ns/cm#> .\n\n<http://bench.test/serviceProviders/1/changeRequests/1> a oslc_cm:ChangeRequest ;\n  dcterms:identifier \"1\" ;\n  dcterms:title \"A change request of about the size of a small rule\" ;\n  oslc_cm:status \"open\" .\n";
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                stream.set_nodelay(true).unwrap();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(|_request| async {
+                        let response = hyper::Response::builder()
+                            .header("content-type", "text/turtle")
+                            .body(Full::new(Bytes::from_static(BODY.as_bytes())))
+                            .unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv().unwrap()
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or_default()
 }
@@ -133,16 +164,23 @@ fn main() {
         let (_, list) = request(&addr, "GET", &format!("{rules}?oslc.select=dcterms:identifier&oslc.where=dcterms:title=%22bench_rule_7%22"), None).await;
         let text = String::from_utf8_lossy(&list).into_owned();
         let id = text.split("changeRequests/").nth(1).and_then(|s| s.get(..24)).unwrap().to_owned();
+        let bare = bare_hyper();
+        let (baseline, _) = load(&bare, "/").await;
+        let baseline = baseline as f64 / SECONDS as f64;
+        println!("bare hyper (300-byte Turtle): {baseline:.0} req/s over {CONNECTIONS} connections for {SECONDS} s");
         for (name, path) in [
             ("GET one rule", format!("{rules}/{id}")),
+            ("GET the catalog", "/serviceProviders/catalog".to_owned()),
+            ("GET the service provider", "/serviceProviders/1".to_owned()),
             ("GET a page of 100 rules (oslc.select=*)", format!("{rules}?oslc.paging=true&oslc.pageSize=100&oslc.select=*")),
         ] {
             let (count, latencies) = load(&addr, &path).await;
+            let rate = count as f64 / SECONDS as f64;
             println!(
-                "{name}: {:.0} req/s over {CONNECTIONS} connections for {SECONDS} s (p50 {:?}, p99 {:?})",
-                count as f64 / SECONDS as f64,
+                "{name}: {rate:.0} req/s over {CONNECTIONS} connections for {SECONDS} s (p50 {:?}, p99 {:?}; {:.2}x bare hyper)",
                 percentile(&latencies, 0.50),
-                percentile(&latencies, 0.99)
+                percentile(&latencies, 0.99),
+                rate / baseline
             );
         }
     });

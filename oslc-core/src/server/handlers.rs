@@ -54,7 +54,27 @@ pub(super) fn document<S: Clone + Send + Sync + 'static>(
     doc: Arc<StaticDocument>,
     shared: Arc<Shared>,
 ) -> MethodRouter<S> {
-    get(move |headers: HeaderMap| async move { respond(&headers, serve(&doc.resource, &doc.etag, &shared, &headers)) })
+    get(move |headers: HeaderMap| async move { respond(&headers, serve_static(&doc, &shared, &headers)) })
+}
+
+/// [`serve`] for a document that never changes: its bytes are serialized once per syntax.
+fn serve_static(doc: &StaticDocument, shared: &Shared, headers: &HeaderMap) -> Result<Response> {
+    let format = response_format(headers)?;
+    if header(headers, &IF_NONE_MATCH).is_some_and(|h| doc.etag.matches_if_none_match(h)) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        insert_etag(response.headers_mut(), &doc.etag);
+        return Ok(response);
+    }
+    let Some(body) = doc.body(format, &shared.prefixes) else {
+        return serve(&doc.resource, &doc.etag, shared, headers);
+    };
+    let mut response = Response::new(Body::from(body));
+    let h = response.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+    h.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
+    h.insert(http::header::VARY, HeaderValue::from_static("Accept"));
+    insert_etag(h, &doc.etag);
+    Ok(with_link(response, LDP_RESOURCE))
 }
 
 /// The Jazz root services document: RDF/XML unless the request asks for another syntax of ours.

@@ -520,16 +520,27 @@ pub async fn parse_body(
 /// How long a request body waits for a free core before the request is refused as busy (503).
 const BODY_PARSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A discovery document computed once, with its ETag.
+/// A discovery document computed once, with its ETag, and serialized once per syntax (on first request).
 #[derive(Debug)]
 struct StaticDocument {
     resource: Resource,
     etag: ETag,
+    bodies: [std::sync::OnceLock<Option<axum::body::Bytes>>; crate::rdf::FORMATS.len()],
 }
 
 impl StaticDocument {
     fn new(resource: Resource) -> Arc<Self> {
         let etag = resource.etag();
-        Arc::new(Self { resource, etag })
+        Arc::new(Self { resource, etag, bodies: Default::default() })
+    }
+
+    /// The document in `format` (one of [`crate::rdf::FORMATS`]), serialized the first time it is asked for.
+    fn body(&self, format: crate::rdf::RdfFormat, prefixes: &Prefixes) -> Option<axum::body::Bytes> {
+        let slot = crate::rdf::FORMATS.iter().position(|f| *f == format)?;
+        self.bodies[slot]
+            .get_or_init(|| {
+                crate::rdf::serialize_triples(self.resource.triples(), format, prefixes).ok().map(Into::into)
+            })
+            .clone()
     }
 }
