@@ -401,3 +401,24 @@ async fn oslc_properties_selects_on_a_resource_get_and_on_queries() {
     assert!(graph.object_for_subject_predicate(&member, dcterms::title).is_some(), "{}", query.text());
     assert!(graph.object_for_subject_predicate(&member, dcterms::description).is_none());
 }
+
+#[tokio::test]
+async fn a_changed_resource_is_never_answered_from_the_representation_cache() {
+    let (app, _) = app();
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    for format in FORMATS {
+        let first = get(&app, &location, format.media_type()).await;
+        let again = get(&app, &location, format.media_type()).await;
+        assert_eq!(first.body, again.body, "{}: the same bytes for the same state", format.name());
+        assert_eq!(again.header("content-type"), Some(format.media_type()));
+    }
+    let etag = get(&app, &location, "text/turtle").await.header("etag").unwrap().to_owned();
+    let changed = NEW_CR.replace("Login fails", "Login fails on Tuesdays");
+    let r = request("PUT", &location).header("content-type", "text/turtle").header("if-match", &etag);
+    assert_eq!(send(&app, r.body(Body::from(changed)).unwrap()).await.status, 200);
+    for format in FORMATS {
+        let after = get(&app, &location, format.media_type()).await;
+        assert_ne!(after.header("etag"), Some(etag.as_str()));
+        assert!(after.text().contains("Tuesdays"), "{}: {}", format.name(), after.text());
+    }
+}

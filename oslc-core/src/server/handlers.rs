@@ -68,13 +68,18 @@ fn serve_static(doc: &StaticDocument, shared: &Shared, headers: &HeaderMap) -> R
     let Some(body) = doc.body(format, &shared.prefixes) else {
         return serve(&doc.resource, &doc.etag, shared, headers);
     };
+    Ok(bytes_response(body, format, &doc.etag))
+}
+
+/// 200 with a serialized resource.
+fn bytes_response(body: axum::body::Bytes, format: RdfFormat, etag: &crate::ETag) -> Response {
     let mut response = Response::new(Body::from(body));
     let h = response.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
     h.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
     h.insert(http::header::VARY, HeaderValue::from_static("Accept"));
-    insert_etag(h, &doc.etag);
-    Ok(with_link(response, LDP_RESOURCE))
+    insert_etag(h, etag);
+    with_link(response, LDP_RESOURCE)
 }
 
 /// The Jazz root services document: RDF/XML unless the request asks for another syntax of ours.
@@ -182,10 +187,25 @@ async fn read(state: &CollectionState, id: &str, headers: &HeaderMap, raw_query:
     let resource = state.provider.get(&state.container, id).await?;
     // The actions offered follow from the resource's state, so its ETag identifies the advertised representation.
     let etag = resource.etag();
+    if selected.is_none() {
+        if header(headers, &IF_NONE_MATCH).is_some_and(|h| etag.matches_if_none_match(h)) {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            insert_etag(response.headers_mut(), &etag);
+            return Ok(response);
+        }
+        let cache = &state.shared.representations;
+        let subject = resource.subject().as_str().to_owned();
+        if let Some(body) = cache.get(&subject, &etag, format) {
+            return Ok(bytes_response(body, format, &etag));
+        }
+        let advertised = super::actions::advertise(&state.actions, resource);
+        let body: axum::body::Bytes =
+            rdf::serialize_triples(advertised.triples(), format, &state.shared.prefixes)?.into();
+        cache.put(&subject, &etag, format, body.clone());
+        return Ok(bytes_response(body, format, &etag));
+    }
     let resource = super::actions::advertise(&state.actions, resource);
-    let Some(select) = selected else {
-        return serve(&resource, &etag, &state.shared, headers);
-    };
+    let Some(select) = selected else { return serve(&resource, &etag, &state.shared, headers) };
     // Selective properties (OSLC Core 3.0): the representation holds the selected properties only, nested as asked;
     // its ETag is the resource's, so a client can update with it.
     let mut graph = Graph::new();

@@ -40,6 +40,7 @@ mod cors;
 pub use cors::{OslcCorsLayer, PreflightCors};
 mod cpu;
 mod handlers;
+mod representations;
 mod response;
 mod results;
 mod serve;
@@ -94,6 +95,7 @@ impl Server {
             parse_limits: ParseLimits::default(),
             query_limits: QueryLimits::default(),
             paging: Paging::default(),
+            representation_cache_bytes: DEFAULT_REPRESENTATION_CACHE_BYTES,
             cors: Some(default_cors()),
         })
     }
@@ -236,6 +238,7 @@ pub struct ServerBuilder {
     query_limits: QueryLimits,
     paging: Paging,
     cors: Option<CorsLayer>,
+    representation_cache_bytes: usize,
 }
 
 impl ServerBuilder {
@@ -293,6 +296,14 @@ impl ServerBuilder {
         self
     }
 
+    /// How many bytes of serialized resources the server keeps to answer reads of unchanged resources without
+    /// serializing them again (default [`DEFAULT_REPRESENTATION_CACHE_BYTES`]; 0 keeps none). Entries are keyed by
+    /// the resource's ETag, so a changed resource is never answered from it.
+    pub fn with_representation_cache(mut self, bytes: usize) -> Self {
+        self.representation_cache_bytes = bytes;
+        self
+    }
+
     /// The CORS policy of the kit's routes, or `None` to add none (default: [`default_cors`]). An application that
     /// merges routes of its own or puts an auth layer around the kit sets `None` here and applies
     /// [`OslcCorsLayer`] outermost, so every route and every 401 carries the same CORS headers once.
@@ -321,6 +332,7 @@ impl ServerBuilder {
             parse_limits: self.parse_limits,
             query_limits: self.query_limits,
             paging: self.paging,
+            representations: representations::Representations::new(self.representation_cache_bytes),
         });
 
         let mut router = Router::new();
@@ -431,6 +443,9 @@ impl ServerBuilder {
     }
 }
 
+/// The default bound of the cache of serialized resources: 8 MiB.
+pub const DEFAULT_REPRESENTATION_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
 /// Where the catalog is also served: OSLC Core 3.0 Discovery's well-known path.
 pub const WELL_KNOWN_CATALOG: &str = "/.well-known/oslc/sp-catalog";
 
@@ -462,6 +477,7 @@ fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
 /// Options shared by every route.
 #[derive(Debug)]
 struct Shared {
+    representations: representations::Representations,
     prefixes: Prefixes,
     body_limit: usize,
     parse_limits: ParseLimits,
