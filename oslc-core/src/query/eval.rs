@@ -615,6 +615,16 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
 /// property; `p{…}` adds the nested properties of `p`'s values; blank-node values come with their own triples so
 /// nothing dangles; `rdf:nil` alone selects nothing.
 pub fn project(resource: &Resource, select: &[SelectTerm], out: &mut Graph) {
+    let mut triples = Vec::new();
+    project_refs(resource, select, &mut triples);
+    for triple in triples {
+        out.insert(triple);
+    }
+}
+
+/// [`project`] without copying: appends the selected triples, borrowed from `resource`, to `out` (a triple can
+/// appear more than once).
+pub fn project_refs<'g>(resource: &'g Resource, select: &[SelectTerm], out: &mut Vec<TripleRef<'g>>) {
     let mut visited = HashSet::new();
     project_node(resource, resource.subject().into(), select, out, &mut visited);
 }
@@ -623,7 +633,7 @@ fn project_node<'g>(
     resource: &'g Resource,
     node: NamedOrBlankNodeRef<'g>,
     select: &[SelectTerm],
-    out: &mut Graph,
+    out: &mut Vec<TripleRef<'g>>,
     visited: &mut HashSet<(NamedOrBlankNodeRef<'g>, usize)>,
 ) {
     // The same node reached again with the same select list adds nothing new; this also ends cycles.
@@ -637,7 +647,7 @@ fn project_node<'g>(
             Property::Name(name) => resource.triples_of(node).filter(|t| t.predicate == name.iri()).collect(),
         };
         for triple in triples {
-            out.insert(triple);
+            out.push(triple);
             match (&term.nested, as_node(triple.object)) {
                 (Some(nested), Some(value)) => project_node(resource, value, nested, out, visited),
                 (None, Some(value @ NamedOrBlankNodeRef::BlankNode(_))) => add_closure(resource, value, out, visited),
@@ -651,14 +661,14 @@ fn project_node<'g>(
 fn add_closure<'g>(
     resource: &'g Resource,
     node: NamedOrBlankNodeRef<'g>,
-    out: &mut Graph,
+    out: &mut Vec<TripleRef<'g>>,
     visited: &mut HashSet<(NamedOrBlankNodeRef<'g>, usize)>,
 ) {
     if !visited.insert((node, 0)) {
         return;
     }
     for triple in resource.triples_of(node) {
-        out.insert(triple);
+        out.push(triple);
         if let TermRef::BlankNode(b) = triple.object {
             add_closure(resource, b.into(), out, visited);
         }

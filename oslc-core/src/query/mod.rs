@@ -30,7 +30,7 @@ pub use ast::{
     ComparisonOp, CompoundTerm, PrefixedName, Property, SearchTermList, SelectList, SelectTerm, SimpleTerm, SortList,
     SortTerm, Value,
 };
-pub use eval::{Evaluation, Member, QueryPage, evaluate, evaluate_within, project};
+pub use eval::{Evaluation, Member, QueryPage, evaluate, evaluate_within, project, project_refs};
 
 use parse::Parser;
 

@@ -3,16 +3,18 @@
 //! `oslc:ResponseInfo`.
 
 use axum::response::Response;
-use http::header::LINK;
-use http::{HeaderMap, HeaderValue, StatusCode};
-use oxrdf::{Graph, Literal, NamedNode, TripleRef};
+use std::collections::HashSet;
+
+use http::header::{CONTENT_TYPE, LINK, VARY};
+use http::{HeaderMap, HeaderValue};
+use oxrdf::{Literal, NamedNode, NamedNodeRef, TermRef, Triple, TripleRef};
 
 use super::handlers::{CollectionState, LDP_CONTAINER, response_format};
-use super::response::rdf_response;
 use std::time::Instant;
 
 use crate::Container;
 use crate::query::{self, Evaluation, PAGE_TOKEN_PARAM, Query, QueryPage};
+use crate::rdf::serialize_triples;
 use crate::vocab::{ldp, oslc, rdf, rdfs, xsd};
 use crate::{Error, Result};
 
@@ -70,9 +72,23 @@ pub(super) async fn query_response(
     // no more at once than the cores less one, within the deadline.
     super::run_cpu_bound("evaluating a query", deadline, move || {
         let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
-        let graph = page_graph(&query, &page, &container, &params, request_query.as_deref(), deadline)?;
-        let mut response = rdf_response(StatusCode::OK, &graph.graph, format, &prefixes, None);
-        let link = match &graph.next {
+        let built = page_triples(&query, &page, &container, &params, request_query.as_deref(), deadline)?;
+        // The container's own triples, then each member's selected ones, each triple once, in that order.
+        let mut seen = HashSet::new();
+        let triples: Vec<TripleRef<'_>> = built
+            .own
+            .iter()
+            .map(Triple::as_ref)
+            .chain(built.selected.iter().copied())
+            .filter(|t| seen.insert(*t))
+            .collect();
+        let body = serialize_triples(triples.iter().copied(), format, &prefixes)?;
+        let mut response = Response::new(axum::body::Body::from(body));
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
+        headers.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
+        headers.insert(VARY, HeaderValue::from_static("Accept"));
+        let link = match &built.next {
             Some(next) => format!("{LDP_CONTAINER}, <{}>; rel=\"next\"", next.as_str()),
             None => LDP_CONTAINER.to_owned(),
         };
@@ -84,45 +100,46 @@ pub(super) async fn query_response(
     .await
 }
 
-struct PageGraph {
-    graph: Graph,
+/// A page's triples: those the container states (owned) and the members' selected ones (borrowed from them).
+struct PageTriples<'a> {
+    own: Vec<Triple>,
+    selected: Vec<TripleRef<'a>>,
     next: Option<NamedNode>,
 }
 
 /// The query result container's triples for `page`.
-fn page_graph(
+fn page_triples<'a>(
     query: &Query,
-    page: &QueryPage,
+    page: &'a QueryPage,
     container: &Container,
     params: &[(String, String)],
     request_query: Option<&str>,
     deadline: Instant,
-) -> Result<PageGraph> {
-    let mut graph = Graph::new();
+) -> Result<PageTriples<'a>> {
+    let mut own: Vec<Triple> = Vec::new();
+    let mut selected = Vec::new();
     let base = container.iri();
+    let mut add =
+        |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| own.push(TripleRef::new(s, p, o).into_owned());
     // An LDP Direct Container whose membership predicate is rdfs:member, as OSLC Query 3.0's example: clients that
     // read rdfs:member (Query 2.0 style) and those that read ldp:contains (LDP) both find the members.
-    graph.insert(TripleRef::new(base, rdf::r#type, ldp::DirectContainer));
-    graph.insert(TripleRef::new(base, ldp::membershipResource, base));
-    graph.insert(TripleRef::new(base, ldp::hasMemberRelation, rdfs::member));
+    add(base, rdf::r#type, ldp::DirectContainer.into());
+    add(base, ldp::membershipResource, base.into());
+    add(base, ldp::hasMemberRelation, rdfs::member.into());
     for (i, member) in page.members.iter().enumerate() {
         if i.is_multiple_of(32) && Instant::now() > deadline {
             return Err(Error::limit("the query's time budget (members projected)", i));
         }
         let subject = member.resource.subject();
-        graph.insert(TripleRef::new(base, rdfs::member, subject));
-        graph.insert(TripleRef::new(base, ldp::contains, subject));
+        add(base, rdfs::member, subject.into());
+        add(base, ldp::contains, subject.into());
         if let Some(select) = &query.select {
-            query::project(&member.resource, select, &mut graph);
+            query::project_refs(&member.resource, select, &mut selected);
         }
         let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
-        graph.insert(TripleRef::new(subject, oslc::order, &order));
+        add(subject, oslc::order, order.as_ref().into());
         if let Some(score) = member.score {
-            graph.insert(TripleRef::new(
-                subject,
-                oslc::score,
-                &Literal::new_typed_literal(score.to_string(), xsd::decimal),
-            ));
+            add(subject, oslc::score, Literal::new_typed_literal(score.to_string(), xsd::decimal).as_ref().into());
         }
     }
     // The ResponseInfo's subject is the URI the page was requested at, byte for byte (OSLC Core 3.0 Resource
@@ -131,16 +148,16 @@ fn page_graph(
         Some(requested) => requested,
         None => page_url(base.as_str(), params, query.page_token.as_deref())?,
     };
-    graph.insert(TripleRef::new(&this_page, rdf::r#type, oslc::ResponseInfo));
+    add(this_page.as_ref(), rdf::r#type, oslc::ResponseInfo.into());
     let total = Literal::new_typed_literal(page.total_count.to_string(), xsd::integer);
-    graph.insert(TripleRef::new(&this_page, oslc::totalCount, &total));
+    add(this_page.as_ref(), oslc::totalCount, total.as_ref().into());
     let mut next = None;
     if let Some(token) = &page.next_page_token {
         let next_page = page_url(base.as_str(), params, Some(token))?;
-        graph.insert(TripleRef::new(&this_page, oslc::nextPage, &next_page));
+        add(this_page.as_ref(), oslc::nextPage, next_page.as_ref().into());
         next = Some(next_page);
     }
-    Ok(PageGraph { graph, next })
+    Ok(PageTriples { own, selected, next })
 }
 
 /// The query base with the request's parameters, the page token replaced by `token`.
