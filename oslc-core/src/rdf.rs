@@ -25,6 +25,8 @@ pub use oxrdfio::RdfFormat;
 
 use crate::{Error, Result};
 
+mod text;
+
 /// The syntaxes this crate reads and writes, in order of preference when a client accepts several equally.
 ///
 /// Turtle comes first: OSLC Core 3.0 makes it the default for `*/*` or no `Accept`.
@@ -362,13 +364,33 @@ pub fn serialize_triples<'a>(
     format: RdfFormat,
     prefixes: &Prefixes,
 ) -> Result<Vec<u8>> {
-    let mut serializer = RdfSerializer::from_format(format);
-    for (prefix, iri) in prefixes.iter() {
-        if uses_namespace(triples.clone(), iri) {
-            serializer = serializer
-                .with_prefix(prefix, iri)
-                .map_err(|e| Error::backend(format!("invalid prefix IRI {iri}"), e))?;
+    // The prefixes some triple uses, in their table's order, found in one pass.
+    let table: Vec<(&str, &str)> = prefixes.iter().collect();
+    let mut used = vec![false; table.len()];
+    for triple in triples.clone() {
+        mark_namespaces(triple, &table, &mut used);
+        if used.iter().all(|u| *u) {
+            break;
         }
+    }
+    let declared: Vec<(&str, &str)> = table.iter().zip(&used).filter(|(_, used)| **used).map(|(p, _)| *p).collect();
+    match format {
+        RdfFormat::Turtle => {
+            let mut out = Vec::new();
+            text::write_turtle(triples, &declared, &mut out);
+            return Ok(out);
+        }
+        RdfFormat::NTriples => {
+            let mut out = Vec::new();
+            text::write_ntriples(triples, &mut out);
+            return Ok(out);
+        }
+        _ => {}
+    }
+    let mut serializer = RdfSerializer::from_format(format);
+    for (prefix, iri) in declared {
+        serializer =
+            serializer.with_prefix(prefix, iri).map_err(|e| Error::backend(format!("invalid prefix IRI {iri}"), e))?;
     }
     let mut writer = serializer.for_writer(Vec::new());
     for triple in triples {
@@ -377,16 +399,24 @@ pub fn serialize_triples<'a>(
     Ok(writer.finish()?)
 }
 
-fn uses_namespace<'a>(mut triples: impl Iterator<Item = TripleRef<'a>>, ns: &str) -> bool {
-    triples.any(|t| {
-        let subject = matches!(t.subject, NamedOrBlankNodeRef::NamedNode(n) if n.as_str().starts_with(ns));
-        let object = match t.object {
-            TermRef::NamedNode(n) => n.as_str().starts_with(ns),
-            TermRef::Literal(l) => l.datatype().as_str().starts_with(ns),
-            _ => false,
-        };
-        subject || object || t.predicate.as_str().starts_with(ns)
-    })
+/// Marks in `used` the namespaces of `table` that start an IRI of `triple`.
+fn mark_namespaces(triple: TripleRef<'_>, table: &[(&str, &str)], used: &mut [bool]) {
+    let subject = match triple.subject {
+        NamedOrBlankNodeRef::NamedNode(n) => Some(n.as_str()),
+        NamedOrBlankNodeRef::BlankNode(_) => None,
+    };
+    let object = match triple.object {
+        TermRef::NamedNode(n) => Some(n.as_str()),
+        TermRef::Literal(l) => Some(l.datatype().as_str()),
+        TermRef::BlankNode(_) => None,
+    };
+    for iri in [subject, Some(triple.predicate.as_str()), object].into_iter().flatten() {
+        for ((_, namespace), used) in table.iter().zip(used.iter_mut()) {
+            if !*used && iri.starts_with(namespace) {
+                *used = true;
+            }
+        }
+    }
 }
 
 /// Whether two formats are the same syntax (JSON-LD profiles aside).

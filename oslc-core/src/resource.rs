@@ -483,6 +483,7 @@ fn rename_triple(t: TripleRef<'_>, from: NamedOrBlankNodeRef<'_>, to: &NamedNode
 }
 
 /// Copies `graph` with `from` renamed to `to`.
+#[cfg(feature = "server")]
 pub(crate) fn rename(graph: &Graph, from: NamedOrBlankNodeRef<'_>, to: &NamedNode) -> Graph {
     let mut out = Graph::new();
     for t in graph {

@@ -73,15 +73,7 @@ pub(super) async fn query_response(
     super::run_cpu_bound("evaluating a query", deadline, move || {
         let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
         let built = page_triples(&query, &page, &container, &params, request_query.as_deref(), deadline)?;
-        // The container's own triples, then each member's selected ones, each triple once, in that order.
-        let mut seen = HashSet::new();
-        let triples: Vec<TripleRef<'_>> = built
-            .own
-            .iter()
-            .map(Triple::as_ref)
-            .chain(built.selected.iter().copied())
-            .filter(|t| seen.insert(*t))
-            .collect();
+        let triples = built.in_order();
         let body = serialize_triples(triples.iter().copied(), format, &prefixes)?;
         let mut response = Response::new(axum::body::Body::from(body));
         let headers = response.headers_mut();
@@ -100,11 +92,33 @@ pub(super) async fn query_response(
     .await
 }
 
-/// A page's triples: those the container states (owned) and the members' selected ones (borrowed from them).
+/// A page's triples: those the container and the response info state (owned), and each member's selected ones
+/// (borrowed from it) followed by its `oslc:order` and `oslc:score` (owned).
 struct PageTriples<'a> {
-    own: Vec<Triple>,
-    selected: Vec<TripleRef<'a>>,
+    container: Vec<Triple>,
+    members: Vec<(Vec<TripleRef<'a>>, Vec<Triple>)>,
     next: Option<NamedNode>,
+}
+
+impl PageTriples<'_> {
+    /// The triples to write: the container's, then member by member, each triple once. Grouped by subject, so the
+    /// Turtle reads as one block per resource.
+    fn in_order(&self) -> Vec<TripleRef<'_>> {
+        let count = self.container.len() + self.members.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>();
+        let mut seen = HashSet::with_capacity_and_hasher(count, foldhash::fast::RandomState::default());
+        let mut triples = Vec::with_capacity(count);
+        let own = self.container.iter().map(Triple::as_ref);
+        let members = self
+            .members
+            .iter()
+            .flat_map(|(selected, own)| selected.iter().copied().chain(own.iter().map(Triple::as_ref)));
+        for triple in own.chain(members) {
+            if seen.insert(triple) {
+                triples.push(triple);
+            }
+        }
+        triples
+    }
 }
 
 /// The query result container's triples for `page`.
@@ -116,9 +130,8 @@ fn page_triples<'a>(
     request_query: Option<&str>,
     deadline: Instant,
 ) -> Result<PageTriples<'a>> {
-    let mut own: Vec<Triple> = Vec::new();
-    let mut selected = Vec::new();
     let base = container.iri();
+    let mut own: Vec<Triple> = Vec::with_capacity(6 + 2 * page.members.len());
     let mut add =
         |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| own.push(TripleRef::new(s, p, o).into_owned());
     // An LDP Direct Container whose membership predicate is rdfs:member, as OSLC Query 3.0's example: clients that
@@ -126,21 +139,27 @@ fn page_triples<'a>(
     add(base, rdf::r#type, ldp::DirectContainer.into());
     add(base, ldp::membershipResource, base.into());
     add(base, ldp::hasMemberRelation, rdfs::member.into());
+    for relation in [rdfs::member, ldp::contains] {
+        for member in &page.members {
+            add(base, relation, member.resource.subject().into());
+        }
+    }
+    let mut members = Vec::with_capacity(page.members.len());
     for (i, member) in page.members.iter().enumerate() {
         if i.is_multiple_of(32) && Instant::now() > deadline {
             return Err(Error::limit("the query's time budget (members projected)", i));
         }
         let subject = member.resource.subject();
-        add(base, rdfs::member, subject.into());
-        add(base, ldp::contains, subject.into());
+        let mut selected = Vec::new();
         if let Some(select) = &query.select {
             query::project_refs(&member.resource, select, &mut selected);
         }
         let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
-        add(subject, oslc::order, order.as_ref().into());
+        let mut stated = vec![Triple::new(subject, oslc::order, order)];
         if let Some(score) = member.score {
-            add(subject, oslc::score, Literal::new_typed_literal(score.to_string(), xsd::decimal).as_ref().into());
+            stated.push(Triple::new(subject, oslc::score, Literal::new_typed_literal(score.to_string(), xsd::decimal)));
         }
+        members.push((selected, stated));
     }
     // The ResponseInfo's subject is the URI the page was requested at, byte for byte (OSLC Core 3.0 Resource
     // Paging); a page asked for by a form POST has none of its own, so it gets the equivalent GET URI.
@@ -157,7 +176,7 @@ fn page_triples<'a>(
         add(this_page.as_ref(), oslc::nextPage, next_page.as_ref().into());
         next = Some(next_page);
     }
-    Ok(PageTriples { own, selected, next })
+    Ok(PageTriples { container: own, members, next })
 }
 
 /// The query base with the request's parameters, the page token replaced by `token`.

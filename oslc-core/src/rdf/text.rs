@@ -1,0 +1,429 @@
+//! Turtle and N-Triples written straight from triples into a byte buffer.
+//!
+//! The output is byte for byte what `oxttl`'s serializers write for the same triples and prefixes (the tests check
+//! it against them): subjects grouped with `;` and objects with `,` as the triples come, `a` for `rdf:type`, prefixed
+//! names where the local part allows, and numbers and booleans unquoted where Turtle's grammar reads them back as the
+//! same literal. It only avoids their per-triple allocations and formatting machinery, which made serialization
+//! most of the cost of a page of query results.
+
+use oxrdf::vocab::{rdf, xsd};
+use oxrdf::{LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, TripleRef};
+
+/// Writes `triples` as Turtle, declaring `prefixes` (name, namespace; sorted by name, each name once) first when
+/// at least one triple is written. Like `oxttl`, the longest namespace that fits names a term.
+pub(super) fn write_turtle<'a>(
+    triples: impl Iterator<Item = TripleRef<'a>>,
+    prefixes: &[(&str, &str)],
+    out: &mut Vec<u8>,
+) {
+    let mut sorted = prefixes.to_vec();
+    sorted.sort_unstable_by_key(|(_, namespace)| std::cmp::Reverse(namespace.len()));
+    let prefixes = sorted.as_slice();
+    let mut current: Option<(NamedOrBlankNodeRef<'a>, NamedNodeRef<'a>)> = None;
+    for triple in triples {
+        match current {
+            None => {
+                for (name, namespace) in prefixes {
+                    push_all(out, &["@prefix ", name, ": <", namespace, "> .\n"]);
+                }
+                subject_predicate(out, triple, prefixes);
+            }
+            Some((subject, predicate)) if subject == triple.subject => {
+                if predicate == triple.predicate {
+                    out.extend_from_slice(b" , ");
+                } else {
+                    out.extend_from_slice(b" ;\n\t");
+                    write_predicate(out, triple.predicate, prefixes);
+                    out.push(b' ');
+                }
+            }
+            Some(_) => {
+                out.extend_from_slice(b" .\n");
+                subject_predicate(out, triple, prefixes);
+            }
+        }
+        write_term(out, triple.object, prefixes);
+        current = Some((triple.subject, triple.predicate));
+    }
+    if current.is_some() {
+        out.extend_from_slice(b" .\n");
+    }
+}
+
+/// Writes `triples` as N-Triples, one a line.
+pub(super) fn write_ntriples<'a>(triples: impl Iterator<Item = TripleRef<'a>>, out: &mut Vec<u8>) {
+    for triple in triples {
+        match triple.subject {
+            NamedOrBlankNodeRef::NamedNode(n) => iri(out, n.as_str()),
+            NamedOrBlankNodeRef::BlankNode(b) => push_all(out, &["_:", b.as_str()]),
+        }
+        out.push(b' ');
+        iri(out, triple.predicate.as_str());
+        out.push(b' ');
+        match triple.object {
+            TermRef::NamedNode(n) => iri(out, n.as_str()),
+            TermRef::BlankNode(b) => push_all(out, &["_:", b.as_str()]),
+            TermRef::Literal(l) => {
+                quoted(out, l.value());
+                if let Some(language) = l.language() {
+                    push_all(out, &["@", language]);
+                } else if l.datatype() != xsd::STRING {
+                    out.extend_from_slice(b"^^");
+                    iri(out, l.datatype().as_str());
+                }
+            }
+        }
+        out.extend_from_slice(b" .\n");
+    }
+}
+
+fn subject_predicate(out: &mut Vec<u8>, triple: TripleRef<'_>, prefixes: &[(&str, &str)]) {
+    write_term(out, triple.subject.into(), prefixes);
+    out.push(b' ');
+    write_predicate(out, triple.predicate, prefixes);
+    out.push(b' ');
+}
+
+fn write_predicate(out: &mut Vec<u8>, predicate: NamedNodeRef<'_>, prefixes: &[(&str, &str)]) {
+    if predicate == rdf::TYPE {
+        out.push(b'a');
+    } else {
+        named_node(out, predicate, prefixes);
+    }
+}
+
+fn write_term(out: &mut Vec<u8>, term: TermRef<'_>, prefixes: &[(&str, &str)]) {
+    match term {
+        TermRef::NamedNode(n) => named_node(out, n, prefixes),
+        TermRef::BlankNode(b) => push_all(out, &["_:", b.as_str()]),
+        TermRef::Literal(l) => literal(out, l, prefixes),
+    }
+}
+
+fn literal(out: &mut Vec<u8>, literal: LiteralRef<'_>, prefixes: &[(&str, &str)]) {
+    let value = literal.value();
+    if let Some(language) = literal.language() {
+        quoted(out, value);
+        push_all(out, &["@", language]);
+        return;
+    }
+    let datatype = literal.datatype();
+    let inline = match datatype {
+        xsd::STRING => {
+            quoted(out, value);
+            return;
+        }
+        xsd::BOOLEAN => matches!(value, "true" | "false"),
+        xsd::INTEGER => is_integer(value),
+        xsd::DECIMAL => is_decimal(value),
+        xsd::DOUBLE => is_double(value),
+        _ => false,
+    };
+    if inline {
+        out.extend_from_slice(value.as_bytes());
+    } else {
+        quoted(out, value);
+        out.extend_from_slice(b"^^");
+        named_node(out, datatype, prefixes);
+    }
+}
+
+/// A named node as a prefixed name when a prefix's namespace starts it and the rest is a valid local name.
+fn named_node(out: &mut Vec<u8>, node: NamedNodeRef<'_>, prefixes: &[(&str, &str)]) {
+    for (name, namespace) in prefixes {
+        if let Some(local) = node.as_str().strip_prefix(namespace)
+            && is_local_name(local)
+        {
+            push_all(out, &[name, ":"]);
+            local_name(out, local);
+            return;
+        }
+    }
+    iri(out, node.as_str());
+}
+
+fn iri(out: &mut Vec<u8>, iri: &str) {
+    push_all(out, &["<", iri, ">"]);
+}
+
+fn push_all(out: &mut Vec<u8>, parts: &[&str]) {
+    for part in parts {
+        out.extend_from_slice(part.as_bytes());
+    }
+}
+
+/// A string between double quotes with the escapes of N-Triples' canonical form.
+fn quoted(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    let mut rest = value;
+    while let Some(at) = rest.find(needs_escape) {
+        out.extend_from_slice(&rest.as_bytes()[..at]);
+        let mut chars = rest[at..].chars();
+        let Some(c) = chars.next() else { break };
+        match c {
+            '\u{8}' => out.extend_from_slice(b"\\b"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\u{C}' => out.extend_from_slice(b"\\f"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            other => out.extend_from_slice(format!("\\u{:04X}", u32::from(other)).as_bytes()),
+        }
+        rest = chars.as_str();
+    }
+    out.extend_from_slice(rest.as_bytes());
+    out.push(b'"');
+}
+
+fn needs_escape(c: char) -> bool {
+    matches!(c, '\0'..='\u{1F}' | '"' | '\\' | '\u{7F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Whether `local` can follow a prefix (Turtle's `PN_LOCAL`, with `\` escapes, or empty).
+fn is_local_name(local: &str) -> bool {
+    let mut chars = local.chars();
+    let Some(first) = chars.next() else { return true };
+    if !(is_pn_chars_u(first) || first == ':' || first.is_ascii_digit() || can_be_escaped(first)) {
+        return false;
+    }
+    chars.all(|c| is_pn_chars(c) || c == ':' || can_be_escaped(c))
+}
+
+/// Writes a local name that [`is_local_name`] accepted, escaping what must be.
+fn local_name(out: &mut Vec<u8>, local: &str) {
+    let mut chars = local.char_indices().peekable();
+    let mut buffer = [0; 4];
+    while let Some((i, c)) = chars.next() {
+        let plain = if i == 0 {
+            is_pn_chars_u(c) || c == ':' || c.is_ascii_digit()
+        } else {
+            is_pn_chars(c) || c == ':' || (c == '.' && chars.peek().is_some())
+        };
+        if !plain {
+            out.push(b'\\');
+        }
+        out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+    }
+}
+
+fn can_be_escaped(c: char) -> bool {
+    matches!(
+        c,
+        '_' | '~'
+            | '.'
+            | '-'
+            | '!'
+            | '$'
+            | '&'
+            | '\''
+            | '('
+            | ')'
+            | '*'
+            | '+'
+            | ','
+            | ';'
+            | '='
+            | '/'
+            | '?'
+            | '#'
+            | '@'
+            | '%'
+    )
+}
+
+fn is_pn_chars_base(c: char) -> bool {
+    matches!(c,
+        'A'..='Z'
+        | 'a'..='z'
+        | '\u{00C0}'..='\u{00D6}'
+        | '\u{00D8}'..='\u{00F6}'
+        | '\u{00F8}'..='\u{02FF}'
+        | '\u{0370}'..='\u{037D}'
+        | '\u{037F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}'
+        | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+fn is_pn_chars_u(c: char) -> bool {
+    is_pn_chars_base(c) || c == '_'
+}
+
+fn is_pn_chars(c: char) -> bool {
+    is_pn_chars_u(c) || matches!(c, '-' | '0'..='9' | '\u{00B7}' | '\u{0300}'..='\u{036F}' | '\u{203F}'..='\u{2040}')
+}
+
+fn strip_sign(value: &str) -> &[u8] {
+    let bytes = value.as_bytes();
+    bytes.strip_prefix(b"+").or_else(|| bytes.strip_prefix(b"-")).unwrap_or(bytes)
+}
+
+fn skip_digits(value: &[u8]) -> (&[u8], bool) {
+    let digits = value.iter().take_while(|b| b.is_ascii_digit()).count();
+    (&value[digits..], digits > 0)
+}
+
+/// Turtle's `INTEGER`: `[+-]? [0-9]+`.
+fn is_integer(value: &str) -> bool {
+    let (rest, digits) = skip_digits(strip_sign(value));
+    digits && rest.is_empty()
+}
+
+/// Turtle's `DECIMAL`: `[+-]? [0-9]* '.' [0-9]+`.
+fn is_decimal(value: &str) -> bool {
+    let (rest, _) = skip_digits(strip_sign(value));
+    match rest.strip_prefix(b".") {
+        Some(fraction) => {
+            let (rest, digits) = skip_digits(fraction);
+            digits && rest.is_empty()
+        }
+        None => false,
+    }
+}
+
+/// Turtle's `DOUBLE`: `[+-]? ([0-9]+ '.' [0-9]* EXPONENT | '.' [0-9]+ EXPONENT | [0-9]+ EXPONENT)`.
+fn is_double(value: &str) -> bool {
+    let (mut rest, before) = skip_digits(strip_sign(value));
+    let mut after = false;
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        (rest, after) = skip_digits(fraction);
+    }
+    let Some(exponent) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) else { return false };
+    let exponent = exponent.strip_prefix(b"+").or_else(|| exponent.strip_prefix(b"-")).unwrap_or(exponent);
+    let (rest, digits) = skip_digits(exponent);
+    (before || after) && digits && rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use oxrdf::{BlankNode, Literal, NamedNode, Triple};
+    use oxrdfio::{RdfFormat, RdfSerializer};
+    use proptest::prelude::*;
+
+    const PREFIXES: [(&str, &str); 4] = [
+        ("e2", "http://example.com/a/"),
+        ("e3", "http://example.com/b/"),
+        ("ex", "http://example.com/"),
+        ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ];
+
+    fn oxttl(triples: &[Triple], format: RdfFormat) -> Vec<u8> {
+        let mut serializer = RdfSerializer::from_format(format);
+        if format == RdfFormat::Turtle {
+            for (name, namespace) in PREFIXES {
+                serializer = serializer.with_prefix(name, namespace).unwrap();
+            }
+        }
+        let mut writer = serializer.for_writer(Vec::new());
+        for triple in triples {
+            writer.serialize_triple(triple).unwrap();
+        }
+        writer.finish().unwrap()
+    }
+
+    fn ours(triples: &[Triple], format: RdfFormat) -> Vec<u8> {
+        let mut out = Vec::new();
+        if format == RdfFormat::Turtle {
+            write_turtle(triples.iter().map(Triple::as_ref), &PREFIXES, &mut out);
+        } else {
+            write_ntriples(triples.iter().map(Triple::as_ref), &mut out);
+        }
+        out
+    }
+
+    fn node() -> impl Strategy<Value = NamedNode> {
+        prop::sample::select(vec![
+            "http://example.com/a",
+            "http://example.com/",
+            "http://example.com/a/b",
+            "http://example.com/x.y",
+            "http://example.com/x.",
+            "http://example.com/-x",
+            "http://example.com/1~2",
+            "http://example.com/%41?q=1#f",
+            "http://example.com/é·ü",
+            "http://other.org/p",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+            "http://www.w3.org/2001/XMLSchema#date",
+        ])
+        .prop_map(|iri| NamedNode::new(iri).unwrap())
+    }
+
+    fn literal() -> impl Strategy<Value = Literal> {
+        let lexical = prop::sample::select(vec![
+            "",
+            "1",
+            "+1",
+            "-01",
+            "1.5",
+            ".5",
+            "1.",
+            "1e5",
+            "1.E-3",
+            ".5e+2",
+            "e5",
+            "true",
+            "false",
+            "TRUE",
+            "a\"b\\c",
+            "line\nbreak\ttab\r\u{8}\u{C}",
+            "\u{1}\u{7F}\u{FFFF}",
+            "héllo ✓",
+            "{\"json\": [1, 2]}",
+        ]);
+        let datatype = prop::sample::select(vec![
+            "http://www.w3.org/2001/XMLSchema#string",
+            "http://www.w3.org/2001/XMLSchema#integer",
+            "http://www.w3.org/2001/XMLSchema#decimal",
+            "http://www.w3.org/2001/XMLSchema#double",
+            "http://www.w3.org/2001/XMLSchema#boolean",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON",
+            "http://example.com/type",
+        ]);
+        prop_oneof![
+            (lexical.clone(), datatype).prop_map(|(v, d)| Literal::new_typed_literal(v, NamedNode::new(d).unwrap())),
+            (lexical, prop::sample::select(vec!["en", "de-CH"]))
+                .prop_map(|(v, l)| Literal::new_language_tagged_literal(v, l).unwrap()),
+        ]
+    }
+
+    fn triple() -> impl Strategy<Value = Triple> {
+        let subject = prop_oneof![
+            node().prop_map(NamedOrBlankNode::from),
+            prop::sample::select(vec!["b0", "b1"]).prop_map(|id| BlankNode::new(id).unwrap().into()),
+        ];
+        let object = prop_oneof![
+            node().prop_map(Term::from),
+            literal().prop_map(Term::from),
+            prop::sample::select(vec!["b0", "b1"]).prop_map(|id| BlankNode::new(id).unwrap().into()),
+        ];
+        (subject, node(), object).prop_map(|(s, p, o)| Triple::new(s, p, o))
+    }
+
+    use oxrdf::{NamedOrBlankNode, Term};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn turtle_and_ntriples_are_what_oxttl_writes(triples in prop::collection::vec(triple(), 0..12)) {
+            for format in [RdfFormat::Turtle, RdfFormat::NTriples] {
+                let ours = ours(&triples, format);
+                prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(oxttl(&triples, format)).unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn literals_are_inlined_only_where_turtle_reads_them_back() {
+        assert!(is_integer("-01") && !is_integer("1.0") && !is_integer("+"));
+        assert!(is_decimal(".5") && is_decimal("-1.25") && !is_decimal("1.") && !is_decimal("1"));
+        assert!(is_double("1e5") && is_double("1.E-3") && is_double(".5e+2") && !is_double("e5") && !is_double("1.5"));
+    }
+}
