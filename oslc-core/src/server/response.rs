@@ -78,6 +78,16 @@ fn body_response(status: StatusCode, body: crate::Result<Vec<u8>>, format: RdfFo
             return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response();
         }
     };
+    serialized_response(status, body, format, etag)
+}
+
+/// A response with an already serialized RDF `body` in `format` and the headers of [`rdf_response`].
+pub(super) fn serialized_response(
+    status: StatusCode,
+    body: Vec<u8>,
+    format: RdfFormat,
+    etag: Option<&ETag>,
+) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();

@@ -5,11 +5,12 @@
 use axum::response::Response;
 use std::collections::HashSet;
 
-use http::header::{CONTENT_TYPE, LINK, VARY};
-use http::{HeaderMap, HeaderValue};
+use http::header::LINK;
+use http::{HeaderMap, HeaderValue, StatusCode};
 use oxrdf::{Literal, NamedNode, NamedNodeRef, TermRef, Triple, TripleRef};
 
 use super::handlers::{CollectionState, LDP_CONTAINER, response_format};
+use super::response::serialized_response;
 use std::time::Instant;
 
 use crate::Container;
@@ -75,11 +76,7 @@ pub(super) async fn query_response(
         let built = page_triples(&query, &page, &container, &params, request_query.as_deref(), deadline)?;
         let triples = built.in_order();
         let body = serialize_triples(triples.iter().copied(), format, &prefixes)?;
-        let mut response = Response::new(axum::body::Body::from(body));
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.media_type()));
-        headers.insert(super::OSLC_CORE_VERSION, HeaderValue::from_static("3.0"));
-        headers.insert(VARY, HeaderValue::from_static("Accept"));
+        let mut response = serialized_response(StatusCode::OK, body, format, None);
         let link = match &built.next {
             Some(next) => format!("{LDP_CONTAINER}, <{}>; rel=\"next\"", next.as_str()),
             None => LDP_CONTAINER.to_owned(),
