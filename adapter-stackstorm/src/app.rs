@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
-use oslc_core::server::auth::{Auth, NoCredentials, Policy, StaticToken};
+use oslc_core::server::auth::{Auth, NoCredentials, Policy, Sessions, StaticToken};
 use oslc_core::server::{Collection, CollectionAction, Server, ServiceProviderConfig};
 use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error};
@@ -167,10 +167,12 @@ pub fn build_with_log(
     let mut prefixes = vocab::standard_prefixes();
     prefixes.insert(st2::PREFIX, st2::NS);
     let actions = Actions { provider: provider.clone(), prefixes, base: base.clone(), body_limit: config.body_limit };
-    // Writes (and with --protect-reads, reads) need the API token, as a bearer token or a Basic password.
+    // Writes (and with --protect-reads, reads) need the API token, as a bearer token or a Basic password; a Basic
+    // login opens a cookie session, on which Jazz-style clients (oslc-client) write.
     let policy = if config.protect_reads { Policy::protect_all() } else { Policy::protect_writes() };
     let auth = match &config.api_token {
-        Some(token) => Auth::new(StaticToken::new(token.clone()).with_realm("st2-oslc"), policy),
+        Some(token) => Auth::new(StaticToken::new(token.clone()).with_realm("st2-oslc"), policy)
+            .with_sessions(Sessions::new().secure(base.starts_with("https:"))),
         None => Auth::new(NoCredentials, policy),
     };
     let service_provider = iri("/serviceProviders/1")?;

@@ -42,6 +42,17 @@ fn add_opt_text(graph: &mut Graph, s: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'
     }
 }
 
+/// Titles and descriptions: `rdf:XMLLiteral`, as the OSLC Core shapes give them.
+fn add_rich(graph: &mut Graph, s: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'_>, text: &str) {
+    add(graph, s, p, &crate::rdf::xml_literal(text));
+}
+
+fn add_opt_rich(graph: &mut Graph, s: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'_>, text: Option<&String>) {
+    if let Some(text) = text {
+        add_rich(graph, s, p, text);
+    }
+}
+
 /// Writes `value` as a new blank node linked from `s` by `p`.
 fn add_nested(graph: &mut Graph, s: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'_>, value: &impl ToGraph) {
     let node = BlankNode::default();
@@ -83,7 +94,7 @@ impl Publisher {
 impl ToGraph for Publisher {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::Publisher);
-        add_text(graph, s, dcterms::title, &self.title);
+        add_rich(graph, s, dcterms::title, &self.title);
         add_text(graph, s, dcterms::identifier, &self.identifier);
         add_opt_text(graph, s, oslc::label, self.label.as_ref());
         if let Some(icon) = &self.icon {
@@ -217,7 +228,7 @@ capability_setters!(CreationFactory);
 impl ToGraph for CreationFactory {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::CreationFactory);
-        add_text(graph, s, dcterms::title, &self.title);
+        add_rich(graph, s, dcterms::title, &self.title);
         add(graph, s, oslc::creation, &self.creation);
         self.capability.add_to_graph(s, graph);
     }
@@ -249,7 +260,7 @@ capability_setters!(QueryCapability);
 impl ToGraph for QueryCapability {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::QueryCapability);
-        add_text(graph, s, dcterms::title, &self.title);
+        add_rich(graph, s, dcterms::title, &self.title);
         add(graph, s, oslc::queryBase, &self.query_base);
         self.capability.add_to_graph(s, graph);
     }
@@ -285,7 +296,7 @@ capability_setters!(Dialog);
 impl ToGraph for Dialog {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::Dialog);
-        add_text(graph, s, dcterms::title, &self.title);
+        add_rich(graph, s, dcterms::title, &self.title);
         add(graph, s, oslc::dialog, &self.dialog);
         add_opt_text(graph, s, oslc::hintWidth, self.hint_width.as_ref());
         add_opt_text(graph, s, oslc::hintHeight, self.hint_height.as_ref());
@@ -480,8 +491,8 @@ impl ServiceProvider {
 impl ToGraph for ServiceProvider {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::ServiceProvider);
-        add_text(graph, s, dcterms::title, &self.title);
-        add_opt_text(graph, s, dcterms::description, self.description.as_ref());
+        add_rich(graph, s, dcterms::title, &self.title);
+        add_opt_rich(graph, s, dcterms::description, self.description.as_ref());
         if let Some(publisher) = &self.publisher {
             add_nested(graph, s, dcterms::publisher, publisher);
         }
@@ -565,8 +576,8 @@ impl ServiceProviderCatalog {
 impl ToGraph for ServiceProviderCatalog {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::ServiceProviderCatalog);
-        add_text(graph, s, dcterms::title, &self.title);
-        add_opt_text(graph, s, dcterms::description, self.description.as_ref());
+        add_rich(graph, s, dcterms::title, &self.title);
+        add_opt_rich(graph, s, dcterms::description, self.description.as_ref());
         if let Some(publisher) = &self.publisher {
             add_nested(graph, s, dcterms::publisher, publisher);
         }
@@ -770,7 +781,7 @@ impl ToGraph for Property {
         if let Some(read_only) = self.read_only {
             add(graph, s, oslc::readOnly, &Literal::new_typed_literal(read_only.to_string(), xsd::boolean));
         }
-        add_opt_text(graph, s, dcterms::description, self.description.as_ref());
+        add_opt_rich(graph, s, dcterms::description, self.description.as_ref());
         if !self.allowed_values.is_empty() {
             let node = BlankNode::default();
             add(graph, s, oslc::allowedValues, &node);
@@ -854,8 +865,8 @@ impl ResourceShape {
 impl ToGraph for ResourceShape {
     fn add_to_graph(&self, s: NamedOrBlankNodeRef<'_>, graph: &mut Graph) {
         add(graph, s, rdf::r#type, oslc::ResourceShape);
-        add_text(graph, s, dcterms::title, &self.title);
-        add_opt_text(graph, s, dcterms::description, self.description.as_ref());
+        add_rich(graph, s, dcterms::title, &self.title);
+        add_opt_rich(graph, s, dcterms::description, self.description.as_ref());
         for ty in &self.describes {
             add(graph, s, oslc::describes, ty);
         }

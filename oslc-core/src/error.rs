@@ -120,6 +120,13 @@ pub enum Error {
         /// Why the credentials were refused (never the credentials themselves).
         message: String,
     },
+    /// The credentials are valid but do not allow this request (403), such as a cookie session's write without
+    /// the CSRF header.
+    #[error("forbidden: {message}")]
+    Forbidden {
+        /// Why the request is refused.
+        message: String,
+    },
     /// The method is not supported on this resource (405).
     #[error("method {method} not allowed on {resource}")]
     MethodNotAllowed {
@@ -222,6 +229,7 @@ impl Error {
             Self::UriTooLong { .. } => 414,
             Self::HeadersTooLarge { .. } => 431,
             Self::Unauthorized { .. } => 401,
+            Self::Forbidden { .. } => 403,
             Self::MethodNotAllowed { .. } => 405,
             Self::Unavailable { .. } | Self::Remote { .. } => 502,
             Self::Backend { .. } => 500,

@@ -27,6 +27,56 @@ use crate::{Error, Result};
 
 mod text;
 
+/// An `rdf:XMLLiteral` holding `text` (escaped), the value type the OSLC shapes give titles and descriptions.
+///
+/// ```
+/// use oslc_core::rdf::{literal_text, xml_literal};
+///
+/// let title = xml_literal("Fix <b> & go");
+/// assert_eq!(title.value(), "Fix &lt;b&gt; &amp; go");
+/// assert_eq!(literal_text(title.as_ref()), "Fix <b> & go");
+/// ```
+#[must_use]
+pub fn xml_literal(text: &str) -> oxrdf::Literal {
+    oxrdf::Literal::new_typed_literal(quick_xml::escape::escape(text), crate::vocab::rdf::XMLLiteral)
+}
+
+/// The plain text of a literal: the text content of an `rdf:XMLLiteral` (markup dropped, references resolved),
+/// else its lexical value. Clients send titles either way; both read the same.
+///
+/// ```
+/// use oslc_core::oxrdf::Literal;
+/// use oslc_core::rdf::literal_text;
+/// use oslc_core::vocab::rdf;
+///
+/// let rich = Literal::new_typed_literal("<b>Crash</b> on &quot;start&quot;", rdf::XMLLiteral);
+/// assert_eq!(literal_text(rich.as_ref()), "Crash on \"start\"");
+/// assert_eq!(literal_text(Literal::new_simple_literal("a < b").as_ref()), "a < b");
+/// ```
+#[must_use]
+pub fn literal_text(literal: oxrdf::LiteralRef<'_>) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let value = literal.value();
+    if literal.datatype() != crate::vocab::rdf::XMLLiteral || !value.contains(['<', '&']) {
+        return Cow::Borrowed(value);
+    }
+    let mut reader = quick_xml::Reader::from_str(value);
+    let mut text = String::with_capacity(value.len());
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Text(t)) => match t.unescape() {
+                Ok(unescaped) => text.push_str(&unescaped),
+                Err(_) => return Cow::Borrowed(value),
+            },
+            Ok(quick_xml::events::Event::CData(t)) => text.push_str(&String::from_utf8_lossy(&t)),
+            Ok(quick_xml::events::Event::Eof) => return Cow::Owned(text),
+            Ok(_) => {}
+            // Not well-formed XML: the lexical value is the best text there is.
+            Err(_) => return Cow::Borrowed(value),
+        }
+    }
+}
+
 /// The syntaxes this crate reads and writes, in order of preference when a client accepts several equally.
 ///
 /// Turtle comes first: OSLC Core 3.0 makes it the default for `*/*` or no `Accept`.

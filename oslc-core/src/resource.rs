@@ -447,11 +447,12 @@ impl Resource {
         self.compact().objects(predicate)
     }
 
-    /// The lexical value of the literal object of `predicate`, if there is one.
+    /// The text of the literal object of `predicate`, if there is one: its lexical value, or the text content of
+    /// an `rdf:XMLLiteral` ([`crate::rdf::literal_text`]).
     #[must_use]
     pub fn string(&self, predicate: NamedNodeRef<'_>) -> Option<String> {
         self.objects(predicate).find_map(|o| match o {
-            TermRef::Literal(l) => Some(l.value().to_owned()),
+            TermRef::Literal(l) => Some(crate::rdf::literal_text(l).into_owned()),
             _ => None,
         })
     }

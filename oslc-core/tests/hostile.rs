@@ -167,7 +167,14 @@ async fn a_query_past_its_deadline_is_refused() {
         )
         .build::<()>()
         .unwrap();
-    let reply = get(&app, &query_url(&[("oslc.where", "dcterms:title=\"x\"")]), "text/turtle").await;
+    // Other tests of this binary may hold every CPU permit for a moment (then the answer is 503 Busy): ask again.
+    let url = query_url(&[("oslc.where", "dcterms:title=\"x\"")]);
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut reply = get(&app, &url, "text/turtle").await;
+    while reply.status == 503 && std::time::Instant::now() < give_up {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        reply = get(&app, &url, "text/turtle").await;
+    }
     let message = refused(&reply, 400);
     assert!(message.contains("query evaluation"), "{message}");
     let body = Body::empty();

@@ -130,7 +130,7 @@ pub(crate) fn local_name(iri: &str) -> &str {
 
 fn literal_text(term: Option<TermRef<'_>>) -> Option<String> {
     match term {
-        Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
+        Some(TermRef::Literal(l)) => Some(oslc_core::rdf::literal_text(l).into_owned()),
         Some(TermRef::NamedNode(n)) => Some(n.as_str().to_owned()),
         _ => None,
     }

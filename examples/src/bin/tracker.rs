@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
-use oslc_core::server::auth::{Auth, Policy, StaticToken};
+use oslc_core::server::auth::{Auth, Policy, StaticToken, Sessions};
 use oslc_core::server::{ActionHandler, Collection, CollectionAction, Server, ServiceProviderConfig};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
@@ -213,6 +213,7 @@ fn app(public_url: &str, api_token: &str) -> Result<axum::Router> {
         .build::<()>()
         .map(|router| {
             Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
+                .with_sessions(Sessions::new())
                 .layer(router)
                 .layer(oslc_core::server::OslcCorsLayer::default())
         })

@@ -6,7 +6,15 @@
 //! their own (or that fall back to Basic) send. Tokens are compared in constant time.
 //!
 //! A refused request gets 401 with an `oslc:Error` naming what was received (never its value), and a
-//! `WWW-Authenticate` challenge for each scheme the verifier takes.
+//! `WWW-Authenticate` challenge for each scheme the verifier takes (Basic first: clients such as Node's `request`
+//! answer only the first challenge of the header, and they know Basic).
+//!
+//! With [`Auth::with_sessions`], a client that authenticated with HTTP Basic gets a session cookie, as a Jazz
+//! server sets `JSESSIONID` after a login: clients that keep cookies and send credentials only when challenged
+//! (the OSLC organisation's `oslc-client`, elmclient) then write on the session. A write made with the cookie alone
+//! must not be one a browser sends cross-site without a CORS preflight: it carries `X-Jazz-CSRF-Prevent` equal to
+//! the session id (Jazz's convention), or it is a PUT, PATCH or DELETE, or a POST whose content type is not one an
+//! HTML form sends; otherwise it gets 403. The cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when asked.
 //!
 //! ```
 //! use oslc_core::server::auth::{Auth, Policy, StaticToken};
@@ -26,7 +34,9 @@
 //! Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::Router;
@@ -34,7 +44,7 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use http::{HeaderValue, Method, header};
+use http::{HeaderName, HeaderValue, Method, header};
 use subtle::ConstantTimeEq as _;
 
 use super::ErrorResponse;
@@ -158,7 +168,7 @@ impl Verifier for StaticToken {
     }
 
     fn challenges(&self) -> Vec<String> {
-        vec![format!("Bearer realm=\"{}\"", self.realm), format!("Basic realm=\"{}\"", self.realm)]
+        vec![format!("Basic realm=\"{}\"", self.realm), format!("Bearer realm=\"{}\"", self.realm)]
     }
 }
 
@@ -202,16 +212,200 @@ impl Policy {
     }
 }
 
+/// `X-Jazz-CSRF-Prevent`: the session id, echoed by a client on writes made with a session cookie.
+pub const CSRF_HEADER: HeaderName = HeaderName::from_static("x-jazz-csrf-prevent");
+
+/// Cookie sessions opened by HTTP Basic logins (see the [module docs](self)): bounded in number, expiring after
+/// an idle time.
+///
+/// ```
+/// use std::time::Duration;
+/// use oslc_core::server::auth::Sessions;
+///
+/// let sessions = Sessions::new().with_idle_timeout(Duration::from_secs(600)).with_capacity(1_000).secure(true);
+/// assert_eq!(sessions.cookie_name(), "JSESSIONID");
+/// ```
+#[derive(Clone)]
+pub struct Sessions {
+    cookie: Arc<str>,
+    idle: Duration,
+    capacity: usize,
+    secure: bool,
+    open: Arc<Mutex<HashMap<String, Session>>>,
+}
+
+struct Session {
+    principal: Principal,
+    expires: Instant,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the session ids.
+        f.debug_struct("Sessions")
+            .field("cookie", &self.cookie)
+            .field("idle", &self.idle)
+            .field("capacity", &self.capacity)
+            .field("secure", &self.secure)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sessions {
+    /// Sessions in a cookie named `JSESSIONID` (the name Jazz-style clients echo in `X-Jazz-CSRF-Prevent`),
+    /// closed after 30 idle minutes, at most 10,000 open.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            cookie: Arc::from("JSESSIONID"),
+            idle: Duration::from_secs(30 * 60),
+            capacity: 10_000,
+            secure: false,
+            open: Arc::default(),
+        }
+    }
+
+    /// The cookie's name.
+    #[must_use]
+    pub fn with_cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie = Arc::from(name.into());
+        self
+    }
+
+    /// How long a session lives without being used.
+    #[must_use]
+    pub fn with_idle_timeout(mut self, idle: Duration) -> Self {
+        self.idle = idle;
+        self
+    }
+
+    /// How many sessions may be open at once; opening one more closes the one closest to expiry.
+    #[must_use]
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity.max(1);
+        self
+    }
+
+    /// Whether the cookie is `Secure` (sent over HTTPS only): set it when the public URL is https.
+    #[must_use]
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The cookie's name.
+    #[must_use]
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie
+    }
+
+    /// How many sessions are open (expired ones included until they are swept).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.open.lock().map_or(0, |open| open.len())
+    }
+
+    /// Whether no session is open.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The session id a request's cookies carry, if any.
+    fn presented(&self, headers: &http::HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == &*self.cookie)
+            .map(|c| c.value().to_owned())
+    }
+
+    /// The principal of an open session, whose idle time starts again.
+    fn resume(&self, id: &str) -> Option<Principal> {
+        let mut open = self.open.lock().ok()?;
+        let now = Instant::now();
+        let session = open.get_mut(id)?;
+        if session.expires <= now {
+            open.remove(id);
+            return None;
+        }
+        session.expires = now + self.idle;
+        Some(session.principal.clone())
+    }
+
+    /// Opens a session for `principal` and returns its `Set-Cookie` value.
+    fn open(&self, principal: Principal) -> Option<HeaderValue> {
+        let id = {
+            use rand::Rng as _;
+            let bytes: [u8; 32] = rand::rng().random();
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        };
+        {
+            let mut open = self.open.lock().ok()?;
+            let now = Instant::now();
+            if open.len() >= self.capacity {
+                open.retain(|_, s| s.expires > now);
+            }
+            if open.len() >= self.capacity
+                && let Some(oldest) = open.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone())
+            {
+                open.remove(&oldest);
+            }
+            open.insert(id.clone(), Session { principal, expires: now + self.idle });
+        }
+        let cookie = cookie::Cookie::build((self.cookie.to_string(), id))
+            .path("/")
+            .http_only(true)
+            .same_site(cookie::SameSite::Lax)
+            .secure(self.secure)
+            .build();
+        HeaderValue::from_str(&cookie.to_string()).ok()
+    }
+}
+
+/// Whether a write made with a session cookie alone is one a browser could send cross-site without a CORS
+/// preflight (Fetch's "simple" requests) and lacks the CSRF header: such a write is refused.
+fn csrf_suspect(request: &Request, session_id: &str) -> bool {
+    if let Some(echoed) = request.headers().get(&CSRF_HEADER) {
+        return !bool::from(echoed.as_bytes().ct_eq(session_id.as_bytes()));
+    }
+    if *request.method() != Method::POST {
+        // PUT, PATCH and DELETE are never sent cross-site without a preflight, which this server's CORS (no
+        // `Access-Control-Allow-Credentials`) never grants with cookies.
+        return false;
+    }
+    let essence = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| ct.split(';').next())
+        .map(|e| e.trim().to_ascii_lowercase());
+    matches!(
+        essence.as_deref(),
+        None | Some("application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain")
+    )
+}
+
 /// A verifier and a policy, applied to a router with [`Auth::layer`].
 #[derive(Clone)]
 pub struct Auth {
     verifier: Arc<dyn Verifier>,
     policy: Policy,
+    sessions: Option<Sessions>,
 }
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("policy", &self.policy).finish_non_exhaustive()
+        f.debug_struct("Auth").field("policy", &self.policy).field("sessions", &self.sessions).finish_non_exhaustive()
     }
 }
 
@@ -219,7 +413,14 @@ impl Auth {
     /// `verifier` checks the credentials of the requests `policy` protects.
     #[must_use]
     pub fn new(verifier: impl Verifier, policy: Policy) -> Self {
-        Self { verifier: Arc::new(verifier), policy }
+        Self { verifier: Arc::new(verifier), policy, sessions: None }
+    }
+
+    /// Opens a cookie session for each client that authenticates with HTTP Basic (see the [module docs](self)).
+    #[must_use]
+    pub fn with_sessions(mut self, sessions: Sessions) -> Self {
+        self.sessions = Some(sessions);
+        self
     }
 
     /// Protects `router`'s routes (those added to it so far).
@@ -232,15 +433,19 @@ impl Auth {
     }
 
     fn protects(&self, request: &Request) -> bool {
-        let method = request.method();
-        if *method == Method::OPTIONS {
+        if *request.method() == Method::OPTIONS {
             return false;
         }
+        if self.is_write(request) { self.policy.protect_writes } else { self.policy.protect_reads }
+    }
+
+    /// GET, HEAD and form-encoded POSTs (queries) are reads; every other method is a write.
+    fn is_write(&self, request: &Request) -> bool {
+        let method = request.method();
         let form = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
             ct.split(';').next().is_some_and(|e| e.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
         });
-        let read = *method == Method::GET || *method == Method::HEAD || (*method == Method::POST && form);
-        if read { self.policy.protect_reads } else { self.policy.protect_writes }
+        !(*method == Method::GET || *method == Method::HEAD || (*method == Method::POST && form))
     }
 
     async fn check(&self, request: Request, next: Next) -> Response {
@@ -248,8 +453,35 @@ impl Auth {
             return next.run(request).await;
         }
         let credentials = Credentials::from_header(request.headers().get(header::AUTHORIZATION));
-        if self.verifier.verify(&credentials).await.is_some() {
-            return next.run(request).await;
+        if let Some(principal) = self.verifier.verify(&credentials).await {
+            let session = match (&self.sessions, &credentials) {
+                (Some(sessions), Credentials::Basic { .. })
+                    if sessions.presented(request.headers()).and_then(|id| sessions.resume(&id)).is_none() =>
+                {
+                    sessions.open(principal)
+                }
+                _ => None,
+            };
+            let mut response = next.run(request).await;
+            if let Some(cookie) = session {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            return response;
+        }
+        if credentials == Credentials::None
+            && let Some(sessions) = &self.sessions
+            && let Some(id) = sessions.presented(request.headers())
+            && sessions.resume(&id).is_some()
+        {
+            let read = !self.is_write(&request);
+            if read || !csrf_suspect(&request, &id) {
+                return next.run(request).await;
+            }
+            let message = format!(
+                "a write made with the session cookie alone must carry {CSRF_HEADER} equal to the session id, or not be \
+                 a request an HTML form can send"
+            );
+            return ErrorResponse::new(Error::Forbidden { message }, request.headers()).into_response();
         }
         let message = match credentials {
             Credentials::None => {
