@@ -12,6 +12,8 @@ if [ -n "$heavy" ]; then
 fi
 
 . scripts/services.sh
+# The independent OSLC clients of the interop tests (npm oslc-client, PyPI oslc4py-client), pinned, into interop/.
+bash scripts/interop.sh
 
 cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features
