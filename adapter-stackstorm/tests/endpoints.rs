@@ -582,3 +582,19 @@ async fn cors_on_every_route_and_on_401_with_the_requested_headers_allowed() {
     .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
+
+#[tokio::test]
+async fn titles_and_descriptions_sent_as_xml_literals_are_read_as_text() {
+    let a = adapter().await;
+    let body = NEW_RULE
+        .replace(r#"dcterms:title "restart_on_failure""#, r#"dcterms:title "restart_on_failure"^^rdf:XMLLiteral"#)
+        .replace(
+            r#"dcterms:description "Restart the service when its health check fails.""#,
+            r#"dcterms:description "Restart <b>the service</b> when &lt;health&gt; fails."^^rdf:XMLLiteral"#,
+        );
+    let created = call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let stored = a.st2.get("ops.restart_on_failure", true).await.unwrap();
+    assert_eq!(stored.name, "restart_on_failure");
+    assert_eq!(stored.description.as_deref(), Some("Restart the service when <health> fails."));
+}

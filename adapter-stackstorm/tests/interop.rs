@@ -50,7 +50,9 @@ fn demo() -> (Running, String) {
 /// Runs a client to completion (killed after two minutes): its exit success and its standard output.
 fn run(command: &mut Command) -> (bool, String) {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap_or_else(|e| {
-        panic!("{command:?} could not start ({e}); run scripts/interop.sh (scripts/test.sh does) to install the clients")
+        panic!(
+            "{command:?} could not start ({e}); run scripts/interop.sh (scripts/test.sh does) to install the clients"
+        )
     });
     let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let out = std::thread::spawn(move || {
@@ -91,11 +93,8 @@ fn npm_oslc_client_finds_queries_creates_updates_and_deletes_with_basic_and_a_se
     let node_modules = interop_dir().join("node_modules/oslc-client");
     assert!(node_modules.is_dir(), "{} is missing: run scripts/interop.sh", node_modules.display());
     let (_server, addr) = demo();
-    let (ok, out) = run(Command::new("node").current_dir(interop_dir()).args([
-        "oslc-client.js",
-        &format!("http://{addr}"),
-        TOKEN,
-    ]));
+    let (ok, out) =
+        run(Command::new("node").current_dir(interop_dir()).args(["oslc-client.js", &format!("http://{addr}"), TOKEN]));
     assert!(ok, "oslc-client failed:\n{out}");
     assert_steps(
         &out,

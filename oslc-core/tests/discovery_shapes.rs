@@ -47,6 +47,65 @@ fn mandatory_properties() -> BTreeMap<String, Vec<(String, String)>> {
     out
 }
 
+/// class IRI → [(property IRI, datatype IRI)] for the properties whose shape gives a literal value type
+/// (`xsd:*` or `rdf:XMLLiteral`).
+fn literal_value_types() -> BTreeMap<String, Vec<(String, String)>> {
+    let shapes = rdf::parse(
+        include_bytes!("data/core-shapes.ttl"),
+        RdfFormat::Turtle,
+        "http://open-services.net/ns/core/shapes/3.0",
+    )
+    .unwrap();
+    let mut out = BTreeMap::new();
+    for shape in shapes.subjects_for_predicate_object(rdf_ns::r#type, oslc::ResourceShape) {
+        for class in shapes.objects_for_subject_predicate(shape, oslc::describes) {
+            let TermRef::NamedNode(class) = class else { continue };
+            let mut typed = Vec::new();
+            for property in shapes.objects_for_subject_predicate(shape, oslc::property) {
+                let property: NamedOrBlankNodeRef<'_> = match property {
+                    TermRef::BlankNode(b) => b.into(),
+                    TermRef::NamedNode(n) => n.into(),
+                    _ => continue,
+                };
+                let definition = shapes.object_for_subject_predicate(property, oslc::propertyDefinition);
+                let value_type = shapes.object_for_subject_predicate(property, oslc::valueType);
+                if let (Some(TermRef::NamedNode(definition)), Some(TermRef::NamedNode(value_type))) =
+                    (definition, value_type)
+                    && (value_type.as_str().starts_with(oslc_core::vocab::xsd::NS) || value_type == rdf_ns::XMLLiteral)
+                {
+                    typed.push((definition.as_str().to_owned(), value_type.as_str().to_owned()));
+                }
+            }
+            out.insert(class.as_str().to_owned(), typed);
+        }
+    }
+    out
+}
+
+/// Checks that every literal of a typed node of `graph` has the datatype its class's shape gives (point 5:
+/// titles and descriptions are `rdf:XMLLiteral`); returns how many literals it checked.
+fn check_value_types(graph: &Graph, types: &BTreeMap<String, Vec<(String, String)>>, document: &str) -> usize {
+    let mut checked = 0;
+    for typing in graph.triples_for_predicate(rdf_ns::r#type) {
+        let TermRef::NamedNode(class) = typing.object else { continue };
+        let Some(typed) = types.get(class.as_str()) else { continue };
+        for (property, value_type) in typed {
+            let predicate = NamedNode::new_unchecked(property.as_str());
+            for value in graph.objects_for_subject_predicate(typing.subject, predicate.as_ref()) {
+                let TermRef::Literal(literal) = value else { continue };
+                assert_eq!(
+                    literal.datatype().as_str(),
+                    value_type,
+                    "{document}: {property} of {} ({class}) is {literal}; the shape says {value_type}",
+                    typing.subject
+                );
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
 /// Checks every typed node of `graph` against the shapes; returns the classes it checked.
 fn check(graph: &Graph, shapes: &BTreeMap<String, Vec<(String, String)>>, document: &str) -> BTreeSet<String> {
     let mut checked = BTreeSet::new();
@@ -69,15 +128,19 @@ fn check(graph: &Graph, shapes: &BTreeMap<String, Vec<(String, String)>>, docume
 async fn every_discovery_document_has_its_mandatory_properties() {
     let shapes = mandatory_properties();
     assert!(shapes[oslc::QueryCapability.as_str()].len() == 2, "the shape file was read: {shapes:?}");
+    let types = literal_value_types();
     let (app, _) = app();
     let mut checked = BTreeSet::new();
+    let mut literals = 0;
     for path in ["/serviceProviders/catalog", "/serviceProviders/1", "/resourceShapes/1/changeRequests"] {
         for format in rdf::FORMATS {
             let reply = get(&app, &format!("{BASE}{path}"), format.media_type()).await;
             assert_eq!(reply.status, 200, "{path}");
             checked.extend(check(&reply.graph(BASE), &shapes, path));
+            literals += check_value_types(&reply.graph(BASE), &types, path);
         }
     }
+    assert!(literals > 20, "titles and descriptions were checked: {literals}");
     // An error body, and a dialog, which the server kit does not produce but the builders do.
     let error = get(&app, &format!("{CRS}/missing"), "text/turtle").await;
     assert_eq!(error.status, 404);
@@ -90,6 +153,8 @@ async fn every_discovery_document_has_its_mandatory_properties() {
         ),
     );
     checked.extend(check(with_dialog.to_resource().graph(), &shapes, "dialog"));
+    let dialog_literals = check_value_types(with_dialog.to_resource().graph(), &types, "dialog");
+    assert!(dialog_literals >= 2, "{dialog_literals}");
     let shape = ResourceShape::new(about.clone(), "Shape").with_property(
         Property::new("title", dcterms::title.into_owned(), Occurs::ExactlyOne).with_range(oslc::Any.into_owned()),
     );

@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
-use oslc_core::server::auth::{Auth, Policy, StaticToken, Sessions};
+use oslc_core::server::auth::{Auth, Policy, Sessions, StaticToken};
 use oslc_core::server::{ActionHandler, Collection, CollectionAction, Server, ServiceProviderConfig};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};

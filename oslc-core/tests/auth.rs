@@ -1,0 +1,155 @@
+//! Credentials (issue "Real OSLC clients find it, read it and write it", point 1): the token as bearer or as a
+//! Basic password, Basic challenged first, and the cookie session a Basic login opens, with its CSRF rule.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use common::*;
+use oslc_core::rdf::RdfFormat;
+use oslc_core::server::auth::{Auth, Policy, Sessions, StaticToken};
+
+const TOKEN: &str = "s3cret-token";
+
+fn basic(password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("someone:{password}")))
+}
+
+fn protected(sessions: Option<Sessions>) -> axum::Router {
+    let (app, _) = app();
+    let auth = Auth::new(StaticToken::new(TOKEN), Policy::protect_all());
+    let auth = match sessions {
+        Some(sessions) => auth.with_sessions(sessions),
+        None => auth,
+    };
+    auth.layer(app)
+}
+
+/// The session cookie (`NAME=value`) a response sets.
+fn session_cookie(reply: &Reply) -> Option<String> {
+    let set = reply.header("set-cookie")?;
+    Some(set.split(';').next().unwrap().to_owned())
+}
+
+async fn create_with(app: &axum::Router, headers: &[(&str, &str)], content_type: &str) -> Reply {
+    let mut req = request("POST", CRS).header("content-type", content_type).header("accept", "text/turtle");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    send(app, req.body(Body::from(NEW_CR)).unwrap()).await
+}
+
+#[tokio::test]
+async fn the_challenge_offers_basic_first_and_names_what_was_received() {
+    let app = protected(None);
+    let reply = get(&app, CRS, "text/turtle").await;
+    assert_eq!(reply.status, 401);
+    let challenges: Vec<_> = reply.headers.get_all("www-authenticate").iter().map(|v| v.to_str().unwrap()).collect();
+    // Node's `request` (under oslc-client) answers only the first challenge, and only Basic.
+    assert!(challenges[0].starts_with("Basic "), "{challenges:?}");
+    assert!(challenges.iter().any(|c| c.starts_with("Bearer ")), "{challenges:?}");
+
+    let req = request("GET", CRS).header("authorization", basic("wrong")).body(Body::empty()).unwrap();
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.text().contains("HTTP Basic credentials that this server does not accept"), "{}", reply.text());
+    assert!(!reply.text().contains("wrong"));
+
+    for credentials in [basic(TOKEN), format!("Bearer {TOKEN}")] {
+        let req = request("GET", CRS).header("authorization", credentials).body(Body::empty()).unwrap();
+        assert_eq!(send(&app, req).await.status, 200);
+    }
+}
+
+#[tokio::test]
+async fn without_sessions_no_cookie_is_set() {
+    let app = protected(None);
+    let req = request("GET", CRS).header("authorization", basic(TOKEN)).body(Body::empty()).unwrap();
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.header("set-cookie").is_none());
+}
+
+#[tokio::test]
+async fn a_basic_login_opens_a_session_that_reads_and_writes() {
+    let sessions = Sessions::new();
+    let app = protected(Some(sessions.clone()));
+
+    // A bearer token is a server-to-server call: no cookie.
+    let req = request("GET", CRS).header("authorization", format!("Bearer {TOKEN}")).body(Body::empty()).unwrap();
+    assert!(send(&app, req).await.header("set-cookie").is_none());
+
+    let req = request("GET", CRS).header("authorization", basic(TOKEN)).body(Body::empty()).unwrap();
+    let reply = send(&app, req).await;
+    assert_eq!(reply.status, 200);
+    let set = reply.header("set-cookie").expect("a session cookie").to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    assert!(!set.contains("Secure"), "{set}");
+    assert!(set.starts_with("JSESSIONID="), "{set}");
+    let cookie = session_cookie(&reply).unwrap();
+    let id = cookie.strip_prefix("JSESSIONID=").unwrap().to_owned();
+    assert!(id.len() >= 43, "256 random bits: {id}");
+    assert_eq!(sessions.len(), 1);
+
+    // Basic again with the cookie: the same session, no new cookie.
+    let req = request("GET", CRS)
+        .header("authorization", basic(TOKEN))
+        .header("cookie", &cookie)
+        .body(Body::empty())
+        .unwrap();
+    assert!(send(&app, req).await.header("set-cookie").is_none());
+    assert_eq!(sessions.len(), 1);
+
+    // The cookie alone reads, and writes what an HTML form cannot send.
+    let req = request("GET", CRS).header("cookie", format!("theme=dark; {cookie}")).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, req).await.status, 200);
+    let reply = create_with(&app, &[("cookie", &cookie)], RdfFormat::Turtle.media_type()).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+
+    // A write an HTML form could send cross-site needs the CSRF header equal to the session id.
+    let reply = create_with(&app, &[("cookie", &cookie)], "text/plain").await;
+    assert_eq!(reply.status, 403, "{}", reply.text());
+    assert!(reply.text().contains("x-jazz-csrf-prevent"), "{}", reply.text());
+    let reply = create_with(&app, &[("cookie", &cookie), ("x-jazz-csrf-prevent", "guess")], "text/turtle").await;
+    assert_eq!(reply.status, 403, "a wrong CSRF value is refused: {}", reply.text());
+    let reply = create_with(&app, &[("cookie", &cookie), ("x-jazz-csrf-prevent", &id)], "text/turtle").await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+
+    // An unknown session id is no credential at all.
+    let reply = create_with(&app, &[("cookie", "JSESSIONID=forged")], "text/turtle").await;
+    assert_eq!(reply.status, 401);
+}
+
+#[tokio::test]
+async fn sessions_expire_when_idle_and_are_bounded_in_number() {
+    let sessions = Sessions::new().with_idle_timeout(Duration::from_secs(1)).with_capacity(3).secure(true);
+    let app = protected(Some(sessions.clone()));
+    let login = || request("GET", CRS).header("authorization", basic(TOKEN)).body(Body::empty()).unwrap();
+    let first = send(&app, login()).await;
+    assert!(first.header("set-cookie").unwrap().contains("Secure"));
+    let first = session_cookie(&first).unwrap();
+    for _ in 0..5 {
+        send(&app, login()).await;
+    }
+    assert_eq!(sessions.len(), 3, "capacity bounds the open sessions");
+    // The oldest was closed to make room.
+    let req = request("GET", CRS).header("cookie", &first).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, req).await.status, 401);
+
+    let reply = send(&app, login()).await;
+    let cookie = session_cookie(&reply).unwrap();
+    // Each use restarts the idle time: used within a second it lives on; left alone longer, it is gone.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let req = request("GET", CRS).header("cookie", &cookie).body(Body::empty()).unwrap();
+        assert_eq!(send(&app, req).await.status, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let req = request("GET", CRS).header("cookie", &cookie).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, req).await.status, 401, "an idle session expired");
+}
