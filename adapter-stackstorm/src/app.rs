@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
@@ -163,6 +162,7 @@ pub fn build_with_log(
                 .with_description("The rules of one StackStorm")
                 .with_collection(collection),
         )
+        .with_document("/vocab", vocabulary()?)
         .build()?;
     let mut prefixes = vocab::standard_prefixes();
     prefixes.insert(st2::PREFIX, st2::NS);
@@ -176,7 +176,7 @@ pub fn build_with_log(
         None => Auth::new(NoCredentials, policy),
     };
     let service_provider = iri("/serviceProviders/1")?;
-    let mut router = Router::new().merge(oslc).merge(actions::routes(actions)).route("/vocab", get(vocabulary));
+    let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
     if let Some((log, identity)) = log {
         let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
         if !identity.is_empty() {
@@ -192,6 +192,10 @@ pub fn build_with_log(
 }
 
 /// The `st2` vocabulary as Turtle.
-async fn vocabulary() -> Response {
-    ([("content-type", "text/turtle")], include_str!("oslc/st2-vocab.ttl")).into_response()
+/// The `st2:` vocabulary (`oslc/st2-vocab.ttl`), served negotiated like every other document.
+fn vocabulary() -> Result<oslc_core::Resource, Error> {
+    let graph =
+        oslc_core::rdf::parse(include_bytes!("oslc/st2-vocab.ttl"), oslc_core::rdf::RdfFormat::Turtle, st2::NS)?;
+    let subject = NamedNode::new(st2::NS).map_err(|e| Error::bad_request(format!("the st2 namespace: {e}")))?;
+    Ok(oslc_core::Resource::from_graph(subject, graph))
 }

@@ -116,6 +116,8 @@ async fn every_endpoint_in_turtle_rdfxml_and_jsonld() {
         "/serviceProviders/1/changeRequests?oslc.select=*".to_owned(),
         format!("/serviceProviders/1/changeRequests/{id}"),
         "/resourceShapes/1/changeRequests".to_owned(),
+        // The vocabulary is negotiated like everything else (point 15).
+        "/vocab".to_owned(),
     ];
     for path in &paths {
         for format in [RdfFormat::Turtle, RdfFormat::RdfXml, FORMATS[1]] {
@@ -133,6 +135,12 @@ async fn every_endpoint_in_turtle_rdfxml_and_jsonld() {
     assert_eq!(call(&a.app, "GET", "/healthz", &[], Body::empty()).await.status, 200);
     let vocab = call(&a.app, "GET", "/vocab", &[], Body::empty()).await;
     assert!(vocab.body.contains("st2:triggerType"));
+    let in_xml = call(&a.app, "GET", "/vocab", &[("accept", "application/rdf+xml")], Body::empty()).await;
+    let term = NamedNode::new(format!("{}triggerType", adapter_stackstorm::oslc::vocab::NS)).unwrap();
+    assert!(in_xml.graph().triples_for_subject(term.as_ref()).count() >= 3, "{}", in_xml.body);
+    let etag = vocab.header("etag").expect("an ETag").to_owned();
+    let again = call(&a.app, "GET", "/vocab", &[("if-none-match", &etag)], Body::empty()).await;
+    assert_eq!(again.status, 304);
 }
 
 #[tokio::test]

@@ -96,6 +96,7 @@ impl Server {
             query_limits: QueryLimits::default(),
             paging: Paging::default(),
             representation_cache_bytes: DEFAULT_REPRESENTATION_CACHE_BYTES,
+            documents: Vec::new(),
             cors: Some(default_cors()),
         })
     }
@@ -239,9 +240,30 @@ pub struct ServerBuilder {
     paging: Paging,
     cors: Option<CorsLayer>,
     representation_cache_bytes: usize,
+    documents: Vec<(String, Resource)>,
 }
 
 impl ServerBuilder {
+    /// Serves `document` at `path` (such as `/vocab` for the adapter's vocabulary) as the discovery documents are
+    /// served: negotiated among every syntax the kit writes, with a strong ETag and 304 for `If-None-Match`,
+    /// serialized once per syntax.
+    ///
+    /// ```
+    /// use oslc_core::Resource;
+    /// use oslc_core::oxrdf::{Literal, NamedNode};
+    ///
+    /// let mut vocab = Resource::new(NamedNode::new("https://example.com/ns#")?);
+    /// vocab.insert(oslc_core::vocab::dcterms::title, &Literal::new_simple_literal("Terms of example.com"));
+    /// let router: axum::Router =
+    ///     oslc_core::server::Server::builder("http://localhost:8080")?.with_document("/vocab", vocab).build()?;
+    /// # Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_document(mut self, path: impl Into<String>, document: Resource) -> Self {
+        self.documents.push((path.into(), document));
+        self
+    }
+
     /// Page sizes of query capabilities (default: 100 members a page, at most 1000).
     pub fn with_paging(mut self, paging: Paging) -> Self {
         self.paging = paging;
@@ -435,6 +457,12 @@ impl ServerBuilder {
                     shared.clone(),
                 ),
             );
+        for (path, document) in self.documents {
+            if !path.starts_with('/') {
+                return Err(Error::bad_request(format!("a document path starts with /: {path}")));
+            }
+            router = router.route(&path, handlers::document(StaticDocument::new(document), shared.clone()));
+        }
         router = router.layer(axum::middleware::from_fn(core_version::check));
         if let Some(cors) = self.cors {
             router = router.layer(OslcCorsLayer::new(cors));
