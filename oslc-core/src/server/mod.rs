@@ -258,7 +258,6 @@ impl ServerBuilder {
     ///     oslc_core::server::Server::builder("http://localhost:8080")?.with_document("/vocab", vocab).build()?;
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
-    #[must_use]
     pub fn with_document(mut self, path: impl Into<String>, document: Resource) -> Self {
         self.documents.push((path.into(), document));
         self
