@@ -114,19 +114,32 @@ pub fn build_with_log(
         .with_property(text("identifier", dcterms::identifier, Occurs::ExactlyOne).with_read_only(true))
         .with_property(text("title", dcterms::title, Occurs::ExactlyOne).with_description("The rule's name"))
         .with_property(text("description", dcterms::description, Occurs::ZeroOrOne))
-        .with_property(text("pack", st2::pack, Occurs::ExactlyOne))
+        .with_property(
+            text("pack", st2::pack, Occurs::ExactlyOne)
+                .with_default_value(oslc_core::oxrdf::Literal::new_simple_literal("default"))
+                .with_description("The pack the rule belongs to (default: default)"),
+        )
         .with_property(text("ref", st2::r#ref, Occurs::ExactlyOne).with_read_only(true))
         .with_property(
             Property::new("enabled", st2::enabled.into_owned(), Occurs::ExactlyOne)
-                .with_value_type(xsd::boolean.into_owned()),
+                .with_value_type(xsd::boolean.into_owned())
+                .with_default_value(oslc_core::oxrdf::Literal::new_typed_literal("false", xsd::boolean))
+                .with_description("Whether the rule is enabled (default on create: false, as st2 does)"),
         )
         .with_property(text("status", oslc_cm::status, Occurs::ZeroOrOne).with_read_only(true))
         .with_property(text("triggerType", st2::triggerType, Occurs::ExactlyOne))
         .with_property(text("triggerRef", st2::triggerRef, Occurs::ZeroOrOne).with_read_only(true))
-        .with_property(json("triggerParameters", st2::triggerParameters))
-        .with_property(json("criteria", st2::criteria))
+        .with_property(json("triggerParameters", st2::triggerParameters).with_description(
+            "The trigger's parameters as a JSON object: required by the triggers whose type declares parameters \
+             (core.st2.webhook: url; core.st2.IntervalTimer: unit and delta; core.st2.DateTimer: date; \
+             core.st2.CronTimer: its cron fields), empty for the others",
+        ))
+        .with_property(json("criteria", st2::criteria).with_description("The rule's criteria as a JSON object"))
         .with_property(text("actionRef", st2::actionRef, Occurs::ExactlyOne))
-        .with_property(json("actionParameters", st2::actionParameters))
+        .with_property(
+            json("actionParameters", st2::actionParameters)
+                .with_description("The action's parameters as a JSON object; secret ones are shown as ********"),
+        )
         .with_property(
             Property::new("tag", st2::tag.into_owned(), Occurs::ZeroOrMany).with_representation(Representation::Inline),
         )

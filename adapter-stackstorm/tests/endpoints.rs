@@ -224,7 +224,18 @@ async fn bad_requests_change_nothing() {
     )
     .await;
     assert_eq!(nameless.status, 400);
-    assert!(nameless.error_message().contains("dcterms:title"));
+    assert!(nameless.error_message().contains("http://purl.org/dc/terms/title"), "{}", nameless.error_message());
+    assert!(nameless.error_message().contains("exactly once"), "{}", nameless.error_message());
+    assert_eq!(
+        nameless.header("link"),
+        Some("<http://st2-oslc.test/resourceShapes/1/changeRequests>; rel=\"http://www.w3.org/ns/ldp#constrainedBy\""),
+        "a refused body names the shape it broke"
+    );
+    // A value of the wrong type: 400 naming the property (st2:enabled "maybe" used to disable the rule).
+    let maybe = NEW_RULE.replace("st2:enabled true", "st2:enabled \"maybe\"");
+    let refused = call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], maybe).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.error_message().contains("enabled"), "{}", refused.error_message());
     // Writes without the token: 401, nothing happens.
     for (method, uri) in [
         ("POST", RULES.to_owned()),
@@ -605,4 +616,61 @@ async fn titles_and_descriptions_sent_as_xml_literals_are_read_as_text() {
     let stored = a.st2.get("ops.restart_on_failure", true).await.unwrap();
     assert_eq!(stored.name, "restart_on_failure");
     assert_eq!(stored.description.as_deref(), Some("Restart the service when <health> fails."));
+}
+
+#[tokio::test]
+async fn the_rule_shape_is_exact_defaults_apply_and_read_only_properties_conflict() {
+    let a = adapter().await;
+    // The shape says what a create may leave out: enabled and pack have defaults; literal properties range over
+    // their value type, not oslc:Any.
+    let shape = call(&a.app, "GET", "/resourceShapes/1/changeRequests", &[], Body::empty()).await;
+    let graph = shape.graph();
+    let property = |definition: &str| {
+        graph
+            .subjects_for_predicate_object(oslc::propertyDefinition, NamedNode::new(definition).unwrap().as_ref())
+            .next()
+            .unwrap_or_else(|| panic!("{definition} in the shape"))
+    };
+    let enabled = property("https://w3id.org/st2-oslc/ns#enabled");
+    assert_eq!(
+        graph.object_for_subject_predicate(enabled, oslc::defaultValue).map(|t| t.to_string()).as_deref(),
+        Some("\"false\"^^<http://www.w3.org/2001/XMLSchema#boolean>")
+    );
+    let title = property("http://purl.org/dc/terms/title");
+    assert_eq!(
+        graph.object_for_subject_predicate(title, oslc::range).map(|t| t.to_string()).as_deref(),
+        Some("<http://www.w3.org/2001/XMLSchema#string>")
+    );
+
+    let without_enabled = NEW_RULE.replace("st2:enabled true ;", "");
+    let created = call(&a.app, "POST", RULES, &[AUTH, ("content-type", "text/turtle")], without_enabled).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(!a.st2.get("ops.restart_on_failure", true).await.unwrap().enabled, "the default applies");
+
+    // A PUT that sends the read-only st2:ref unchanged is fine; one that changes it is 409 naming it.
+    let location = created.header("location").unwrap().to_owned();
+    let read = call(&a.app, "GET", &location, &[], Body::empty()).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    let put = |body: String, etag: String| {
+        let (app, location) = (a.app.clone(), location.clone());
+        async move {
+            call(&app, "PUT", &location, &[AUTH, ("content-type", "text/turtle"), ("if-match", &etag)], body).await
+        }
+    };
+    let changed_ref = read.body.replace("\"ops.restart_on_failure\"", "\"ops.renamed\"");
+    assert_ne!(changed_ref, read.body, "the representation holds st2:ref");
+    let conflict = put(changed_ref, etag.clone()).await;
+    assert_eq!(conflict.status, 409, "{}", conflict.body);
+    assert!(conflict.error_message().contains("ref"), "{}", conflict.error_message());
+    assert!(conflict.error_message().contains("read-only"), "{}", conflict.error_message());
+    assert!(conflict.header("link").is_some_and(|l| l.contains("constrainedBy")));
+    assert_eq!(
+        a.st2.get("ops.restart_on_failure", true).await.unwrap().description.as_deref(),
+        Some("Restart the service when its health check fails."),
+        "nothing changed"
+    );
+
+    let same_ref = read.body.replace("Restart the service", "Restart the web service");
+    let updated = put(same_ref, etag).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
 }

@@ -162,7 +162,7 @@ async fn oslc_changes_reach_the_trs_and_kafka_in_order() {
     let rules = format!("{}/serviceProviders/1/changeRequests", adapter.base);
     let auth = format!("Bearer {TOKEN}");
 
-    let body = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> . <> <http://purl.org/dc/terms/title> "pipeline_rule" ; st2:pack "ops" ; st2:triggerType "core.st2.webhook" ; st2:triggerParameters "{\"url\": \"p\"}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; st2:actionRef "core.local" ."#;
+    let body = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> . <> <http://purl.org/dc/terms/title> "pipeline_rule" ; st2:pack "ops" ; st2:triggerType "core.st2.webhook" ; st2:triggerParameters "{\"url\": \"p\"}"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; st2:actionRef "core.local" ; st2:enabled false ."#;
     let created = client
         .post(&rules)
         .header("authorization", &auth)

@@ -42,6 +42,11 @@ fn add_opt_text(graph: &mut Graph, s: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'
     }
 }
 
+/// Whether values of `value_type` are literals (an `xsd:` datatype, `rdf:XMLLiteral`, `rdf:JSON`…), not resources.
+pub(crate) fn is_literal_type(value_type: NamedNodeRef<'_>) -> bool {
+    value_type.as_str().starts_with(xsd::NS) || value_type == rdf::XMLLiteral || value_type == rdf::JSON
+}
+
 /// Titles and descriptions: `rdf:XMLLiteral`, as the OSLC Core shapes give them.
 fn add_rich(graph: &mut Graph, s: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'_>, text: &str) {
     add(graph, s, p, &crate::rdf::xml_literal(text));
@@ -666,6 +671,7 @@ pub struct Property {
     read_only: Option<bool>,
     description: Option<String>,
     allowed_values: Vec<Literal>,
+    default_value: Option<Literal>,
 }
 
 impl Property {
@@ -684,7 +690,34 @@ impl Property {
             read_only: None,
             description: None,
             allowed_values: Vec::new(),
+            default_value: None,
         }
+    }
+
+    /// The value the server gives the property when a client creates a resource without it (`oslc:defaultValue`):
+    /// an Exactly-one property with a default may be left out of a POST.
+    #[must_use]
+    pub fn with_default_value(mut self, value: Literal) -> Self {
+        self.default_value = Some(value);
+        self
+    }
+
+    /// The default value, if there is one.
+    #[must_use]
+    pub fn default_value(&self) -> Option<&Literal> {
+        self.default_value.as_ref()
+    }
+
+    /// The allowed values (`oslc:allowedValue`); empty when any value of the value type is allowed.
+    #[must_use]
+    pub fn allowed_values(&self) -> &[Literal] {
+        &self.allowed_values
+    }
+
+    /// The classes the values belong to (`oslc:range`), as given.
+    #[must_use]
+    pub fn ranges(&self) -> &[NamedNode] {
+        &self.ranges
     }
 
     /// The value type, such as `xsd:string` or `oslc:Resource`.
@@ -767,7 +800,11 @@ impl ToGraph for Property {
         add(graph, s, oslc::propertyDefinition, &self.definition);
         add(graph, s, oslc::occurs, self.occurs.iri());
         if self.ranges.is_empty() {
-            add(graph, s, oslc::range, oslc::Any);
+            // A literal property's values are of its value type; only a resource property ranges over oslc:Any.
+            match &self.value_type {
+                Some(value_type) if is_literal_type(value_type.as_ref()) => add(graph, s, oslc::range, value_type),
+                _ => add(graph, s, oslc::range, oslc::Any),
+            }
         }
         for range in &self.ranges {
             add(graph, s, oslc::range, range);
@@ -780,6 +817,9 @@ impl ToGraph for Property {
         }
         if let Some(read_only) = self.read_only {
             add(graph, s, oslc::readOnly, &Literal::new_typed_literal(read_only.to_string(), xsd::boolean));
+        }
+        if let Some(default) = &self.default_value {
+            add(graph, s, oslc::defaultValue, default);
         }
         add_opt_rich(graph, s, dcterms::description, self.description.as_ref());
         if !self.allowed_values.is_empty() {

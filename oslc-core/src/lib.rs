@@ -13,6 +13,7 @@ pub mod rdf;
 pub mod resource;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod validate;
 pub mod vocab;
 
 pub use error::{Error, Result};

@@ -29,6 +29,21 @@ pub(super) struct CollectionState {
     pub(super) provider: Arc<dyn ResourceProvider>,
     pub(super) shared: Arc<Shared>,
     pub(super) actions: Vec<super::CollectionAction>,
+    /// The collection's shape properties, which POST and PUT bodies are checked against.
+    pub(super) properties: Vec<crate::discovery::Property>,
+    /// `Link: <shape>; rel="http://www.w3.org/ns/ldp#constrainedBy"`, sent with a body the shape refuses.
+    pub(super) constrained_by: HeaderValue,
+}
+
+impl CollectionState {
+    /// Checks a body against the shape (a create when `current` is `None`): the refusal, if it breaks it.
+    fn check(&self, resource: &Resource, current: Option<&Resource>, headers: &HeaderMap) -> Option<Response> {
+        crate::validate::check(&self.properties, resource, current).err().map(|violation| {
+            let mut response = ErrorResponse::new(Error::from(violation), headers).into_response();
+            response.headers_mut().append(LINK, self.constrained_by.clone());
+            response
+        })
+    }
 }
 
 /// Runs a handler body, answering its error as an `oslc:Error`.
@@ -268,6 +283,9 @@ async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Res
     let format = write_response_format(headers)?;
     let container = state.container.iri();
     let resource = read_resource(state, headers, body, container, false).await?;
+    if let Some(refused) = state.check(&resource, None, headers) {
+        return Ok(refused);
+    }
     let created = state.provider.create(&state.container, resource).await?;
     let etag = created.etag();
     let mut response = resource_response(StatusCode::CREATED, &created, format, &state.shared.prefixes, Some(&etag));
@@ -285,6 +303,19 @@ async fn replace(state: &CollectionState, id: &str, headers: &HeaderMap, body: B
     let format = write_response_format(headers)?;
     let member = state.container.member(id);
     let resource = read_resource(state, headers, body, member.as_ref(), true).await?;
+    // Read-only properties are compared with the stored resource; the provider still checks If-Match atomically.
+    let current = if state.properties.iter().any(crate::discovery::Property::is_read_only) {
+        Some(state.provider.get(&state.container, id).await?)
+    } else {
+        None
+    };
+    let check = match &current {
+        Some(current) => state.check(&resource, Some(current), headers),
+        None => state.check(&resource, Some(&Resource::new(member.clone())), headers),
+    };
+    if let Some(refused) = check {
+        return Ok(refused);
+    }
     let stored = state.provider.replace(&state.container, id, resource, &if_match).await?;
     let etag = stored.etag();
     Ok(with_link(resource_response(StatusCode::OK, &stored, format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))

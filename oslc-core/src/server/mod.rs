@@ -408,11 +408,16 @@ impl ServerBuilder {
                     check_segment("action name", &action.name, &names)?;
                     names.push(action.name.clone());
                 }
+                let constrained_by =
+                    http::HeaderValue::from_str(&format!("<{base}{shape_path}>; rel=\"{LDP_CONSTRAINED_BY}\""))
+                        .map_err(|e| Error::bad_request(format!("invalid shape path {shape_path}: {e}")))?;
                 let state = Arc::new(handlers::CollectionState {
                     container,
                     provider: collection.provider.clone(),
                     shared: shared.clone(),
                     actions: collection.actions.clone(),
+                    properties: collection.properties.clone(),
+                    constrained_by,
                 });
                 for action in &collection.actions {
                     if let actions::Binding::Post(handler) = &action.binding {
@@ -559,6 +564,9 @@ pub async fn parse_body(
     })
     .await
 }
+
+/// LDP's `constrainedBy` link relation, naming the shape a refused body broke.
+const LDP_CONSTRAINED_BY: &str = "http://www.w3.org/ns/ldp#constrainedBy";
 
 /// How long a request body waits for a free core before the request is refused as busy (503).
 const BODY_PARSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
