@@ -674,3 +674,54 @@ async fn the_rule_shape_is_exact_defaults_apply_and_read_only_properties_conflic
     let updated = put(same_ref, etag).await;
     assert_eq!(updated.status, 200, "{}", updated.body);
 }
+
+#[tokio::test]
+async fn json_ld_has_a_context_short_terms_and_json_values_and_round_trips_through_put() {
+    let a = adapter().await;
+    let id = rule_id(&a.app, "examples.sample_rule_with_timer").await;
+    let location = format!("{RULES}/{id}");
+    let read = call(&a.app, "GET", &location, &[("accept", "application/ld+json")], Body::empty()).await;
+    assert_eq!(read.status, 200);
+    let mut doc: serde_json::Value = serde_json::from_str(&read.body).unwrap();
+    let context = &doc["@context"];
+    assert_eq!(context["triggerParameters"]["@type"], "@json", "{}", read.body);
+    assert_eq!(context["st2"], "https://w3id.org/st2-oslc/ns#");
+    let rule = doc["@graph"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|n| n["@id"] == location.as_str())
+        .expect("the rule in @graph");
+    let node = &doc["@graph"][rule];
+    assert_eq!(node["title"], "sample_rule_with_timer");
+    assert_eq!(node["enabled"], false, "booleans are JSON booleans");
+    assert_eq!(node["triggerParameters"]["unit"], "seconds", "rdf:JSON values are JSON");
+    assert_eq!(node["serviceProvider"], format!("{BASE}/serviceProviders/1"), "links are IRI strings");
+
+    // The published context holds every term of the inline one, the same way.
+    let published = call(&a.app, "GET", oslc_core::server::JSONLD_CONTEXT_PATH, &[], Body::empty()).await;
+    assert_eq!(published.status, 200);
+    assert_eq!(published.header("content-type"), Some("application/ld+json"));
+    let published: serde_json::Value = serde_json::from_str(&published.body).unwrap();
+    for (term, definition) in context.as_object().unwrap() {
+        assert_eq!(&published["@context"][term], definition, "{term}");
+    }
+
+    // A plain-JSON client edits the document and PUTs it back.
+    doc["@graph"][rule]["description"] = "Edited as JSON".into();
+    doc["@graph"][rule]["triggerParameters"]["delta"] = 30.into();
+    let etag = read.header("etag").unwrap().to_owned();
+    let put = call(
+        &a.app,
+        "PUT",
+        &location,
+        &[AUTH, ("content-type", "application/ld+json"), ("if-match", &etag)],
+        doc.to_string(),
+    )
+    .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    let stored = a.st2.get("examples.sample_rule_with_timer", true).await.unwrap();
+    assert_eq!(stored.description.as_deref(), Some("Edited as JSON"));
+    assert_eq!(stored.trigger.parameters["delta"], 30);
+    assert_eq!(stored.trigger.parameters["unit"], "seconds");
+}

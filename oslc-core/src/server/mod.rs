@@ -348,7 +348,17 @@ impl ServerBuilder {
             .filter_map(|(p, ns)| NamedNode::new(ns).ok().map(|ns| PrefixDefinition::new(p, ns)))
             .collect();
         let shared = Arc::new(Shared {
-            prefixes: self.prefixes.clone(),
+            prefixes: {
+                // Each collection's properties name their JSON-LD terms, typed by their shapes.
+                let mut prefixes = self.prefixes.clone();
+                for property in self.providers.iter().flat_map(|p| &p.collections).flat_map(|c| &c.properties) {
+                    prefixes.insert_term(
+                        property.definition().as_str(),
+                        crate::rdf::JsonLdTerm::for_value_type(property.name(), property.value_type()),
+                    );
+                }
+                prefixes
+            },
             body_limit: self.body_limit,
             parse_limits: self.parse_limits,
             query_limits: self.query_limits,
@@ -461,6 +471,23 @@ impl ServerBuilder {
                     shared.clone(),
                 ),
             );
+        // The JSON-LD context of every prefix and term this server uses, published for consumers that cache one.
+        let context = axum::body::Bytes::from(shared.prefixes.jsonld_context());
+        router = router.route(
+            JSONLD_CONTEXT_PATH,
+            axum::routing::get(move || {
+                let context = context.clone();
+                async move {
+                    (
+                        [
+                            (http::header::CONTENT_TYPE, "application/ld+json"),
+                            (http::header::CACHE_CONTROL, "public, max-age=3600"),
+                        ],
+                        context,
+                    )
+                }
+            }),
+        );
         for (path, document) in self.documents {
             if !path.starts_with('/') {
                 return Err(Error::bad_request(format!("a document path starts with /: {path}")));
@@ -564,6 +591,10 @@ pub async fn parse_body(
     })
     .await
 }
+
+/// Where the server kit publishes the JSON-LD context of its prefixes and terms
+/// ([`crate::rdf::Prefixes::jsonld_context`]); every JSON-LD document it writes carries the part it uses inline.
+pub const JSONLD_CONTEXT_PATH: &str = "/contexts/oslc.jsonld";
 
 /// LDP's `constrainedBy` link relation, naming the shape a refused body broke.
 const LDP_CONSTRAINED_BY: &str = "http://www.w3.org/ns/ldp#constrainedBy";

@@ -58,5 +58,49 @@ pub fn standard_prefixes() -> Prefixes {
     ] {
         prefixes.insert_static(prefix, ns);
     }
+    // JSON-LD terms for the OSLC Core, LDP and Dublin Core properties every OSLC document uses.
+    use crate::rdf::{Coercion, JsonLdTerm};
+    let term = |name: &str, coercion: Coercion| JsonLdTerm { name: name.to_owned(), coercion };
+    let date_time = || Coercion::Datatype(xsd::dateTime.as_str().to_owned());
+    let terms = [
+        (dcterms::title, term("title", Coercion::None)),
+        (dcterms::description, term("description", Coercion::None)),
+        (dcterms::identifier, term("identifier", Coercion::None)),
+        (dcterms::created, term("created", date_time())),
+        (dcterms::modified, term("modified", date_time())),
+        (dcterms::creator, term("creator", Coercion::Id)),
+        (dcterms::contributor, term("contributor", Coercion::Id)),
+        (dcterms::references, term("references", Coercion::Id)),
+        (dcterms::publisher, term("publisher", Coercion::None)),
+        (oslc::serviceProvider, term("serviceProvider", Coercion::Id)),
+        (oslc::service, term("service", Coercion::None)),
+        (oslc::queryCapability, term("queryCapability", Coercion::None)),
+        (oslc::creationFactory, term("creationFactory", Coercion::None)),
+        (oslc::queryBase, term("queryBase", Coercion::Id)),
+        (oslc::creation, term("creation", Coercion::Id)),
+        (oslc::resourceShape, term("resourceShape", Coercion::Id)),
+        (oslc::resourceType, term("resourceType", Coercion::Id)),
+        (oslc::domain, term("domain", Coercion::Id)),
+        (oslc::usage, term("usage", Coercion::Id)),
+        (oslc::label, term("label", Coercion::None)),
+        (oslc::shortTitle, term("shortTitle", Coercion::None)),
+        (oslc::instanceShape, term("instanceShape", Coercion::Id)),
+        (oslc::totalCount, term("totalCount", Coercion::None)),
+        (oslc::nextPage, term("nextPage", Coercion::Id)),
+        (oxrdf::NamedNodeRef::new_unchecked("http://open-services.net/ns/core#action"), term("action", Coercion::Id)),
+        (oxrdf::NamedNodeRef::new_unchecked("http://open-services.net/ns/core#binding"), term("binding", Coercion::Id)),
+        (oslc::prefixDefinition, term("prefixDefinition", Coercion::None)),
+        (oslc::prefix, term("prefix", Coercion::None)),
+        (oslc::prefixBase, term("prefixBase", Coercion::Id)),
+        (oslc::statusCode, term("statusCode", Coercion::None)),
+        (oslc::message, term("message", Coercion::None)),
+        (rdfs::member, term("member", Coercion::Id)),
+        (ldp::contains, term("contains", Coercion::Id)),
+        (ldp::membershipResource, term("membershipResource", Coercion::Id)),
+        (ldp::hasMemberRelation, term("hasMemberRelation", Coercion::Id)),
+    ];
+    for (iri, term) in terms {
+        prefixes.insert_term(iri.as_str(), term);
+    }
     prefixes
 }

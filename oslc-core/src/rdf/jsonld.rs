@@ -1,0 +1,563 @@
+//! Compacted JSON-LD 1.1 output: a `@context` naming the prefixes and terms the document uses, then the nodes in
+//! `@graph` with short keys (`title`, `enabled`), links as IRI strings where the term says so, `rdf:JSON` values
+//! as JSON (`@json`), booleans and integers as JSON values, and blank nodes used once embedded where they are used.
+//! Plain-JSON consumers read it as JSON; JSON-LD processors (and this crate's parser) read the same triples back.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use oxrdf::{LiteralRef, NamedOrBlankNodeRef, TermRef, TripleRef};
+
+use super::{Coercion, JsonLdTerm, Prefixes};
+use crate::vocab::{rdf, xsd};
+
+/// Largest integer written as a JSON number (beyond it JavaScript loses precision).
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+struct Writer<'a, 't> {
+    /// (prefix, namespace) pairs used for compact IRIs, longest namespace first.
+    prefixes: Vec<(&'a str, &'a str)>,
+    all: &'a Prefixes,
+    /// Subjects in first-seen order, with the indexes of their triples.
+    nodes: Vec<(NamedOrBlankNodeRef<'t>, Vec<usize>)>,
+    triples: Vec<TripleRef<'t>>,
+    /// Blank nodes embedded where they are used (objects of exactly one triple, with triples of their own).
+    embedded: HashMap<NamedOrBlankNodeRef<'t>, bool>,
+    /// Terms the output uses, by IRI.
+    used_terms: std::collections::BTreeMap<&'a str, &'a JsonLdTerm>,
+}
+
+pub(super) fn write_jsonld<'t>(
+    triples: impl Iterator<Item = TripleRef<'t>>,
+    declared: &[(&str, &str)],
+    all: &Prefixes,
+) -> String {
+    let triples: Vec<TripleRef<'t>> = triples.collect();
+    let mut index: HashMap<NamedOrBlankNodeRef<'t>, usize> = HashMap::new();
+    let mut nodes: Vec<(NamedOrBlankNodeRef<'t>, Vec<usize>)> = Vec::new();
+    let mut references: HashMap<NamedOrBlankNodeRef<'t>, usize> = HashMap::new();
+    for (i, t) in triples.iter().enumerate() {
+        let at = *index.entry(t.subject).or_insert_with(|| {
+            nodes.push((t.subject, Vec::new()));
+            nodes.len() - 1
+        });
+        nodes[at].1.push(i);
+        if let TermRef::BlankNode(b) = t.object {
+            *references.entry(b.into()).or_default() += 1;
+        }
+    }
+    let embedded = nodes
+        .iter()
+        .filter(|(s, _)| matches!(s, NamedOrBlankNodeRef::BlankNode(_)) && references.get(s) == Some(&1))
+        .map(|(s, _)| (*s, false))
+        .collect();
+    let mut prefixes: Vec<(&str, &str)> = declared.iter().copied().filter(|(p, _)| usable_prefix(p)).collect();
+    prefixes.sort_by_key(|(_, ns)| std::cmp::Reverse(ns.len()));
+    let mut writer = Writer { prefixes, all, nodes, triples, embedded, used_terms: Default::default() };
+
+    let mut graph = String::new();
+    let top: Vec<usize> =
+        (0..writer.nodes.len()).filter(|i| !writer.embedded.contains_key(&writer.nodes[*i].0)).collect();
+    for (n, i) in top.iter().enumerate() {
+        if n > 0 {
+            graph.push(',');
+        }
+        writer.node(*i, &mut graph, 0, false);
+    }
+    // Blank nodes in a cycle of single references were never reached from the top: write them there.
+    let unreached: Vec<usize> =
+        (0..writer.nodes.len()).filter(|i| writer.embedded.get(&writer.nodes[*i].0) == Some(&false)).collect();
+    for i in unreached {
+        if writer.embedded.get(&writer.nodes[i].0) == Some(&false) {
+            if !graph.is_empty() {
+                graph.push(',');
+            }
+            writer.embedded.insert(writer.nodes[i].0, true);
+            writer.node(i, &mut graph, 0, false);
+        }
+    }
+
+    let mut out = String::with_capacity(graph.len() + 1024);
+    out.push_str("{\"@context\":");
+    let terms: Vec<(&str, &JsonLdTerm)> = writer.used_terms.iter().map(|(iri, t)| (*iri, *t)).collect();
+    write_context(&mut out, &writer.prefixes, terms, |iri| writer.compact(iri));
+    out.push_str(",\"@graph\":[");
+    out.push_str(&graph);
+    out.push_str("]}");
+    out
+}
+
+/// The JSON-LD context of every prefix and term of `all`, as a document (`{"@context": {…}}`).
+pub(super) fn full_context(all: &Prefixes) -> String {
+    let mut prefixes: Vec<(&str, &str)> = all.iter().filter(|(p, _)| usable_prefix(p)).collect();
+    prefixes.sort_by_key(|(_, ns)| std::cmp::Reverse(ns.len()));
+    let mut out = String::from("{\"@context\":");
+    let terms: Vec<(&str, &JsonLdTerm)> = all.terms.iter().map(|(iri, t)| (iri.as_str(), t)).collect();
+    write_context(&mut out, &prefixes, terms, |iri| compact_with(&prefixes, iri));
+    out.push('}');
+    out
+}
+
+/// `http:` would read as the IRI scheme in some processors; IRIs of such namespaces stay whole.
+fn usable_prefix(prefix: &str) -> bool {
+    !matches!(prefix, "http" | "https" | "urn" | "mailto")
+}
+
+/// `iri` as `prefix:local` when one of `prefixes` (longest namespace first) starts it, else whole.
+fn compact_with(prefixes: &[(&str, &str)], iri: &str) -> String {
+    for (prefix, ns) in prefixes {
+        if let Some(local) = iri.strip_prefix(ns)
+            && !local.is_empty()
+            && !local.starts_with("//")
+        {
+            return format!("{prefix}:{local}");
+        }
+    }
+    iri.to_owned()
+}
+
+/// Writes `{prefix: namespace…, term: {"@id": …, "@type": …}…}`, prefixes and terms each sorted by name.
+fn write_context(
+    out: &mut String,
+    prefixes: &[(&str, &str)],
+    mut terms: Vec<(&str, &JsonLdTerm)>,
+    compact: impl Fn(&str) -> String,
+) {
+    out.push('{');
+    let mut first = true;
+    let mut sorted: Vec<(&str, &str)> = prefixes.to_vec();
+    sorted.sort_unstable();
+    for (prefix, ns) in sorted {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_string(out, prefix);
+        out.push(':');
+        push_json_string(out, ns);
+    }
+    terms.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    for (iri, term) in terms {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_json_string(out, &term.name);
+        out.push_str(":{\"@id\":");
+        push_json_string(out, &compact(iri));
+        match &term.coercion {
+            Coercion::None => {}
+            Coercion::Id => out.push_str(",\"@type\":\"@id\""),
+            Coercion::Json => out.push_str(",\"@type\":\"@json\""),
+            Coercion::Datatype(d) => {
+                out.push_str(",\"@type\":");
+                push_json_string(out, &compact(d));
+            }
+        }
+        out.push('}');
+    }
+    out.push('}');
+}
+
+impl<'a, 't> Writer<'a, 't> {
+    /// `iri` as `prefix:local` when a declared namespace starts it, else whole.
+    fn compact(&self, iri: &str) -> String {
+        compact_with(&self.prefixes, iri)
+    }
+
+    /// Writes node `i`; `inline` when it is embedded where it is used (then a blank node needs no `@id`).
+    fn node(&mut self, i: usize, out: &mut String, depth: usize, inline: bool) {
+        let (subject, triple_indexes) = self.nodes[i].clone();
+        out.push('{');
+        let mut first = true;
+        match subject {
+            NamedOrBlankNodeRef::NamedNode(n) => {
+                out.push_str("\"@id\":");
+                push_json_string(out, n.as_str());
+                first = false;
+            }
+            NamedOrBlankNodeRef::BlankNode(b) if !inline => {
+                out.push_str("\"@id\":");
+                push_json_string(out, &format!("_:{}", b.as_str()));
+                first = false;
+            }
+            NamedOrBlankNodeRef::BlankNode(_) => {}
+        }
+        // Types first, then each key with its values, in the order the triples come.
+        let types: Vec<String> = triple_indexes
+            .iter()
+            .map(|j| self.triples[*j])
+            .filter(|t| t.predicate == rdf::r#type)
+            .filter_map(|t| match t.object {
+                TermRef::NamedNode(n) => Some(self.compact(n.as_str())),
+                _ => None,
+            })
+            .collect();
+        if !types.is_empty() {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push_str("\"@type\":");
+            if types.len() == 1 {
+                push_json_string(out, &types[0]);
+            } else {
+                out.push('[');
+                for (k, t) in types.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    push_json_string(out, t);
+                }
+                out.push(']');
+            }
+        }
+        // key → values (already written as JSON), keys in first-seen order.
+        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+        for j in triple_indexes {
+            let t = self.triples[j];
+            if t.predicate == rdf::r#type && matches!(t.object, TermRef::NamedNode(_)) {
+                continue;
+            }
+            let term = self.all.term(t.predicate.as_str()).filter(|term| fits(&term.coercion, t.object));
+            let key = match term {
+                Some(term) => {
+                    self.used_terms.insert(self.all_key(t.predicate.as_str()), term);
+                    term.name.clone()
+                }
+                None => self.compact(t.predicate.as_str()),
+            };
+            let coercion = term.map_or(&Coercion::None, |t| &t.coercion);
+            let mut value = String::new();
+            self.value(t.object, coercion, &mut value, depth);
+            match keys.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, values)) => values.push(value),
+                None => keys.push((key, vec![value])),
+            }
+        }
+        for (key, values) in keys {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            push_json_string(out, &key);
+            out.push(':');
+            if values.len() == 1 {
+                out.push_str(&values[0]);
+            } else {
+                out.push('[');
+                out.push_str(&values.join(","));
+                out.push(']');
+            }
+        }
+        out.push('}');
+    }
+
+    /// The IRI as stored in the term table (borrowed from it, so the used-term map can outlive this call).
+    fn all_key(&self, iri: &str) -> &'a str {
+        self.all.terms.get_key_value(iri).map_or("", |(k, _)| k.as_str())
+    }
+
+    fn value(&mut self, object: TermRef<'t>, coercion: &Coercion, out: &mut String, depth: usize) {
+        match object {
+            TermRef::NamedNode(n) => match coercion {
+                Coercion::Id => push_json_string(out, n.as_str()),
+                _ => {
+                    out.push_str("{\"@id\":");
+                    push_json_string(out, n.as_str());
+                    out.push('}');
+                }
+            },
+            TermRef::BlankNode(b) => {
+                let node: NamedOrBlankNodeRef<'t> = b.into();
+                // Embedded once; nesting is bounded by the parse limits of what came in, and here by depth.
+                if self.embedded.get(&node) == Some(&false) && depth < 64 {
+                    self.embedded.insert(node, true);
+                    if let Some(i) = self.nodes.iter().position(|(s, _)| *s == node) {
+                        self.node(i, out, depth + 1, true);
+                        return;
+                    }
+                }
+                let id = format!("_:{}", b.as_str());
+                match coercion {
+                    Coercion::Id => push_json_string(out, &id),
+                    _ => {
+                        out.push_str("{\"@id\":");
+                        push_json_string(out, &id);
+                        out.push('}');
+                    }
+                }
+            }
+            TermRef::Literal(l) => self.literal(l, coercion, out),
+            #[allow(unreachable_patterns)]
+            _ => push_json_string(out, &object.to_string()),
+        }
+    }
+
+    fn literal(&self, l: LiteralRef<'_>, coercion: &Coercion, out: &mut String) {
+        let datatype = l.datatype();
+        if let Some(language) = l.language() {
+            out.push_str("{\"@value\":");
+            push_json_string(out, l.value());
+            out.push_str(",\"@language\":");
+            push_json_string(out, language);
+            out.push('}');
+            return;
+        }
+        match coercion {
+            Coercion::Json => {
+                out.push_str(l.value().trim());
+                return;
+            }
+            Coercion::Datatype(_) => {
+                push_json_string(out, l.value());
+                return;
+            }
+            Coercion::None | Coercion::Id => {}
+        }
+        if datatype == xsd::string {
+            push_json_string(out, l.value());
+        } else if (datatype == xsd::boolean && matches!(l.value(), "true" | "false"))
+            || (datatype == xsd::integer && canonical_safe_integer(l.value()))
+        {
+            // JSON's own true, false and numbers, which JSON-LD reads back as these literals.
+            out.push_str(l.value());
+        } else if datatype == rdf::JSON && is_json(l.value()) {
+            out.push_str("{\"@value\":");
+            out.push_str(l.value().trim());
+            out.push_str(",\"@type\":\"@json\"}");
+        } else {
+            out.push_str("{\"@value\":");
+            push_json_string(out, l.value());
+            out.push_str(",\"@type\":");
+            push_json_string(out, &self.compact(datatype.as_str()));
+            out.push('}');
+        }
+    }
+}
+
+/// Whether `object` can be written under a term with `coercion` (else it goes under the compact IRI).
+fn fits(coercion: &Coercion, object: TermRef<'_>) -> bool {
+    match (coercion, object) {
+        (Coercion::None, _) => true,
+        (Coercion::Id, TermRef::NamedNode(_) | TermRef::BlankNode(_)) => true,
+        (Coercion::Json, TermRef::Literal(l)) => l.datatype() == rdf::JSON && is_json(l.value()),
+        (Coercion::Datatype(d), TermRef::Literal(l)) => l.language().is_none() && l.datatype().as_str() == d,
+        _ => false,
+    }
+}
+
+fn is_json(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok()
+}
+
+/// `-?(0|[1-9][0-9]*)` within JavaScript's safe integers: written as a JSON number, read back as the same literal.
+fn canonical_safe_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && text != "-0";
+    canonical && text.parse::<i64>().is_ok_and(|n| n.abs() <= MAX_SAFE_INTEGER)
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::rdf::{FORMATS, parse};
+
+    fn prefixes() -> Prefixes {
+        let mut prefixes = Prefixes::new()
+            .with("e2", "http://example.com/a/")
+            .with("ex", "http://example.com/")
+            .with("http", "http://www.w3.org/2011/http#")
+            .with("rdf", rdf::NS)
+            .with("xsd", xsd::NS);
+        let term = |name: &str, coercion| JsonLdTerm { name: name.to_owned(), coercion };
+        prefixes.insert_term("http://example.com/a", term("link", Coercion::Id));
+        prefixes.insert_term("http://example.com/a/b", term("json", Coercion::Json));
+        prefixes.insert_term("http://other.org/p", term("count", Coercion::Datatype(xsd::integer.as_str().to_owned())));
+        prefixes.insert_term("http://example.com/x.y", term("plain", Coercion::None));
+        prefixes.insert_term("http://www.w3.org/2011/http#m", term("ex", Coercion::None)); // taken by a prefix
+        prefixes
+    }
+
+    /// The graph with every valid `rdf:JSON` literal in one canonical form (JSON-LD processors canonicalize
+    /// `@json` values).
+    fn normalized(graph: &Graph) -> crate::ETag {
+        let triples: Vec<Triple> = graph
+            .iter()
+            .map(|t| {
+                let object = match t.object {
+                    TermRef::Literal(l) if l.datatype() == rdf::JSON => {
+                        match serde_json::from_str::<serde_json::Value>(l.value()) {
+                            Ok(v) => Term::from(Literal::new_typed_literal(as_doubles(v).to_string(), rdf::JSON)),
+                            Err(_) => t.object.into_owned(),
+                        }
+                    }
+                    other => other.into_owned(),
+                };
+                Triple::new(t.subject.into_owned(), t.predicate.into_owned(), object)
+            })
+            .collect();
+        crate::ETag::of_triples(triples.iter().map(Triple::as_ref))
+    }
+
+    /// Numbers as JSON-LD's JSON canonicalization (JCS) reads them: IEEE doubles, `-0` as `0`.
+    fn as_doubles(value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::Number(n) => {
+                let f = n.as_f64().unwrap_or(0.0);
+                serde_json::Number::from_f64(if f == 0.0 { 0.0 } else { f }).map_or(Value::Null, Value::Number)
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(as_doubles).collect()),
+            Value::Object(o) => {
+                // Sorted keys whatever serde_json's map keeps (`preserve_order` may be on in the workspace).
+                let mut entries: Vec<(String, Value)> = o.into_iter().map(|(k, v)| (k, as_doubles(v))).collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().collect())
+            }
+            other => other,
+        }
+    }
+
+    fn round_trip(triples: &[Triple]) -> (String, Graph) {
+        let prefixes = prefixes();
+        let out = String::from_utf8(
+            crate::rdf::serialize_triples(triples.iter().map(Triple::as_ref), FORMATS[1], &prefixes).unwrap(),
+        )
+        .unwrap();
+        let graph =
+            parse(out.as_bytes(), FORMATS[1], "http://example.com/base").unwrap_or_else(|e| panic!("{e}: {out}"));
+        (out, graph)
+    }
+
+    fn node() -> impl Strategy<Value = NamedNode> {
+        prop::sample::select(vec![
+            "http://example.com/a",
+            "http://example.com/a/b",
+            "http://example.com/x.y",
+            "http://example.com/%41?q=1#f",
+            "http://example.com/é·ü",
+            "http://other.org/p",
+            "http://www.w3.org/2011/http#m",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        ])
+        .prop_map(|iri| NamedNode::new(iri).unwrap())
+    }
+
+    fn literal() -> impl Strategy<Value = Literal> {
+        let lexical = prop::sample::select(vec![
+            "",
+            "0",
+            "1",
+            "-01",
+            "-0",
+            "007",
+            "9007199254740993",
+            "1.5",
+            "true",
+            "false",
+            "TRUE",
+            "a\"b\\c",
+            "line\nbreak\ttab\u{1}",
+            "héllo ✓",
+            "{\"json\":[1,2]}",
+            "[1, {\"b\": 2, \"a\": 1}]",
+            "{not json",
+            "\"s\"",
+            "<b>x</b>",
+        ]);
+        let datatype = prop::sample::select(vec![
+            xsd::string.as_str(),
+            xsd::integer.as_str(),
+            xsd::boolean.as_str(),
+            xsd::dateTime.as_str(),
+            rdf::JSON.as_str(),
+            rdf::XMLLiteral.as_str(),
+            "http://example.com/type",
+        ]);
+        prop_oneof![
+            (lexical.clone(), datatype).prop_map(|(v, d)| Literal::new_typed_literal(v, NamedNode::new(d).unwrap())),
+            (lexical, prop::sample::select(vec!["en", "de-CH"]))
+                .prop_map(|(v, l)| Literal::new_language_tagged_literal(v, l).unwrap()),
+        ]
+    }
+
+    fn triple() -> impl Strategy<Value = Triple> {
+        let blank = prop::sample::select(vec!["b0", "b1", "b2"]).prop_map(|id| BlankNode::new(id).unwrap());
+        let subject = prop_oneof![node().prop_map(NamedOrBlankNode::from), blank.clone().prop_map(Into::into)];
+        let object =
+            prop_oneof![node().prop_map(Term::from), literal().prop_map(Term::from), blank.prop_map(Term::from),];
+        (subject, node(), object).prop_map(|(s, p, o)| Triple::new(s, p, o))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn compacted_json_ld_reads_back_as_the_same_triples(triples in prop::collection::vec(triple(), 0..12)) {
+            let (out, parsed) = round_trip(&triples);
+            let original: Graph = triples.iter().map(Triple::as_ref).collect();
+            prop_assert_eq!(normalized(&parsed), normalized(&original), "{}", out);
+        }
+    }
+
+    #[test]
+    fn plain_json_consumers_read_short_keys_json_values_and_native_booleans() {
+        let s = NamedNode::new("http://example.com/r").unwrap();
+        let triples = vec![
+            Triple::new(
+                s.clone(),
+                NamedNode::new("http://example.com/a").unwrap(),
+                NamedNode::new("http://x.org/").unwrap(),
+            ),
+            Triple::new(
+                s.clone(),
+                NamedNode::new("http://example.com/a/b").unwrap(),
+                Literal::new_typed_literal("{\"k\":[1]}", rdf::JSON),
+            ),
+            Triple::new(
+                s.clone(),
+                NamedNode::new("http://example.com/x.y").unwrap(),
+                Literal::new_typed_literal("true", xsd::boolean),
+            ),
+            Triple::new(
+                s,
+                NamedNode::new("http://other.org/p").unwrap(),
+                Literal::new_typed_literal("12", xsd::integer),
+            ),
+        ];
+        let (out, _) = round_trip(&triples);
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let node = &json["@graph"][0];
+        assert_eq!(node["link"], "http://x.org/", "{out}");
+        assert_eq!(node["json"]["k"][0], 1, "{out}");
+        assert_eq!(node["plain"], true, "{out}");
+        assert_eq!(node["count"], "12", "{out}");
+        assert_eq!(json["@context"]["json"]["@type"], "@json", "{out}");
+        assert!(json["@context"].get("http").is_none(), "http: is never a prefix in JSON-LD: {out}");
+    }
+}
