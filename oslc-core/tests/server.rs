@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use common::*;
 use oslc_core::rdf::{self, FORMATS, RdfFormat};
-use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns};
+use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns, rdfs};
 use oslc_core::{ETag, Resource, oxrdf::Graph, oxrdf::NamedNode};
 
 fn new_cr_in(format: RdfFormat) -> Vec<u8> {
@@ -337,6 +337,48 @@ async fn oslc_core_version_1_is_refused_and_2_gets_rdf_xml_and_2_0() {
     assert_eq!(reply.header("content-type"), Some("text/turtle"), "RDF/XML only when Accept allows it");
     let reply = send(&app, ask("3.0", "text/turtle;q=0.9, application/rdf+xml;q=0.5")).await;
     assert_eq!((reply.header("content-type"), reply.header("oslc-core-version")), (Some("text/turtle"), Some("3.0")));
+}
+
+#[tokio::test]
+async fn an_oslc_2_client_pages_through_a_query_in_rdf_xml() {
+    // OSLC Core 2.0 paging: `oslc.paging=true` and `oslc.pageSize`; members as `rdfs:member` of the query base;
+    // an `oslc:ResponseInfo` about the page's URI with `oslc:totalCount` and `oslc:nextPage` until the last page.
+    let (app, _) = app();
+    for _ in 0..5 {
+        assert_eq!(post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.status, 201);
+    }
+    let mut url = format!("{CRS}?oslc.paging=true&oslc.pageSize=2&oslc.select=dcterms:title");
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let req = request("GET", &url)
+            .header("oslc-core-version", "2.0")
+            .header("accept", "application/rdf+xml")
+            .body(Body::empty())
+            .unwrap();
+        let reply = send(&app, req).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("content-type"), Some("application/rdf+xml"));
+        assert_eq!(reply.header("oslc-core-version"), Some("2.0"));
+        let graph = reply.graph(BASE);
+        let base = NamedNode::new(CRS).unwrap();
+        let members: Vec<String> =
+            graph.objects_for_subject_predicate(base.as_ref(), rdfs::member).map(|m| m.to_string()).collect();
+        assert!(!members.is_empty() && members.len() <= 2, "{members:?}");
+        seen.extend(members);
+        let info = NamedNode::new(&url).unwrap();
+        assert!(graph.contains(oslc_core::oxrdf::TripleRef::new(&info, rdf_ns::r#type, oslc::ResponseInfo)));
+        assert_eq!(
+            graph.object_for_subject_predicate(&info, oslc::totalCount).map(|t| t.to_string()).as_deref(),
+            Some("\"5\"^^<http://www.w3.org/2001/XMLSchema#integer>")
+        );
+        match graph.object_for_subject_predicate(&info, oslc::nextPage) {
+            Some(oslc_core::oxrdf::TermRef::NamedNode(next)) => url = next.as_str().to_owned(),
+            _ => break,
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "every member once across the pages");
 }
 
 #[tokio::test]
