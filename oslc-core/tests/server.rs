@@ -470,3 +470,54 @@ async fn a_changed_resource_is_never_answered_from_the_representation_cache() {
         assert!(after.text().contains("Tuesdays"), "{}: {}", format.name(), after.text());
     }
 }
+
+#[tokio::test]
+async fn a_put_with_oslc_properties_updates_only_those_properties() {
+    let (app, _) = app();
+    let created = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await;
+    let location = created.header("location").unwrap().to_owned();
+    let put = |query: &'static str, body: &'static str, etag: String| {
+        let (app, url) = (app.clone(), format!("{location}?{query}"));
+        async move {
+            let req = request("PUT", &url)
+                .header("content-type", "text/turtle")
+                .header("if-match", etag)
+                .body(Body::from(body))
+                .unwrap();
+            send(&app, req).await
+        }
+    };
+    let etag = created.header("etag").unwrap().to_owned();
+    // Only the title: the description and the nested priority stay, the body's description is not taken.
+    let reply = put(
+        "oslc.properties=dcterms:title",
+        "<> <http://purl.org/dc/terms/title> \"Login fails on Sundays\" ; <http://purl.org/dc/terms/description> \"ignored\" .",
+        etag,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let graph = get(&app, &location, "text/turtle").await.graph(BASE);
+    let subject = NamedNode::new(&location).unwrap();
+    let text = |p| graph.object_for_subject_predicate(&subject, p).map(|t| t.to_string());
+    assert_eq!(text(dcterms::title).as_deref(), Some("\"Login fails on Sundays\""));
+    assert_eq!(text(dcterms::description).as_deref(), Some("\"Since the upgrade\""));
+    let priority = graph.object_for_subject_predicate(&subject, oslc_core::vocab::oslc_cm::priority);
+    let Some(oslc_core::oxrdf::TermRef::BlankNode(priority)) = priority else { panic!("the priority stays") };
+    assert_eq!(graph.triples_for_subject(priority).count(), 2, "with its own triples");
+
+    // A named property the body leaves out is removed.
+    let etag = reply.header("etag").unwrap().to_owned();
+    let reply =
+        put("oslc.properties=dcterms:description", "<> <http://purl.org/dc/terms/title> \"ignored\" .", etag).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let graph = get(&app, &location, "text/turtle").await.graph(BASE);
+    assert!(graph.object_for_subject_predicate(&subject, dcterms::description).is_none());
+    assert_eq!(
+        graph.object_for_subject_predicate(&subject, dcterms::title).map(|t| t.to_string()).as_deref(),
+        Some("\"Login fails on Sundays\"")
+    );
+    // A stale ETag still fails.
+    let reply =
+        put("oslc.properties=dcterms:title", "<> <http://purl.org/dc/terms/title> \"x\" .", "\"stale\"".into()).await;
+    assert_eq!(reply.status, 412);
+}

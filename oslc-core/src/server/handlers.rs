@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH, LINK, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef};
+use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 
 use super::response::{ErrorResponse, insert_etag, rdf_response, resource_response};
 use super::{Shared, StaticDocument};
@@ -157,8 +157,8 @@ pub(super) fn member_routes<S: Clone + Send + Sync + 'static>(state: Arc<Collect
         let result = read(&get_state, &id, &headers, raw.as_deref()).await;
         respond(&headers, result)
     })
-    .put(move |Path(id): Path<String>, headers: HeaderMap, body: Body| async move {
-        let result = replace(&put_state, &id, &headers, body).await;
+    .put(move |Path(id): Path<String>, RawQuery(raw): RawQuery, headers: HeaderMap, body: Body| async move {
+        let result = replace(&put_state, &id, &headers, raw.as_deref(), body).await;
         respond(&headers, result)
     })
     .delete(move |Path(id): Path<String>, headers: HeaderMap| async move {
@@ -228,6 +228,66 @@ async fn read(state: &CollectionState, id: &str, headers: &HeaderMap, raw_query:
     Ok(with_link(rdf_response(StatusCode::OK, &graph, format, &state.shared.prefixes, Some(&etag)), LDP_RESOURCE))
 }
 
+/// The top-level properties `oslc.properties` names on a PUT (a partial update), or `None` for a replacement (no
+/// `oslc.properties`, or `*`). Nested selections update their property as a whole.
+fn updated_properties(state: &CollectionState, raw_query: Option<&str>) -> Result<Option<Vec<NamedNode>>> {
+    let Some(select) = selected_properties(state, raw_query)? else { return Ok(None) };
+    let mut properties = Vec::new();
+    for term in select {
+        match term.property {
+            crate::query::Property::Wildcard => return Ok(None),
+            crate::query::Property::Name(name) => properties.push(name.iri().into_owned()),
+        }
+    }
+    Ok(Some(properties))
+}
+
+/// `current` with the values of `properties` taken from `body` (blank-node values with their own triples).
+fn merge_selected(current: &Resource, body: &Resource, properties: &[NamedNode]) -> Resource {
+    let subject: NamedOrBlankNodeRef<'_> = current.subject().into();
+    let selected = |p: NamedNodeRef<'_>| properties.iter().any(|q| q.as_ref() == p);
+    let mut graph = Graph::new();
+    copy_reachable(current, subject, &|p| !selected(p), &mut graph);
+    copy_reachable(body, body.subject().into(), &selected, &mut graph);
+    // Other named subjects of the stored resource stay.
+    for triple in current.triples() {
+        if matches!(triple.subject, NamedOrBlankNodeRef::NamedNode(n) if n != current.subject()) {
+            graph.insert(triple);
+        }
+    }
+    Resource::from_graph(current.subject().into_owned(), graph)
+}
+
+/// Copies the triples of `root` whose predicate `keep` accepts, with the triples of the blank nodes they reach.
+fn copy_reachable(
+    resource: &Resource,
+    root: NamedOrBlankNodeRef<'_>,
+    keep: &dyn Fn(NamedNodeRef<'_>) -> bool,
+    graph: &mut Graph,
+) {
+    let mut pending: Vec<oxrdf::BlankNode> = Vec::new();
+    for triple in resource.triples_of(root) {
+        if keep(triple.predicate) {
+            graph.insert(TripleRef::new(resource.subject(), triple.predicate, triple.object));
+            if let TermRef::BlankNode(b) = triple.object {
+                pending.push(b.into_owned());
+            }
+        }
+    }
+    let mut seen: HashSet<oxrdf::BlankNode> = HashSet::new();
+    while let Some(node) = pending.pop() {
+        if !seen.insert(node.clone()) {
+            continue;
+        }
+        for triple in resource.triples_of(node.as_ref().into()) {
+            graph.insert(triple);
+            if let TermRef::BlankNode(b) = triple.object {
+                pending.push(b.into_owned());
+            }
+        }
+    }
+}
+
 /// The properties `oslc.properties` (with `oslc.prefix`) selects on a resource GET, if it is given.
 fn selected_properties(
     state: &CollectionState,
@@ -295,20 +355,33 @@ async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Res
     Ok(with_link(response, LDP_RESOURCE))
 }
 
-async fn replace(state: &CollectionState, id: &str, headers: &HeaderMap, body: Body) -> Result<Response> {
+/// PUT on a member: a replacement, or with `oslc.properties` a partial update (OSLC Core 3.0 Selective Properties,
+/// CM 3.0): the named properties take the body's values (none if the body has none), the others keep theirs.
+async fn replace(
+    state: &CollectionState,
+    id: &str,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    body: Body,
+) -> Result<Response> {
     // OSLC Core 3.0 §7.8: an update without If-Match is refused with 400.
     let if_match = header(headers, &IF_MATCH)
         .map(IfMatch::new)
         .ok_or_else(|| Error::bad_request("PUT requires an If-Match header with the resource's current ETag"))?;
     let format = write_response_format(headers)?;
+    let selected = updated_properties(state, raw_query)?;
     let member = state.container.member(id);
-    let resource = read_resource(state, headers, body, member.as_ref(), true).await?;
-    // Read-only properties are compared with the stored resource; the provider still checks If-Match atomically.
-    let current = if state.properties.iter().any(crate::discovery::Property::is_read_only) {
+    let mut resource = read_resource(state, headers, body, member.as_ref(), true).await?;
+    // Read-only properties are compared with the stored resource, which a partial update merges into; the provider
+    // still checks If-Match atomically.
+    let current = if selected.is_some() || state.properties.iter().any(crate::discovery::Property::is_read_only) {
         Some(state.provider.get(&state.container, id).await?)
     } else {
         None
     };
+    if let (Some(selected), Some(current)) = (&selected, &current) {
+        resource = merge_selected(current, &resource, selected);
+    }
     let check = match &current {
         Some(current) => state.check(&resource, Some(current), headers),
         None => state.check(&resource, Some(&Resource::new(member.clone())), headers),
