@@ -153,3 +153,27 @@ async fn sessions_expire_when_idle_and_are_bounded_in_number() {
     let req = request("GET", CRS).header("cookie", &cookie).body(Body::empty()).unwrap();
     assert_eq!(send(&app, req).await.status, 401, "an idle session expired");
 }
+
+#[tokio::test]
+async fn a_query_posted_as_a_form_is_a_read() {
+    // Point 2: OSLC Query 3.0 queries may be POSTed form-encoded; they follow the read policy, not the write one.
+    let (app, _) = app();
+    let app = Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(app);
+    let form = request("POST", CRS)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/turtle")
+        .body(Body::from("oslc.where=dcterms%3Atitle%3D%22x%22"))
+        .unwrap();
+    let reply = send(&app, form).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let create = create_with(&app, &[], "text/turtle").await;
+    assert_eq!(create.status, 401, "a create still needs the token");
+
+    let (app, _) = common::app();
+    let app = Auth::new(StaticToken::new(TOKEN), Policy::protect_all()).layer(app);
+    let form = request("POST", CRS)
+        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .body(Body::from("oslc.where=dcterms%3Atitle%3D%22x%22"))
+        .unwrap();
+    assert_eq!(send(&app, form).await.status, 401, "protected reads protect form queries too");
+}
