@@ -27,6 +27,7 @@ use crate::{Error, Result};
 
 mod jsonld;
 mod text;
+mod xml;
 
 /// An `rdf:XMLLiteral` holding `text` (escaped), the value type the OSLC shapes give titles and descriptions.
 ///
@@ -527,6 +528,11 @@ pub fn serialize_triples<'a>(
         }
         RdfFormat::JsonLd { .. } => {
             return Ok(jsonld::write_jsonld(triples, &declared, prefixes).into_bytes());
+        }
+        RdfFormat::RdfXml => {
+            let mut out = String::new();
+            xml::write_rdfxml(triples, &declared, &mut out)?;
+            return Ok(out.into_bytes());
         }
         _ => {}
     }

@@ -521,3 +521,27 @@ async fn a_put_with_oslc_properties_updates_only_those_properties() {
         put("oslc.properties=dcterms:title", "<> <http://purl.org/dc/terms/title> \"x\" .", "\"stale\"".into()).await;
     assert_eq!(reply.status, 412);
 }
+
+#[tokio::test]
+async fn rdf_xml_nests_services_under_their_provider_and_is_the_same_in_every_run() {
+    // Point 4: two servers built alike (as two runs are: blank nodes get other random ids) write the same bytes,
+    // with the services, capabilities and factories nested as Jazz-style clients' XPath expects.
+    let (first, _) = app();
+    let (second, _) = app();
+    for path in ["/serviceProviders/1", "/serviceProviders/catalog", "/resourceShapes/1/changeRequests"] {
+        let a = get(&first, &format!("{BASE}{path}"), "application/rdf+xml").await;
+        let b = get(&second, &format!("{BASE}{path}"), "application/rdf+xml").await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.text(), b.text(), "{path}");
+    }
+    let provider = get(&first, &format!("{BASE}/serviceProviders/1"), "application/rdf+xml").await.text();
+    let compact: String = provider.split_whitespace().collect();
+    for nested in [
+        "<oslc:service><oslc:Service>",
+        "<oslc:queryCapability><oslc:QueryCapability>",
+        "<oslc:creationFactory><oslc:CreationFactory>",
+    ] {
+        assert!(compact.contains(nested), "{nested} in {provider}");
+    }
+    assert!(!provider.contains("rdf:nodeID"), "every blank node is nested where it is used: {provider}");
+}
