@@ -26,6 +26,7 @@ pub use oxrdfio::RdfFormat;
 use crate::{Error, Result};
 
 mod jsonld;
+mod layout;
 mod text;
 mod xml;
 

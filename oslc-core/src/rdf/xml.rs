@@ -4,9 +4,9 @@
 //! nested where they are used, the others by `rdf:nodeID` labelled in order of appearance (`b0`, `b1`…), and
 //! sibling blank nodes ordered by their content, so the same triples always give the same bytes.
 
-use std::collections::HashMap;
-
 use oxrdf::{LiteralRef, NamedOrBlankNodeRef, TermRef, TripleRef};
+
+use super::layout::Layout;
 
 use crate::vocab::{rdf, xsd};
 use crate::{Error, Result};
@@ -15,11 +15,7 @@ struct Writer<'p, 't> {
     /// namespace → prefix, for QNames.
     prefixes: Vec<(String, String)>,
     declared: &'p [(&'p str, &'p str)],
-    nodes: Vec<(NamedOrBlankNodeRef<'t>, Vec<TripleRef<'t>>)>,
-    index: HashMap<NamedOrBlankNodeRef<'t>, usize>,
-    /// Blank nodes nested where they are used; `true` once written.
-    embedded: HashMap<NamedOrBlankNodeRef<'t>, bool>,
-    labels: HashMap<NamedOrBlankNodeRef<'t>, String>,
+    layout: Layout<'t>,
 }
 
 pub(super) fn write_rdfxml<'t>(
@@ -30,57 +26,14 @@ pub(super) fn write_rdfxml<'t>(
     let mut writer = Writer {
         prefixes: declared.iter().map(|(p, ns)| ((*ns).to_owned(), (*p).to_owned())).collect(),
         declared,
-        nodes: Vec::new(),
-        index: HashMap::new(),
-        embedded: HashMap::new(),
-        labels: HashMap::new(),
+        layout: Layout::new(triples),
     };
-    let mut references: HashMap<NamedOrBlankNodeRef<'t>, usize> = HashMap::new();
-    for t in triples {
-        let next = writer.nodes.len();
-        let at = *writer.index.entry(t.subject).or_insert(next);
-        if at == next {
-            writer.nodes.push((t.subject, Vec::new()));
-        }
-        writer.nodes[at].1.push(t);
-        if let TermRef::BlankNode(b) = t.object {
-            *references.entry(b.into()).or_default() += 1;
-        }
-    }
-    for (subject, _) in &writer.nodes {
-        if matches!(subject, NamedOrBlankNodeRef::BlankNode(_)) && references.get(subject) == Some(&1) {
-            writer.embedded.insert(*subject, false);
-        }
-    }
-    // Each subject's properties: types first, then by predicate; blank-node values of a predicate by content.
-    for i in 0..writer.nodes.len() {
-        let mut triples = std::mem::take(&mut writer.nodes[i].1);
-        triples.sort_by(|a, b| {
-            (a.predicate != rdf::r#type)
-                .cmp(&(b.predicate != rdf::r#type))
-                .then_with(|| a.predicate.as_str().cmp(b.predicate.as_str()))
-                .then_with(|| match (a.object, b.object) {
-                    (TermRef::BlankNode(x), TermRef::BlankNode(y)) => {
-                        writer.content_key(x.into(), 0).cmp(&writer.content_key(y.into(), 0))
-                    }
-                    _ => std::cmp::Ordering::Equal,
-                })
-        });
-        writer.nodes[i].1 = triples;
-    }
-
     let mut body = String::new();
-    for i in 0..writer.nodes.len() {
-        if !writer.embedded.contains_key(&writer.nodes[i].0) {
-            writer.node(i, &mut body, 1, false)?;
-        }
+    for i in writer.layout.top() {
+        writer.node(i, &mut body, 1, false)?;
     }
-    // Blank nodes in a cycle of single references are reached from nowhere above: write them at the top.
-    for i in 0..writer.nodes.len() {
-        if writer.embedded.get(&writer.nodes[i].0) == Some(&false) {
-            writer.embedded.insert(writer.nodes[i].0, true);
-            writer.node(i, &mut body, 1, false)?;
-        }
+    while let Some(i) = writer.layout.next_unwritten() {
+        writer.node(i, &mut body, 1, false)?;
     }
 
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rdf:RDF");
@@ -104,29 +57,6 @@ pub(super) fn write_rdfxml<'t>(
 }
 
 impl<'t> Writer<'_, 't> {
-    /// A key that orders blank nodes by what they hold (their properties and values, nested blank nodes alike).
-    fn content_key(&self, node: NamedOrBlankNodeRef<'t>, depth: usize) -> String {
-        let Some(i) = self.index.get(&node) else { return String::new() };
-        let mut parts: Vec<String> = self.nodes[*i]
-            .1
-            .iter()
-            .map(|t| match t.object {
-                TermRef::BlankNode(b) if depth < 4 => {
-                    format!("{} [{}]", t.predicate, self.content_key(b.into(), depth + 1))
-                }
-                TermRef::BlankNode(_) => format!("{} []", t.predicate),
-                other => format!("{} {other}", t.predicate),
-            })
-            .collect();
-        parts.sort_unstable();
-        parts.join(";")
-    }
-
-    fn label(&mut self, node: NamedOrBlankNodeRef<'t>) -> String {
-        let next = self.labels.len();
-        self.labels.entry(node).or_insert_with(|| format!("b{next}")).clone()
-    }
-
     /// `iri` as a QName, declaring a namespace for it when no prefix has one.
     fn qname(&mut self, iri: &str) -> Result<String> {
         let mut best: Option<(&str, &str)> = None;
@@ -166,7 +96,7 @@ impl<'t> Writer<'_, 't> {
     }
 
     fn node(&mut self, i: usize, out: &mut String, depth: usize, nested: bool) -> Result<()> {
-        let (subject, triples) = self.nodes[i].clone();
+        let (subject, triples) = self.layout.nodes[i].clone();
         // The element: the preferred type that has a QName, else rdf:Description.
         let typed = triples
             .iter()
@@ -191,7 +121,7 @@ impl<'t> Writer<'_, 't> {
                 out.push('"');
             }
             NamedOrBlankNodeRef::BlankNode(_) if !nested => {
-                let label = self.label(subject);
+                let label = self.layout.label(subject);
                 out.push_str(" rdf:nodeID=\"");
                 out.push_str(&label);
                 out.push('"');
@@ -221,17 +151,15 @@ impl<'t> Writer<'_, 't> {
                 }
                 TermRef::BlankNode(b) => {
                     let node: NamedOrBlankNodeRef<'t> = b.into();
-                    if self.embedded.get(&node) == Some(&false) && depth < 32 {
-                        self.embedded.insert(node, true);
+                    if let Some(j) = self.layout.nest(node).filter(|_| depth < 32) {
                         out.push_str(">\n");
-                        let j = self.index[&node];
                         self.node(j, out, depth + 2, true)?;
                         indent(out, depth + 1);
                         out.push_str("</");
                         out.push_str(&name);
                         out.push_str(">\n");
                     } else {
-                        let label = self.label(node);
+                        let label = self.layout.label(node);
                         out.push_str(" rdf:nodeID=\"");
                         out.push_str(&label);
                         out.push_str("\"/>\n");
