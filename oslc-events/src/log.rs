@@ -36,7 +36,7 @@ impl Checkpoint {
 
 /// The event log. Object safe: adapters hold it as `Arc<dyn EventLog>`.
 ///
-/// Every backend passes the conformance suite in [`crate::conformance`].
+/// Every backend passes the conformance suite in `oslc_events::conformance` (feature `conformance`).
 #[async_trait]
 pub trait EventLog: Send + Sync + 'static {
     /// Appends `events` with orders following the last one, and writes (or removes) `checkpoints`, all in one
