@@ -769,4 +769,26 @@ mod tests {
         assert_eq!(line_column("é\nx".as_bytes(), 2), (1, 2));
         assert_eq!(line_column(b"", 99), (1, 1));
     }
+
+    #[test]
+    fn a_blank_node_chain_deeper_than_nesting_goes_reads_back_whole_in_every_syntax() {
+        #![allow(clippy::unwrap_used)]
+        use oxrdf::{BlankNode, NamedNode, Triple};
+        let p = NamedNode::new("http://example.com/p").unwrap();
+        let root = NamedNode::new("http://example.com/root").unwrap();
+        let chain: Vec<BlankNode> = (0..50).map(|_| BlankNode::default()).collect();
+        let mut triples = vec![Triple::new(root, p.clone(), chain[0].clone())];
+        for pair in chain.windows(2) {
+            triples.push(Triple::new(pair[0].clone(), p.clone(), pair[1].clone()));
+        }
+        triples.push(Triple::new(chain[49].clone(), p.clone(), oxrdf::Literal::new_simple_literal("end")));
+        let original: Graph = triples.iter().map(Triple::as_ref).collect();
+        let prefixes = Prefixes::new().with("ex", "http://example.com/");
+        for format in FORMATS {
+            let out = serialize_triples(triples.iter().map(Triple::as_ref), format, &prefixes).unwrap();
+            let parsed = parse(&out, format, "http://example.com/").unwrap();
+            assert_eq!(parsed.len(), triples.len(), "{}", format.name());
+            assert_eq!(crate::ETag::of_graph(&parsed), crate::ETag::of_graph(&original), "{}", format.name());
+        }
+    }
 }

@@ -3,11 +3,11 @@
 //! as JSON (`@json`), booleans and integers as JSON values, and blank nodes used once embedded where they are used.
 //! Plain-JSON consumers read it as JSON; JSON-LD processors (and this crate's parser) read the same triples back.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use oxrdf::{LiteralRef, NamedOrBlankNodeRef, TermRef, TripleRef};
 
+use super::layout::Layout;
 use super::{Coercion, JsonLdTerm, Prefixes};
 use crate::vocab::{rdf, xsd};
 
@@ -18,11 +18,8 @@ struct Writer<'a, 't> {
     /// (prefix, namespace) pairs used for compact IRIs, longest namespace first.
     prefixes: Vec<(&'a str, &'a str)>,
     all: &'a Prefixes,
-    /// Subjects in first-seen order, with the indexes of their triples.
-    nodes: Vec<(NamedOrBlankNodeRef<'t>, Vec<usize>)>,
-    triples: Vec<TripleRef<'t>>,
-    /// Blank nodes embedded where they are used (objects of exactly one triple, with triples of their own).
-    embedded: HashMap<NamedOrBlankNodeRef<'t>, bool>,
+    /// Subjects, their sorted properties and which blank nodes nest where they are used.
+    layout: Layout<'t>,
     /// Terms the output uses, by IRI.
     used_terms: std::collections::BTreeMap<&'a str, &'a JsonLdTerm>,
 }
@@ -32,49 +29,23 @@ pub(super) fn write_jsonld<'t>(
     declared: &[(&str, &str)],
     all: &Prefixes,
 ) -> String {
-    let triples: Vec<TripleRef<'t>> = triples.collect();
-    let mut index: HashMap<NamedOrBlankNodeRef<'t>, usize> = HashMap::new();
-    let mut nodes: Vec<(NamedOrBlankNodeRef<'t>, Vec<usize>)> = Vec::new();
-    let mut references: HashMap<NamedOrBlankNodeRef<'t>, usize> = HashMap::new();
-    for (i, t) in triples.iter().enumerate() {
-        let at = *index.entry(t.subject).or_insert_with(|| {
-            nodes.push((t.subject, Vec::new()));
-            nodes.len() - 1
-        });
-        nodes[at].1.push(i);
-        if let TermRef::BlankNode(b) = t.object {
-            *references.entry(b.into()).or_default() += 1;
-        }
-    }
-    let embedded = nodes
-        .iter()
-        .filter(|(s, _)| matches!(s, NamedOrBlankNodeRef::BlankNode(_)) && references.get(s) == Some(&1))
-        .map(|(s, _)| (*s, false))
-        .collect();
     let mut prefixes: Vec<(&str, &str)> = declared.iter().copied().filter(|(p, _)| usable_prefix(p)).collect();
     prefixes.sort_by_key(|(_, ns)| std::cmp::Reverse(ns.len()));
-    let mut writer = Writer { prefixes, all, nodes, triples, embedded, used_terms: Default::default() };
+    let mut writer = Writer { prefixes, all, layout: Layout::new(triples), used_terms: Default::default() };
 
     let mut graph = String::new();
-    let top: Vec<usize> =
-        (0..writer.nodes.len()).filter(|i| !writer.embedded.contains_key(&writer.nodes[*i].0)).collect();
-    for (n, i) in top.iter().enumerate() {
-        if n > 0 {
+    for i in writer.layout.top() {
+        if !graph.is_empty() {
             graph.push(',');
         }
-        writer.node(*i, &mut graph, 0, false);
+        writer.node(i, &mut graph, 0, false);
     }
     // Blank nodes in a cycle of single references were never reached from the top: write them there.
-    let unreached: Vec<usize> =
-        (0..writer.nodes.len()).filter(|i| writer.embedded.get(&writer.nodes[*i].0) == Some(&false)).collect();
-    for i in unreached {
-        if writer.embedded.get(&writer.nodes[i].0) == Some(&false) {
-            if !graph.is_empty() {
-                graph.push(',');
-            }
-            writer.embedded.insert(writer.nodes[i].0, true);
-            writer.node(i, &mut graph, 0, false);
+    while let Some(i) = writer.layout.next_unwritten() {
+        if !graph.is_empty() {
+            graph.push(',');
         }
+        writer.node(i, &mut graph, 0, false);
     }
 
     let mut out = String::with_capacity(graph.len() + 1024);
@@ -167,7 +138,7 @@ impl<'a, 't> Writer<'a, 't> {
 
     /// Writes node `i`; `inline` when it is embedded where it is used (then a blank node needs no `@id`).
     fn node(&mut self, i: usize, out: &mut String, depth: usize, inline: bool) {
-        let (subject, triple_indexes) = self.nodes[i].clone();
+        let (subject, triples) = self.layout.nodes[i].clone();
         out.push('{');
         let mut first = true;
         match subject {
@@ -176,17 +147,17 @@ impl<'a, 't> Writer<'a, 't> {
                 push_json_string(out, n.as_str());
                 first = false;
             }
-            NamedOrBlankNodeRef::BlankNode(b) if !inline => {
+            NamedOrBlankNodeRef::BlankNode(_) if !inline => {
                 out.push_str("\"@id\":");
-                push_json_string(out, &format!("_:{}", b.as_str()));
+                let label = self.layout.label(subject);
+                push_json_string(out, &format!("_:{label}"));
                 first = false;
             }
             NamedOrBlankNodeRef::BlankNode(_) => {}
         }
         // Types first, then each key with its values, in the order the triples come.
-        let types: Vec<String> = triple_indexes
+        let types: Vec<String> = triples
             .iter()
-            .map(|j| self.triples[*j])
             .filter(|t| t.predicate == rdf::r#type)
             .filter_map(|t| match t.object {
                 TermRef::NamedNode(n) => Some(self.compact(n.as_str())),
@@ -214,8 +185,7 @@ impl<'a, 't> Writer<'a, 't> {
         }
         // key → values (already written as JSON), keys in first-seen order.
         let mut keys: Vec<(String, Vec<String>)> = Vec::new();
-        for j in triple_indexes {
-            let t = self.triples[j];
+        for t in triples {
             if t.predicate == rdf::r#type && matches!(t.object, TermRef::NamedNode(_)) {
                 continue;
             }
@@ -270,15 +240,12 @@ impl<'a, 't> Writer<'a, 't> {
             },
             TermRef::BlankNode(b) => {
                 let node: NamedOrBlankNodeRef<'t> = b.into();
-                // Embedded once; nesting is bounded by the parse limits of what came in, and here by depth.
-                if self.embedded.get(&node) == Some(&false) && depth < 64 {
-                    self.embedded.insert(node, true);
-                    if let Some(i) = self.nodes.iter().position(|(s, _)| *s == node) {
-                        self.node(i, out, depth + 1, true);
-                        return;
-                    }
+                // Embedded once where it is used; nesting is bounded by depth.
+                if let Some(i) = (depth < super::layout::MAX_NESTING).then(|| self.layout.nest(node)).flatten() {
+                    self.node(i, out, depth + 1, true);
+                    return;
                 }
-                let id = format!("_:{}", b.as_str());
+                let id = format!("_:{}", self.layout.label(node));
                 match coercion {
                     Coercion::Id => push_json_string(out, &id),
                     _ => {

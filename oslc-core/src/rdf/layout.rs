@@ -9,6 +9,11 @@ use oxrdf::{NamedOrBlankNodeRef, TermRef, TripleRef};
 
 use crate::vocab::rdf;
 
+/// How deep blank nodes nest before the writers label them instead: OSLC documents nest three or four levels
+/// (provider → service → capability → …), and the output must stay within the nesting budget of parsers (this
+/// crate's own [`super::ParseLimits`] included).
+pub(super) const MAX_NESTING: usize = 8;
+
 pub(super) struct Layout<'t> {
     /// Subjects in order of appearance, with their sorted triples.
     pub(super) nodes: Vec<(NamedOrBlankNodeRef<'t>, Vec<TripleRef<'t>>)>,

@@ -130,7 +130,7 @@ fn predicate_objects(
         match t.object {
             TermRef::BlankNode(b) => {
                 let node: NamedOrBlankNodeRef<'_> = b.into();
-                match layout.nest(node).filter(|_| depth < 32) {
+                match (depth < super::layout::MAX_NESTING).then(|| layout.nest(node)).flatten() {
                     Some(j) => {
                         out.push(b'[');
                         predicate_objects(layout, j, prefixes, out, depth + 1);

@@ -151,7 +151,8 @@ impl<'t> Writer<'_, 't> {
                 }
                 TermRef::BlankNode(b) => {
                     let node: NamedOrBlankNodeRef<'t> = b.into();
-                    if let Some(j) = self.layout.nest(node).filter(|_| depth < 32) {
+                    if let Some(j) = (depth / 2 < super::layout::MAX_NESTING).then(|| self.layout.nest(node)).flatten()
+                    {
                         out.push_str(">\n");
                         self.node(j, out, depth + 2, true)?;
                         indent(out, depth + 1);
