@@ -183,41 +183,51 @@ impl<'a, 't> Writer<'a, 't> {
                 out.push(']');
             }
         }
-        // key → values (already written as JSON), keys in first-seen order.
-        let mut keys: Vec<(String, Vec<String>)> = Vec::new();
-        for t in triples {
-            if t.predicate == rdf::r#type && matches!(t.object, TermRef::NamedNode(_)) {
-                continue;
-            }
-            let term = self.all.term(t.predicate.as_str()).filter(|term| fits(&term.coercion, t.object));
-            let key = match term {
-                Some(term) => {
-                    self.used_terms.insert(self.all_key(t.predicate.as_str()), term);
-                    term.name.clone()
+        // The triples come sorted by predicate: each predicate's values under its term (those that fit it), the
+        // rest under its compact IRI, each key written once.
+        let properties: Vec<TripleRef<'t>> = triples
+            .into_iter()
+            .filter(|t| !(t.predicate == rdf::r#type && matches!(t.object, TermRef::NamedNode(_))))
+            .collect();
+        let mut start = 0;
+        while start < properties.len() {
+            let predicate = properties[start].predicate;
+            let end = start + properties[start..].iter().take_while(|t| t.predicate == predicate).count();
+            let run = &properties[start..end];
+            start = end;
+            let term = self.all.term(predicate.as_str());
+            let fitting = |t: &&TripleRef<'t>| term.is_some_and(|term| fits(&term.coercion, t.object));
+            let under_term: Vec<TripleRef<'t>> = run.iter().filter(fitting).copied().collect();
+            let under_iri: Vec<TripleRef<'t>> = run.iter().filter(|t| !fitting(t)).copied().collect();
+            for (values, term) in [(under_term, term), (under_iri, None)] {
+                if values.is_empty() {
+                    continue;
                 }
-                None => self.compact(t.predicate.as_str()),
-            };
-            let coercion = term.map_or(&Coercion::None, |t| &t.coercion);
-            let mut value = String::new();
-            self.value(t.object, coercion, &mut value, depth);
-            match keys.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, values)) => values.push(value),
-                None => keys.push((key, vec![value])),
-            }
-        }
-        for (key, values) in keys {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            push_json_string(out, &key);
-            out.push(':');
-            if values.len() == 1 {
-                out.push_str(&values[0]);
-            } else {
-                out.push('[');
-                out.push_str(&values.join(","));
-                out.push(']');
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                match term {
+                    Some(term) => {
+                        self.used_terms.insert(self.all_key(predicate.as_str()), term);
+                        push_json_string(out, &term.name);
+                    }
+                    None => push_json_string(out, &self.compact(predicate.as_str())),
+                }
+                out.push(':');
+                let coercion = term.map_or(&Coercion::None, |t| &t.coercion);
+                if values.len() > 1 {
+                    out.push('[');
+                }
+                for (k, t) in values.iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    self.value(t.object, coercion, out, depth);
+                }
+                if values.len() > 1 {
+                    out.push(']');
+                }
             }
         }
         out.push('}');

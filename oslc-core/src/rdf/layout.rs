@@ -57,13 +57,22 @@ impl<'t> Layout<'t> {
                 (a.predicate != rdf::r#type)
                     .cmp(&(b.predicate != rdf::r#type))
                     .then_with(|| a.predicate.as_str().cmp(b.predicate.as_str()))
-                    .then_with(|| match (a.object, b.object) {
-                        (TermRef::BlankNode(x), TermRef::BlankNode(y)) => {
-                            layout.content_key(x.into(), 0).cmp(&layout.content_key(y.into(), 0))
-                        }
-                        _ => std::cmp::Ordering::Equal,
-                    })
             });
+            // Blank-node values of one predicate are ordered by content; the keys are built only where a
+            // predicate has several (the sort is stable, so everything else keeps its order).
+            let mut start = 0;
+            while start < triples.len() {
+                let predicate = triples[start].predicate;
+                let end = start + triples[start..].iter().take_while(|t| t.predicate == predicate).count();
+                let blanks = triples[start..end].iter().filter(|t| matches!(t.object, TermRef::BlankNode(_))).count();
+                if blanks > 1 {
+                    triples[start..end].sort_by_cached_key(|t| match t.object {
+                        TermRef::BlankNode(b) => (1, layout.content_key(b.into(), 0)),
+                        _ => (0, String::new()),
+                    });
+                }
+                start = end;
+            }
             layout.nodes[i].1 = triples;
         }
         layout
