@@ -3,7 +3,7 @@
 //! hold), blank nodes used once nested where they are used, the others labelled `b0`, `b1`… in order of use. The
 //! same triples thus give the same text whatever random ids their blank nodes had.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use oxrdf::{NamedOrBlankNodeRef, TermRef, TripleRef};
 
@@ -30,17 +30,26 @@ impl<'t> Layout<'t> {
     pub(super) fn new(triples: impl Iterator<Item = TripleRef<'t>>) -> Self {
         let mut layout = Self {
             nodes: Vec::new(),
-            index: HashMap::new(),
-            references: HashMap::new(),
-            nested: HashMap::new(),
-            labels: HashMap::new(),
+            index: HashMap::default(),
+            references: HashMap::default(),
+            nested: HashMap::default(),
+            labels: HashMap::default(),
         };
+        let mut last: Option<(NamedOrBlankNodeRef<'t>, usize)> = None;
         for t in triples {
-            let next = layout.nodes.len();
-            let at = *layout.index.entry(t.subject).or_insert(next);
-            if at == next {
-                layout.nodes.push((t.subject, Vec::new()));
-            }
+            // Triples mostly come grouped by subject: look the subject up only when it changes.
+            let at = match last {
+                Some((subject, at)) if subject == t.subject => at,
+                _ => {
+                    let next = layout.nodes.len();
+                    let at = *layout.index.entry(t.subject).or_insert(next);
+                    if at == next {
+                        layout.nodes.push((t.subject, Vec::new()));
+                    }
+                    last = Some((t.subject, at));
+                    at
+                }
+            };
             layout.nodes[at].1.push(t);
             if let TermRef::BlankNode(b) = t.object {
                 *layout.references.entry(b.into()).or_default() += 1;
