@@ -285,7 +285,8 @@ impl Sessions {
         self
     }
 
-    /// How many sessions may be open at once; opening one more closes the one closest to expiry.
+    /// How many sessions may be open at once; opening one more when all are live closes the eighth closest to
+    /// expiry.
     #[must_use]
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
@@ -355,10 +356,14 @@ impl Sessions {
             if open.len() >= self.capacity {
                 open.retain(|_, s| s.expires > now);
             }
-            if open.len() >= self.capacity
-                && let Some(oldest) = open.iter().min_by_key(|(_, s)| s.expires).map(|(k, _)| k.clone())
-            {
-                open.remove(&oldest);
+            if open.len() >= self.capacity {
+                // Full of live sessions: close the eighth closest to expiry at once, so that clients logging in
+                // without keeping cookies cost one sweep per many logins, not one per login.
+                let mut by_expiry: Vec<(Instant, String)> = open.iter().map(|(k, s)| (s.expires, k.clone())).collect();
+                by_expiry.sort_unstable();
+                for (_, id) in by_expiry.into_iter().take((self.capacity / 8).max(1)) {
+                    open.remove(&id);
+                }
             }
             open.insert(id.clone(), Session { principal, expires: now + self.idle });
         }
