@@ -27,6 +27,8 @@ use crate::{Error, Result};
 
 mod jsonld;
 mod layout;
+#[cfg(test)]
+mod strategies;
 mod text;
 mod xml;
 

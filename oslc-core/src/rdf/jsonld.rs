@@ -359,7 +359,7 @@ fn push_json_string(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+    use oxrdf::{Graph, Literal, NamedNode, Term, Triple};
     use proptest::prelude::*;
 
     use super::*;
@@ -432,22 +432,20 @@ mod tests {
         (out, graph)
     }
 
-    fn node() -> impl Strategy<Value = NamedNode> {
-        prop::sample::select(vec![
-            "http://example.com/a",
-            "http://example.com/a/b",
-            "http://example.com/x.y",
-            "http://example.com/%41?q=1#f",
-            "http://example.com/é·ü",
-            "http://other.org/p",
-            "http://www.w3.org/2011/http#m",
-            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-        ])
-        .prop_map(|iri| NamedNode::new(iri).unwrap())
-    }
-
-    fn literal() -> impl Strategy<Value = Literal> {
-        let lexical = prop::sample::select(vec![
+    const NODES: &[&str] = &[
+        "http://example.com/a",
+        "http://example.com/a/b",
+        "http://example.com/x.y",
+        "http://example.com/%41?q=1#f",
+        "http://example.com/é·ü",
+        "http://other.org/p",
+        "http://www.w3.org/2011/http#m",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    ];
+    const VOCABULARY: crate::rdf::strategies::Vocabulary = crate::rdf::strategies::Vocabulary {
+        nodes: NODES,
+        predicates: NODES,
+        lexicals: &[
             "",
             "0",
             "1",
@@ -467,29 +465,21 @@ mod tests {
             "{not json",
             "\"s\"",
             "<b>x</b>",
-        ]);
-        let datatype = prop::sample::select(vec![
-            xsd::string.as_str(),
-            xsd::integer.as_str(),
-            xsd::boolean.as_str(),
-            xsd::dateTime.as_str(),
-            rdf::JSON.as_str(),
-            rdf::XMLLiteral.as_str(),
+        ],
+        datatypes: &[
+            "http://www.w3.org/2001/XMLSchema#string",
+            "http://www.w3.org/2001/XMLSchema#integer",
+            "http://www.w3.org/2001/XMLSchema#boolean",
+            "http://www.w3.org/2001/XMLSchema#dateTime",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#XMLLiteral",
             "http://example.com/type",
-        ]);
-        prop_oneof![
-            (lexical.clone(), datatype).prop_map(|(v, d)| Literal::new_typed_literal(v, NamedNode::new(d).unwrap())),
-            (lexical, prop::sample::select(vec!["en", "de-CH"]))
-                .prop_map(|(v, l)| Literal::new_language_tagged_literal(v, l).unwrap()),
-        ]
-    }
+        ],
+        blanks: &["b0", "b1", "b2"],
+    };
 
     fn triple() -> impl Strategy<Value = Triple> {
-        let blank = prop::sample::select(vec!["b0", "b1", "b2"]).prop_map(|id| BlankNode::new(id).unwrap());
-        let subject = prop_oneof![node().prop_map(NamedOrBlankNode::from), blank.clone().prop_map(Into::into)];
-        let object =
-            prop_oneof![node().prop_map(Term::from), literal().prop_map(Term::from), blank.prop_map(Term::from),];
-        (subject, node(), object).prop_map(|(s, p, o)| Triple::new(s, p, o))
+        crate::rdf::strategies::triple(&VOCABULARY)
     }
 
     proptest! {

@@ -16,7 +16,7 @@ use oxrdf::{LiteralRef, NamedNodeRef, NamedOrBlankNodeRef, TermRef, TripleRef};
 /// Writes `triples` as Turtle, declaring `prefixes` (name, namespace; sorted by name, each name once) first when
 /// at least one triple is written. Like `oxttl`, the longest namespace that fits names a term.
 pub(super) fn write_turtle<'a>(
-    triples: impl Iterator<Item = TripleRef<'a>>,
+    triples: impl Iterator<Item = TripleRef<'a>> + Clone,
     prefixes: &[(&str, &str)],
     out: &mut Vec<u8>,
 ) {
@@ -26,10 +26,10 @@ pub(super) fn write_turtle<'a>(
     let blank = |t: &TripleRef<'_>| {
         matches!(t.subject, NamedOrBlankNodeRef::BlankNode(_)) || matches!(t.object, TermRef::BlankNode(_))
     };
-    // One pass to find out whether any blank node is there; the common case (pages of resources) has none.
-    let triples: Vec<TripleRef<'a>> = triples.collect();
-    if triples.iter().any(blank) {
-        write_turtle_nested(triples, prefixes, out);
+    // One pass to find out whether any blank node is there; the common case (pages of resources) has none and
+    // streams without collecting.
+    if triples.clone().any(|t| blank(&t)) {
+        write_turtle_nested(triples.collect(), prefixes, out);
         return;
     }
     let mut current: Option<(NamedOrBlankNodeRef<'a>, NamedNodeRef<'a>)> = None;
@@ -404,7 +404,7 @@ fn is_double(value: &str) -> bool {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use oxrdf::{BlankNode, Literal, NamedNode, Triple};
+    use oxrdf::{BlankNode, Triple};
     use oxrdfio::{RdfFormat, RdfSerializer};
     use proptest::prelude::*;
 
@@ -439,26 +439,24 @@ mod tests {
         out
     }
 
-    fn node() -> impl Strategy<Value = NamedNode> {
-        prop::sample::select(vec![
-            "http://example.com/a",
-            "http://example.com/",
-            "http://example.com/a/b",
-            "http://example.com/x.y",
-            "http://example.com/x.",
-            "http://example.com/-x",
-            "http://example.com/1~2",
-            "http://example.com/%41?q=1#f",
-            "http://example.com/é·ü",
-            "http://other.org/p",
-            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-            "http://www.w3.org/2001/XMLSchema#date",
-        ])
-        .prop_map(|iri| NamedNode::new(iri).unwrap())
-    }
-
-    fn literal() -> impl Strategy<Value = Literal> {
-        let lexical = prop::sample::select(vec![
+    const NODES: &[&str] = &[
+        "http://example.com/a",
+        "http://example.com/",
+        "http://example.com/a/b",
+        "http://example.com/x.y",
+        "http://example.com/x.",
+        "http://example.com/-x",
+        "http://example.com/1~2",
+        "http://example.com/%41?q=1#f",
+        "http://example.com/é·ü",
+        "http://other.org/p",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "http://www.w3.org/2001/XMLSchema#date",
+    ];
+    const VOCABULARY: crate::rdf::strategies::Vocabulary = crate::rdf::strategies::Vocabulary {
+        nodes: NODES,
+        predicates: NODES,
+        lexicals: &[
             "",
             "1",
             "+1",
@@ -478,8 +476,8 @@ mod tests {
             "\u{1}\u{7F}\u{FFFF}",
             "héllo ✓",
             "{\"json\": [1, 2]}",
-        ]);
-        let datatype = prop::sample::select(vec![
+        ],
+        datatypes: &[
             "http://www.w3.org/2001/XMLSchema#string",
             "http://www.w3.org/2001/XMLSchema#integer",
             "http://www.w3.org/2001/XMLSchema#decimal",
@@ -487,25 +485,12 @@ mod tests {
             "http://www.w3.org/2001/XMLSchema#boolean",
             "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON",
             "http://example.com/type",
-        ]);
-        prop_oneof![
-            (lexical.clone(), datatype).prop_map(|(v, d)| Literal::new_typed_literal(v, NamedNode::new(d).unwrap())),
-            (lexical, prop::sample::select(vec!["en", "de-CH"]))
-                .prop_map(|(v, l)| Literal::new_language_tagged_literal(v, l).unwrap()),
-        ]
-    }
+        ],
+        blanks: &["b0", "b1"],
+    };
 
     fn triple() -> impl Strategy<Value = Triple> {
-        let subject = prop_oneof![
-            node().prop_map(NamedOrBlankNode::from),
-            prop::sample::select(vec!["b0", "b1"]).prop_map(|id| BlankNode::new(id).unwrap().into()),
-        ];
-        let object = prop_oneof![
-            node().prop_map(Term::from),
-            literal().prop_map(Term::from),
-            prop::sample::select(vec!["b0", "b1"]).prop_map(|id| BlankNode::new(id).unwrap().into()),
-        ];
-        (subject, node(), object).prop_map(|(s, p, o)| Triple::new(s, p, o))
+        crate::rdf::strategies::triple(&VOCABULARY)
     }
 
     use oxrdf::{NamedOrBlankNode, Term};

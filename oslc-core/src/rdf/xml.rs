@@ -294,24 +294,21 @@ mod tests {
         .unwrap()
     }
 
-    fn node() -> impl Strategy<Value = NamedNode> {
-        prop::sample::select(vec![
-            "http://example.com/a",
-            "http://example.com/a/b",
-            "http://example.com/x.y",
-            "http://example.com/%41?q=1#f",
-            "http://example.com/é·ü",
-            "http://other.org/p",
-            "http://other.org/ns#p-1",
-            "http://open-services.net/ns/cm#ChangeRequest",
-            "http://open-services.net/ns/core#Service",
-            "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-        ])
-        .prop_map(|iri| NamedNode::new(iri).unwrap())
-    }
-
-    fn predicate() -> impl Strategy<Value = NamedNode> {
-        prop::sample::select(vec![
+    const NODES: &[&str] = &[
+        "http://example.com/a",
+        "http://example.com/a/b",
+        "http://example.com/x.y",
+        "http://example.com/%41?q=1#f",
+        "http://example.com/é·ü",
+        "http://other.org/p",
+        "http://other.org/ns#p-1",
+        "http://open-services.net/ns/cm#ChangeRequest",
+        "http://open-services.net/ns/core#Service",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+    ];
+    const VOCABULARY: crate::rdf::strategies::Vocabulary = crate::rdf::strategies::Vocabulary {
+        nodes: NODES,
+        predicates: &[
             "http://example.com/a",
             "http://example.com/a/b",
             "http://example.com/x.y",
@@ -319,12 +316,8 @@ mod tests {
             "http://other.org/ns#p-1",
             "http://open-services.net/ns/core#service",
             "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
-        ])
-        .prop_map(|iri| NamedNode::new(iri).unwrap())
-    }
-
-    fn literal() -> impl Strategy<Value = Literal> {
-        let lexical = prop::sample::select(vec![
+        ],
+        lexicals: &[
             "",
             "1",
             "true",
@@ -334,28 +327,20 @@ mod tests {
             "héllo ✓",
             "{\"json\": [1]}",
             "<b>x</b>",
-        ]);
-        let datatype = prop::sample::select(vec![
-            xsd::string.as_str(),
-            xsd::integer.as_str(),
-            xsd::boolean.as_str(),
-            rdf::JSON.as_str(),
-            rdf::XMLLiteral.as_str(),
+        ],
+        datatypes: &[
+            "http://www.w3.org/2001/XMLSchema#string",
+            "http://www.w3.org/2001/XMLSchema#integer",
+            "http://www.w3.org/2001/XMLSchema#boolean",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON",
+            "http://www.w3.org/1999/02/22-rdf-syntax-ns#XMLLiteral",
             "http://example.com/type?a=1&b=2",
-        ]);
-        prop_oneof![
-            (lexical.clone(), datatype).prop_map(|(v, d)| Literal::new_typed_literal(v, NamedNode::new(d).unwrap())),
-            (lexical, prop::sample::select(vec!["en", "de-CH"]))
-                .prop_map(|(v, l)| Literal::new_language_tagged_literal(v, l).unwrap()),
-        ]
-    }
+        ],
+        blanks: &["b0", "b1", "b2", "x"],
+    };
 
     fn triple() -> impl Strategy<Value = Triple> {
-        let blank = prop::sample::select(vec!["b0", "b1", "b2", "x"]).prop_map(|id| BlankNode::new(id).unwrap());
-        let subject = prop_oneof![node().prop_map(NamedOrBlankNode::from), blank.clone().prop_map(Into::into)];
-        let object =
-            prop_oneof![node().prop_map(Term::from), literal().prop_map(Term::from), blank.prop_map(Term::from)];
-        (subject, predicate(), object).prop_map(|(s, p, o)| Triple::new(s, p, o))
+        crate::rdf::strategies::triple(&VOCABULARY)
     }
 
     proptest! {
