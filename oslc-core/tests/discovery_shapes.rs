@@ -13,8 +13,11 @@ use oslc_core::rdf::{self, RdfFormat};
 use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns};
 use oslc_core::{Error, ToGraph};
 
-/// class IRI → [(property IRI, occurs IRI)] for the Exactly-one and One-or-many properties of its shape.
-fn mandatory_properties() -> BTreeMap<String, Vec<(String, String)>> {
+/// class IRI → [(property IRI, what `select` takes from its shape property)] for the properties of each OASIS
+/// `core-shapes.ttl` shape that `select` keeps.
+fn shape_properties(
+    select: impl Fn(&Graph, NamedOrBlankNodeRef<'_>) -> Option<String>,
+) -> BTreeMap<String, Vec<(String, String)>> {
     let shapes = rdf::parse(
         include_bytes!("data/core-shapes.ttl"),
         RdfFormat::Turtle,
@@ -25,61 +28,48 @@ fn mandatory_properties() -> BTreeMap<String, Vec<(String, String)>> {
     for shape in shapes.subjects_for_predicate_object(rdf_ns::r#type, oslc::ResourceShape) {
         for class in shapes.objects_for_subject_predicate(shape, oslc::describes) {
             let TermRef::NamedNode(class) = class else { continue };
-            let mut mandatory = Vec::new();
+            let mut kept = Vec::new();
             for property in shapes.objects_for_subject_predicate(shape, oslc::property) {
                 let property: NamedOrBlankNodeRef<'_> = match property {
                     TermRef::BlankNode(b) => b.into(),
                     TermRef::NamedNode(n) => n.into(),
                     _ => continue,
                 };
-                let occurs = shapes.object_for_subject_predicate(property, oslc::occurs).unwrap();
-                let definition = shapes.object_for_subject_predicate(property, oslc::propertyDefinition).unwrap();
-                let (TermRef::NamedNode(occurs), TermRef::NamedNode(definition)) = (occurs, definition) else {
-                    panic!()
+                let Some(TermRef::NamedNode(definition)) =
+                    shapes.object_for_subject_predicate(property, oslc::propertyDefinition)
+                else {
+                    panic!("{property} has no oslc:propertyDefinition")
                 };
-                if occurs == oslc::Exactly_one || occurs == oslc::One_or_many {
-                    mandatory.push((definition.as_str().to_owned(), occurs.as_str().to_owned()));
+                if let Some(value) = select(&shapes, property) {
+                    kept.push((definition.as_str().to_owned(), value));
                 }
             }
-            out.insert(class.as_str().to_owned(), mandatory);
+            out.insert(class.as_str().to_owned(), kept);
         }
     }
     out
 }
 
+/// class IRI → [(property IRI, occurs IRI)] for the Exactly-one and One-or-many properties of its shape.
+fn mandatory_properties() -> BTreeMap<String, Vec<(String, String)>> {
+    shape_properties(|shapes, property| match shapes.object_for_subject_predicate(property, oslc::occurs) {
+        Some(TermRef::NamedNode(occurs)) if occurs == oslc::Exactly_one || occurs == oslc::One_or_many => {
+            Some(occurs.as_str().to_owned())
+        }
+        Some(TermRef::NamedNode(_)) => None,
+        other => panic!("{property} has oslc:occurs {other:?}"),
+    })
+}
+
 /// class IRI → [(property IRI, datatype IRI)] for the properties whose shape gives a literal value type
 /// (`xsd:*` or `rdf:XMLLiteral`).
 fn literal_value_types() -> BTreeMap<String, Vec<(String, String)>> {
-    let shapes = rdf::parse(
-        include_bytes!("data/core-shapes.ttl"),
-        RdfFormat::Turtle,
-        "http://open-services.net/ns/core/shapes/3.0",
-    )
-    .unwrap();
-    let mut out = BTreeMap::new();
-    for shape in shapes.subjects_for_predicate_object(rdf_ns::r#type, oslc::ResourceShape) {
-        for class in shapes.objects_for_subject_predicate(shape, oslc::describes) {
-            let TermRef::NamedNode(class) = class else { continue };
-            let mut typed = Vec::new();
-            for property in shapes.objects_for_subject_predicate(shape, oslc::property) {
-                let property: NamedOrBlankNodeRef<'_> = match property {
-                    TermRef::BlankNode(b) => b.into(),
-                    TermRef::NamedNode(n) => n.into(),
-                    _ => continue,
-                };
-                let definition = shapes.object_for_subject_predicate(property, oslc::propertyDefinition);
-                let value_type = shapes.object_for_subject_predicate(property, oslc::valueType);
-                if let (Some(TermRef::NamedNode(definition)), Some(TermRef::NamedNode(value_type))) =
-                    (definition, value_type)
-                    && (value_type.as_str().starts_with(oslc_core::vocab::xsd::NS) || value_type == rdf_ns::XMLLiteral)
-                {
-                    typed.push((definition.as_str().to_owned(), value_type.as_str().to_owned()));
-                }
-            }
-            out.insert(class.as_str().to_owned(), typed);
+    shape_properties(|shapes, property| match shapes.object_for_subject_predicate(property, oslc::valueType) {
+        Some(TermRef::NamedNode(t)) if t.as_str().starts_with(oslc_core::vocab::xsd::NS) || t == rdf_ns::XMLLiteral => {
+            Some(t.as_str().to_owned())
         }
-    }
-    out
+        _ => None,
+    })
 }
 
 /// Checks that every literal of a typed node of `graph` has the datatype its class's shape gives (point 5:
