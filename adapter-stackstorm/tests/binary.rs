@@ -2,17 +2,12 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Running(Child);
+mod support;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::Running;
 
 #[test]
 fn every_flag_of_the_contract_with_its_environment_variable() {
@@ -113,20 +108,7 @@ async fn the_demo_serves_rules_and_stops_gracefully() {
 }
 
 fn spawn_st2_oslc(args: &[&str]) -> (Running, String) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
-        .args(args)
-        .env("ST2_OSLC_API_TOKEN", "binary-test-token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-    (running, addr)
+    support::spawn_st2_oslc(args, "binary-test-token")
 }
 
 #[tokio::test]

@@ -10,41 +10,22 @@
 //!   `st2:Rule` → query → create → read → query again, in RDF/XML, with Basic credentials from a netrc file.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read};
+mod support;
+
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "interop-token-5f2c";
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop")
 }
 
 /// `st2-oslc --demo` with the token protecting reads and writes, and its address.
-fn demo() -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
-        .args(["--demo", "--listen", "127.0.0.1:0", "--protect-reads"])
-        .env("ST2_OSLC_API_TOKEN", TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let running = Running(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-    (running, addr)
+fn demo() -> (support::Running, String) {
+    support::spawn_st2_oslc(&["--demo", "--listen", "127.0.0.1:0", "--protect-reads"], TOKEN)
 }
 
 /// Runs a client to completion (killed after two minutes): its exit success and its standard output.

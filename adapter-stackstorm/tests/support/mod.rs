@@ -1,7 +1,9 @@
 //! Helpers shared by the adapter's tests.
 #![allow(dead_code, unreachable_pub, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use adapter_stackstorm::fake_st2::{self, Credentials};
@@ -101,4 +103,33 @@ pub async fn eventually(what: &str, seconds: u64, mut done: impl AsyncFnMut() ->
         assert!(std::time::Instant::now() < deadline, "timed out after {seconds} s waiting for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// A child process, killed when dropped.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the `st2-oslc` binary with `args` and the API token `token`; returns it and the address its first line
+/// names.
+pub fn spawn_st2_oslc(args: &[&str], token: &str) -> (Running, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(args)
+        .env("ST2_OSLC_API_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let running = Running(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
+    (running, addr)
 }
