@@ -3,7 +3,7 @@
 # rdflib baseline for event serialization (installed into target/bench-venv from PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p adapter-stackstorm --bin st2-oslc --bin fake-st2
+cargo build --release --bin st2-oslc --bin fake-st2
 cargo bench -p benches "$@"
 if [ ! -x target/bench-venv/bin/python ]; then
     python3 -m venv target/bench-venv

@@ -4,7 +4,6 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod events;
-pub mod fake_st2;
 pub mod monitor;
 pub mod oslc;
 pub mod st2;

@@ -22,6 +22,7 @@ use mongodb::change_stream::ChangeStream;
 use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
 use mongodb::options::FullDocumentType;
 use mongodb::{Client, Collection};
+use oslc_events::backoff::Backoff;
 use oslc_events::{Checkpoint, Event, EventLog};
 
 use crate::events::{EventFactory, RuleChange, RuleSnapshot, classify};
@@ -447,7 +448,7 @@ impl ChangeStreamMonitor {
     /// None so far; the `Result` leaves room for unrecoverable configuration errors.
     pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send) -> Result<(), MonitorError> {
         tokio::pin!(shutdown);
-        let mut wait = Duration::from_millis(100);
+        let mut backoff = Backoff::new();
         let mut failing = false;
         let mut log_failing = false;
         loop {
@@ -456,13 +457,14 @@ impl ChangeStreamMonitor {
                 Err(error) => {
                     self.report(false);
                     if failing {
-                        tracing::debug!(%error, retry_in_ms = wait.as_millis() as u64, "still cannot watch the rules");
+                        tracing::debug!(%error, "still cannot watch the rules");
                     } else {
-                        tracing::error!(%error, retry_in_ms = wait.as_millis() as u64, "cannot watch the rules (MongoDB or the event log); will retry");
+                        tracing::error!(%error, "cannot watch the rules (MongoDB or the event log); will retry");
                         failing = true;
                     }
-                    tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
-                    wait = (wait * 2).min(Duration::from_secs(10));
+                    if !backoff.sleep_unless(shutdown.as_mut()).await {
+                        return Ok(());
+                    }
                     continue;
                 }
             };
@@ -483,7 +485,7 @@ impl ChangeStreamMonitor {
                 match next {
                     Some(Ok(change)) => match self.handle(&mut state, change).await {
                         Ok(_) => {
-                            wait = Duration::from_millis(100);
+                            backoff.reset();
                             if log_failing {
                                 tracing::info!("the event log takes changes again");
                                 log_failing = false;
@@ -511,45 +513,9 @@ impl ChangeStreamMonitor {
                     None => break,
                 }
             }
-            tokio::select! { () = &mut shutdown => return Ok(()), () = tokio::time::sleep(wait) => {} }
-            wait = (wait * 2).min(Duration::from_secs(10));
-        }
-    }
-
-    /// Processes the changes available now and returns their events (for tests and benchmarks: what `run` does,
-    /// one step at a time, starting from the checkpoint each call).
-    ///
-    /// # Errors
-    /// As [`ChangeStreamMonitor::run`], without retrying.
-    pub async fn drain(&mut self, at_least: usize, timeout: Duration) -> Result<Vec<Event>, MonitorError> {
-        Ok(self.drain_timed(at_least, timeout).await?.into_iter().map(|(event, _, _)| event).collect())
-    }
-
-    /// As [`ChangeStreamMonitor::drain`], with when each change was received and when its event was committed:
-    /// between the two is the latency the adapter adds.
-    ///
-    /// # Errors
-    /// As [`ChangeStreamMonitor::run`], without retrying.
-    pub async fn drain_timed(
-        &mut self,
-        at_least: usize,
-        timeout: Duration,
-    ) -> Result<Vec<(Event, std::time::Instant, std::time::Instant)>, MonitorError> {
-        let (mut state, mut stream) = self.start().await?;
-        let mut events = Vec::new();
-        let deadline = tokio::time::Instant::now() + timeout;
-        while events.len() < at_least {
-            let Ok(next) = tokio::time::timeout_at(deadline, stream.next()).await else { break };
-            match next {
-                Some(change) => {
-                    let received = std::time::Instant::now();
-                    if let Some(event) = self.handle(&mut state, change?).await? {
-                        events.push((event, received, std::time::Instant::now()));
-                    }
-                }
-                None => break,
+            if !backoff.sleep_unless(shutdown.as_mut()).await {
+                return Ok(());
             }
         }
-        Ok(events)
     }
 }

@@ -7,17 +7,16 @@
 mod support;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use adapter_stackstorm::app::{self, AppConfig};
 use adapter_stackstorm::events::EventFactory;
 use adapter_stackstorm::monitor::{ChangeStreamMonitor, MONITOR_CHECKPOINT};
-use adapter_stackstorm::st2::mongo::MongoBackend;
 use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2};
 use bson::doc;
 use oslc_events::{ChangeKind, Checkpoint, Event, EventLog, MemoryEventLog};
 use serde_json::json;
 use support::*;
+use testkit::mongo::MongoBackend;
 
 const BASE: &str = "http://st2-oslc.test";
 
@@ -31,8 +30,7 @@ struct Setup {
 async fn setup() -> Option<Setup> {
     let base_uri = mongo_uri()?;
     adapter_stackstorm::install_crypto_provider();
-    let database = format!("st2_{}", uuid::Uuid::new_v4().simple());
-    let uri = base_uri.replacen("/?", &format!("/{database}?"), 1);
+    let uri = testkit::services::fresh_database(&base_uri);
     let backend = MongoBackend::connect(&uri).await.unwrap();
     backend.declare_action("pagerduty.create_incident", &["api_key"]).await.unwrap();
     let st2 = Arc::new(SimulatedSt2::new(backend));
@@ -50,6 +48,47 @@ fn rule(name: &str) -> Rule {
     rule
 }
 
+/// A monitor running as `st2-oslc` runs it, in a task, until [`Watching::stop`].
+struct Watching {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), adapter_stackstorm::monitor::MonitorError>>,
+}
+
+impl Watching {
+    /// Connects a monitor to `s` over `log`, runs it and waits until it watches.
+    async fn start(s: &Setup, log: Arc<dyn EventLog>) -> Self {
+        let (status, watching) = tokio::sync::watch::channel(false);
+        let monitor = ChangeStreamMonitor::connect(&s.uri, log, s.factory.clone()).await.unwrap().with_status(status);
+        monitor.check().await.unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(monitor.run(async {
+            let _ = stopped.await;
+        }));
+        eventually("the monitor watching", 30, async || *watching.borrow()).await;
+        Self { stop, task }
+    }
+
+    /// Stops it; it must end cleanly.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// The events after order `after` once there are `count` of them.
+async fn events_after(log: &dyn EventLog, after: u64, count: u64) -> Vec<Event> {
+    eventually("the events", 60, async || log.head().await.unwrap() >= after + count).await;
+    log.read_forward(after, 10_000).await.unwrap()
+}
+
+/// Nothing else was appended: a sentinel rule made now is the next event, at order `head + 1`.
+async fn nothing_more(s: &Setup, head: u64) {
+    let sentinel = s.st2.create(&rule(&unique("sentinel"))).await.unwrap();
+    let next = events_after(s.log.as_ref(), head, 1).await;
+    assert_eq!(next.len(), 1, "only the sentinel's event: {next:?}");
+    assert!(next[0].changed.as_str().ends_with(sentinel.id.as_deref().unwrap()));
+}
+
 fn qualifier(event: &Event) -> String {
     event.qualifiers[0].as_str().rsplit('#').next().unwrap().to_owned()
 }
@@ -58,9 +97,8 @@ fn qualifier(event: &Event) -> String {
 async fn st2_writes_become_events() {
     let Some(s) = setup().await else { return };
     s.st2.create(&rule("existing")).await.unwrap();
-    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    monitor.check().await.unwrap();
-    assert!(monitor.drain(0, Duration::ZERO).await.unwrap().is_empty(), "first start: the rules are the Base");
+    let watching = Watching::start(&s, s.log.clone()).await;
+    assert_eq!(s.log.head().await.unwrap(), 0, "first start: the rules are the Base");
 
     let created = s.st2.create(&rule("watched")).await.unwrap();
     let id = created.id.clone().unwrap();
@@ -74,7 +112,7 @@ async fn st2_writes_become_events() {
     s.st2.replace(&id, &same).await.unwrap();
     s.st2.delete(&id).await.unwrap();
 
-    let events = monitor.drain(5, Duration::from_secs(30)).await.unwrap();
+    let events = events_after(s.log.as_ref(), 0, 5).await;
     assert_eq!(
         events.iter().map(qualifier).collect::<Vec<_>>(),
         ["RuleCreated", "RuleEnabled", "RuleDisabled", "RuleModified", "RuleDeleted"]
@@ -96,16 +134,14 @@ async fn st2_writes_become_events() {
     let text = format!("{state:?}");
     assert!(!text.contains("pd-SECRET") && text.contains("********"), "secrets are masked in events: {text}");
     // Nothing more: the re-save made no event.
-    assert!(monitor.drain(1, Duration::from_millis(500)).await.unwrap().is_empty());
-    assert_eq!(s.log.head().await.unwrap(), 5);
+    nothing_more(&s, 5).await;
+    watching.stop().await;
 }
 
 #[tokio::test]
 async fn changes_made_while_the_monitor_was_away_all_arrive() {
     let Some(s) = setup().await else { return };
-    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    monitor.drain(0, Duration::ZERO).await.unwrap();
-    drop(monitor);
+    Watching::start(&s, s.log.clone()).await.stop().await;
 
     // 100 changes while no monitor runs: 40 creations, 20 enables, 20 modifications, 20 deletions.
     let mut ids = Vec::new();
@@ -124,16 +160,16 @@ async fn changes_made_while_the_monitor_was_away_all_arrive() {
         s.st2.delete(id).await.unwrap();
     }
 
-    let mut restarted = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    let events = restarted.drain(100, Duration::from_secs(60)).await.unwrap();
+    let restarted = Watching::start(&s, s.log.clone()).await;
+    let events = events_after(s.log.as_ref(), 0, 100).await;
     assert_eq!(events.len(), 100, "all 100 changes");
     let count = |q: &str| events.iter().filter(|e| qualifier(e) == q).count();
     assert_eq!(
         (count("RuleCreated"), count("RuleEnabled"), count("RuleModified"), count("RuleDeleted")),
         (40, 20, 20, 20)
     );
-    assert!(restarted.drain(1, Duration::from_millis(500)).await.unwrap().is_empty(), "none invented");
-    assert_eq!(s.log.head().await.unwrap(), 100);
+    nothing_more(&s, 100).await;
+    restarted.stop().await;
 }
 
 #[tokio::test]
@@ -142,8 +178,7 @@ async fn an_unusable_resume_token_leads_to_a_resync_of_exactly_the_differences()
     let kept = s.st2.create(&rule("kept")).await.unwrap();
     let to_disable = s.st2.create(&rule("to_disable")).await.unwrap();
     let to_delete = s.st2.create(&rule("to_delete")).await.unwrap();
-    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    monitor.drain(0, Duration::ZERO).await.unwrap();
+    Watching::start(&s, s.log.clone()).await.stop().await;
     let checkpoint = s.log.checkpoint(MONITOR_CHECKPOINT).await.unwrap().unwrap();
 
     // Changes, then a checkpoint whose resume token the server has never issued.
@@ -157,8 +192,8 @@ async fn an_unusable_resume_token_leads_to_a_resync_of_exactly_the_differences()
     bogus.to_writer(&mut bytes).unwrap();
     s.log.set_checkpoint(Checkpoint::new(MONITOR_CHECKPOINT, bytes)).await.unwrap();
 
-    let mut restarted = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    restarted.drain(0, Duration::ZERO).await.unwrap();
+    // The resync happens before the monitor reports that it watches.
+    let restarted = Watching::start(&s, s.log.clone()).await;
     let events = s.log.read_forward(0, 100).await.unwrap();
     let mut got: Vec<(String, String)> =
         events.iter().map(|e| (e.changed.as_str().rsplit('/').next().unwrap().to_owned(), qualifier(e))).collect();
@@ -171,8 +206,9 @@ async fn an_unusable_resume_token_leads_to_a_resync_of_exactly_the_differences()
     assert!(!got.iter().any(|(id, _)| Some(id) == kept.id.as_ref()));
     // And it carries on from the new position.
     s.st2.set_enabled(kept.id.as_deref().unwrap(), true).await.unwrap();
-    let next = restarted.drain(1, Duration::from_secs(30)).await.unwrap();
+    let next = events_after(s.log.as_ref(), 2, 1).await;
     assert_eq!(next.iter().map(qualifier).collect::<Vec<_>>(), ["RuleEnabled"]);
+    restarted.stop().await;
 }
 
 #[tokio::test]
@@ -216,10 +252,9 @@ async fn set_style_updates_are_classified_from_their_update_description_on_repla
     let Some(s) = setup().await else { return };
     let created = s.st2.create(&rule("toggled")).await.unwrap();
     let id = bson::oid::ObjectId::parse_str(created.id.as_deref().unwrap()).unwrap();
-    let mut monitor = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    assert!(monitor.drain(0, Duration::ZERO).await.unwrap().is_empty());
+    Watching::start(&s, s.log.clone()).await.stop().await;
+    assert_eq!(s.log.head().await.unwrap(), 0);
     // Another writer flips the flag with $set, ten times each way, while the monitor is not running.
-    drop(monitor);
     let client = mongodb::Client::with_uri_str(&s.uri).await.unwrap();
     let rules = client
         .database(&adapter_stackstorm::st2::document::database_of(&s.uri))
@@ -230,9 +265,10 @@ async fn set_style_updates_are_classified_from_their_update_description_on_repla
         }
     }
     // On replay every change is looked up as the document is now (disabled), yet each is classified as it was.
-    let mut restarted = ChangeStreamMonitor::connect(&s.uri, s.log.clone(), s.factory.clone()).await.unwrap();
-    let events = restarted.drain(20, Duration::from_secs(30)).await.unwrap();
+    let restarted = Watching::start(&s, s.log.clone()).await;
+    let events = events_after(s.log.as_ref(), 0, 20).await;
     let kinds: Vec<String> = events.iter().map(qualifier).collect();
     let expected: Vec<&str> = (0..10).flat_map(|_| ["RuleEnabled", "RuleDisabled"]).collect();
     assert_eq!(kinds, expected);
+    restarted.stop().await;
 }

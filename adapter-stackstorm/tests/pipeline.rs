@@ -13,13 +13,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use adapter_stackstorm::st2::mongo::MongoBackend;
 use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2};
 use async_trait::async_trait;
 use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
 use oslc_events::{Event, EventHandler};
 use serde_json::json;
 use support::*;
+use testkit::mongo::MongoBackend;
 
 const TOKEN: &str = "pipeline-token";
 
@@ -143,8 +143,7 @@ fn test_services() -> Option<(String, String)> {
 
 async fn fake_st2(mongo: &str) -> (String, String, Arc<SimulatedSt2<MongoBackend>>) {
     adapter_stackstorm::install_crypto_provider();
-    let database = format!("st2_{}", uuid::Uuid::new_v4().simple());
-    let uri = mongo.replacen("/?", &format!("/{database}?"), 1);
+    let uri = testkit::services::fresh_database(mongo);
     let st2 = Arc::new(SimulatedSt2::new(MongoBackend::connect(&uri).await.unwrap()));
     let addr = spawn_fake(st2.clone()).await;
     (format!("http://{addr}"), uri, st2)

@@ -8,13 +8,13 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use adapter_stackstorm::st2::mongo::MongoBackend;
 use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2, St2Auth, St2Client, St2Error};
 use bson::{Bson, Document, doc, oid::ObjectId};
 use mongodb::change_stream::ChangeStream;
 use mongodb::change_stream::event::{ChangeStreamEvent, OperationType};
 use serde_json::json;
 use support::*;
+use testkit::mongo::MongoBackend;
 
 async fn next_event_for(
     stream: &mut ChangeStream<ChangeStreamEvent<Document>>,

@@ -5,41 +5,14 @@
 //! `cargo test --workspace` does).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use adapter_stackstorm::fake_st2::{self, Credentials};
 use adapter_stackstorm::st2::SimulatedSt2;
-use adapter_stackstorm::st2::mongo::MongoBackend;
+use testkit::fake_st2::{self, Credentials};
+use testkit::mongo::MongoBackend;
 
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `command`, waits for the first stdout line starting with `ready`, returns the rest of that line.
-fn start(mut command: Command, ready: &str) -> (Process, String) {
-    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let found = lines.by_ref().map(|l| l.unwrap()).find(|l| l.starts_with(ready)).expect(ready);
-    // Keep reading so the process never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Process(child), found.trim_start_matches(ready).trim().to_owned())
-}
-
-fn sibling_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join(name);
-    assert!(path.exists(), "{} not built: run cargo test --workspace (or build it first)", path.display());
-    path
-}
+use testkit::process::{sibling_binary, start};
 
 /// The tracker's change requests that reference `rule`: (IRI, closed).
 async fn reviews(client: &reqwest::Client, tracker: &str, rule: &str) -> Vec<(String, bool)> {
@@ -67,31 +40,19 @@ async fn reviews(client: &reqwest::Client, tracker: &str, rule: &str) -> Vec<(St
     found
 }
 
-async fn wait_for<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+async fn wait_for<T>(what: &str, check: impl AsyncFnMut() -> Option<T>) -> T {
+    testkit::wait::for_value(what, 60, check).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
-    let (Ok(mongo), Ok(kafka)) = (std::env::var("MONGO_URI"), std::env::var("KAFKA_BROKERS")) else {
-        eprintln!("MONGO_URI and KAFKA_BROKERS are not set: skipping (scripts/test.sh starts the services)");
+    let (Some(mongo), Some(kafka)) = (testkit::services::mongo_uri(), testkit::services::kafka_brokers()) else {
         return;
     };
     adapter_stackstorm::install_crypto_provider();
-    let database = format!("st2_{}", uuid::Uuid::new_v4().simple());
-    let mongo_db = mongo.replacen("/?", &format!("/{database}?"), 1);
+    let mongo_db = testkit::services::fresh_database(&mongo);
     let st2 = Arc::new(SimulatedSt2::new(MongoBackend::connect(&mongo_db).await.unwrap()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let st2_url = format!("http://{}", listener.local_addr().unwrap());
-    let credentials = Credentials { api_keys: ["bridge-key".to_owned()].into(), tokens: Default::default() };
-    tokio::spawn(async move { axum::serve(listener, fake_st2::router(st2, credentials)).await });
+    let st2_url = fake_st2::spawn(st2, Credentials::api_key("bridge-key")).await;
     let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
     let data = tempfile_dir();
 

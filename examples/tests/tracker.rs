@@ -1,32 +1,18 @@
 //! Runs the `tracker` example as a process and talks OSLC to it over loopback.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use testkit::process::Running;
 
 const TOKEN: &str = "tracker-test-token";
 
 /// Starts the example on a free port and waits for its `listening on` line.
 fn start() -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tracker"))
-        .args(["--listen", "127.0.0.1:0", "--api-token", TOKEN])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line.trim().strip_prefix("listening on ").expect("a listening line").to_owned();
-    (Running(child), format!("http://{addr}"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tracker"));
+    command.args(["--listen", "127.0.0.1:0", "--api-token", TOKEN]);
+    let (running, addr) = testkit::process::start_listening(command);
+    (running, format!("http://{addr}"))
 }
 
 #[tokio::test]

@@ -14,8 +14,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
+use crate::backoff::Backoff;
 use crate::event::Event;
-use crate::sink::{Backoff, EventHandler, EventSink, SeenIds};
+use crate::sink::{EventHandler, EventSink, SeenIds};
 use crate::{Error, Result};
 
 /// Where and how events travel on Kafka.
@@ -308,7 +309,7 @@ impl KafkaConsumer {
                         match handler.handle(&event).await {
                             Ok(()) => break,
                             Err(error) => {
-                                let wait = backoff.next();
+                                let wait = backoff.next_wait();
                                 tracing::warn!(%error, event_id = %event.id, retry_in_ms = wait.as_millis() as u64, "handler failed; will retry");
                                 tokio::select! {
                                     () = &mut shutdown => return Ok(()),

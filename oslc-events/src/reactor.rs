@@ -32,6 +32,7 @@ use oslc_core::vocab::{dcterms, rdf as rdf_ns};
 use oxrdf::{NamedNode, TermRef};
 use serde::Deserialize;
 
+use crate::backoff::Backoff;
 use crate::event::{ChangeKind, Event};
 use crate::sink::{EventHandler, SeenIds};
 use crate::{Error, Result};
@@ -586,13 +587,14 @@ impl EventHandler for Reactor {
                 continue;
             }
             let mut attempt = 0;
+            let mut backoff = Backoff::starting_at(Duration::from_millis(200)).with_max(Duration::from_secs(2));
             loop {
                 attempt += 1;
                 match self.react(index, event, state.as_ref()).await {
                     Ok(()) => break,
                     Err(error) if attempt < self.attempts => {
                         tracing::warn!(%error, rule = %rule.name, event_id = %id, attempt, "reaction failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+                        tokio::time::sleep(backoff.next_wait()).await;
                     }
                     Err(error) => return Err(error),
                 }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use crate::Result;
+use crate::backoff::Backoff;
 use crate::event::Event;
 use crate::log::{Checkpoint, EventLog};
 
@@ -101,30 +102,6 @@ impl SeenIds {
     }
 }
 
-/// Backoff between failed attempts: 100 ms doubling up to 10 s (or the maximum given).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Backoff {
-    next: Duration,
-    max: Duration,
-}
-
-impl Backoff {
-    pub(crate) fn new() -> Self {
-        Self { next: Duration::from_millis(100), max: Duration::from_secs(10) }
-    }
-
-    pub(crate) fn with_max(mut self, max: Duration) -> Self {
-        self.max = max;
-        self
-    }
-
-    pub(crate) fn next(&mut self) -> Duration {
-        let current = self.next.min(self.max);
-        self.next = (self.next * 2).min(self.max);
-        current
-    }
-}
-
 /// Tails an [`EventLog`] into an [`EventSink`] from its checkpoint: it publishes a batch, waits for the sink's
 /// acknowledgement, then records the batch's last order. While the sink fails it retries with backoff, so an
 /// outage delays events but loses none; after a restart it resumes from the checkpoint (so a batch in flight at a
@@ -204,7 +181,7 @@ impl Relay {
                 Ok(read) => read,
                 Err(error) => {
                     self.report(false);
-                    let wait = backoff.next();
+                    let wait = backoff.next_wait();
                     tracing::error!(%error, retry_in_ms = wait.as_millis() as u64, "the relay cannot read the event log; will retry");
                     tokio::select! {
                         () = &mut shutdown => return Ok(()),
@@ -230,11 +207,11 @@ impl Relay {
                 Ok(()) => {
                     tracing::debug!(event_order = last, events = events.len(), "relayed");
                     self.report(true);
-                    backoff = Backoff::new().with_max(Duration::from_secs(2));
+                    backoff.reset();
                 }
                 Err(error) => {
                     self.report(false);
-                    let wait = backoff.next();
+                    let wait = backoff.next_wait();
                     tracing::warn!(%error, first_order = from + 1, retry_in_ms = wait.as_millis() as u64, "publishing failed; will retry");
                     tokio::select! {
                         () = &mut shutdown => return Ok(()),

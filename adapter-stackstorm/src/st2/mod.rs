@@ -1,9 +1,8 @@
-//! StackStorm: rules, the rule store trait, the REST client, and a simulated StackStorm (in memory or in MongoDB).
+//! StackStorm: rules, the rule store trait, the REST client, and a simulated StackStorm (in memory for `--demo`).
 
 pub mod cache;
 pub mod client;
 pub mod document;
-pub mod mongo;
 pub mod rule;
 pub mod simulated;
 pub mod store;

@@ -1,5 +1,6 @@
 //! A StackStorm that runs in process: st2's rule semantics (CONTRACT.md §1.5–1.7) over a storage backend, in
-//! memory for the embedded demo or in MongoDB exactly as st2 stores rules (for the fake st2 server in tests).
+//! memory for the embedded demo, or over any other [`RuleBackend`] (the workspace's `testkit` keeps rules in MongoDB
+//! exactly as st2 stores them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
@@ -73,8 +74,8 @@ impl RuleBackend for MemoryBackend {
     }
 }
 
-/// st2's 409 for a rule whose pack and name are taken (CONTRACT.md §1.7).
-pub(crate) fn duplicate(rule: &Rule, conflict_id: Option<String>) -> St2Error {
+/// st2's 409 for a rule whose pack and name are taken (CONTRACT.md §1.7), for [`RuleBackend`]s to answer with.
+pub fn duplicate(rule: &Rule, conflict_id: Option<String>) -> St2Error {
     St2Error::Conflict {
         faultstring: format!(
             "Tried to save duplicate unique keys (E11000 duplicate key error collection: st2.rule_d_b index: uid_1 dup key: {{ : \"rule:{}:{}\" }})",
@@ -252,7 +253,7 @@ fn validate(rule: &Rule) -> Result<(), St2Error> {
 }
 
 /// Whether `id` is a 24-hex-digit ObjectId.
-pub(crate) fn is_object_id(id: &str) -> bool {
+pub fn is_object_id(id: &str) -> bool {
     id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

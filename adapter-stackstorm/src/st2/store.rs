@@ -49,11 +49,13 @@ pub enum St2Error {
 }
 
 impl St2Error {
-    pub(crate) fn not_found(ref_or_id: &str) -> Self {
+    /// st2's 404 for a reference or id it does not know, with st2's wording.
+    pub fn not_found(ref_or_id: &str) -> Self {
         Self::NotFound { faultstring: format!("Resource with a reference or id \"{ref_or_id}\" not found") }
     }
 
-    pub(crate) fn invalid(faultstring: impl Into<String>) -> Self {
+    /// st2's 400 with `faultstring`.
+    pub fn invalid(faultstring: impl Into<String>) -> Self {
         Self::Invalid { faultstring: faultstring.into() }
     }
 }

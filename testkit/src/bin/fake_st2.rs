@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use adapter_stackstorm::fake_st2::{self, Credentials};
-use adapter_stackstorm::st2::{RuleStore, SimulatedSt2, mongo::MongoBackend};
+use adapter_stackstorm::st2::{RuleStore, SimulatedSt2};
+use testkit::fake_st2::{self, Credentials};
+use testkit::mongo::MongoBackend;
 
 fn values(flag: &str) -> Vec<String> {
     let args: Vec<String> = std::env::args().collect();

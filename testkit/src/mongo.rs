@@ -8,10 +8,9 @@ use bson::{Document, doc, oid::ObjectId};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, IndexModel};
 
-use super::document::{self, RULES, TRIGGERS};
-use super::rule::Rule;
-use super::simulated::{RuleBackend, duplicate, is_object_id};
-use super::store::St2Error;
+use adapter_stackstorm::st2::document::{self, RULES, TRIGGERS};
+use adapter_stackstorm::st2::simulated::{RuleBackend, duplicate, is_object_id};
+use adapter_stackstorm::st2::{Rule, St2Error};
 
 /// st2's rule storage in MongoDB.
 #[derive(Debug, Clone)]

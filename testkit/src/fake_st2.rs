@@ -1,5 +1,5 @@
 //! A fake StackStorm API server for tests and local runs: the rule API with st2's status codes, errors, auth and
-//! listing semantics (CONTRACT.md §1), over any [`RuleStore`] — a [`SimulatedSt2`](crate::st2::SimulatedSt2) in
+//! listing semantics (CONTRACT.md §1), over any [`RuleStore`] — a [`SimulatedSt2`](adapter_stackstorm::st2::SimulatedSt2) in
 //! memory or in MongoDB, written as st2 writes it.
 //!
 //! Served at `/api/v1/rules` (nginx's path), `/v1/rules` and `/rules` (st2api's own), with or without a trailing
@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::st2::simulated::rule_from_json;
-use crate::st2::{RuleStore, St2Error};
+use adapter_stackstorm::st2::simulated::rule_from_json;
+use adapter_stackstorm::st2::{RuleStore, St2Error};
 
 /// The credentials the fake accepts. Debug output does not show them.
 #[derive(Clone, Default)]
@@ -33,6 +33,25 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Credentials({} api keys, {} tokens)", self.api_keys.len(), self.tokens.len())
     }
+}
+
+impl Credentials {
+    /// Accepts one API key.
+    pub fn api_key(key: &str) -> Self {
+        Self { api_keys: [key.to_owned()].into(), tokens: BTreeSet::new() }
+    }
+
+    /// Also accepts the auth token `token`.
+    #[must_use]
+    pub fn with_token(mut self, token: &str) -> Self {
+        self.tokens.insert(token.to_owned());
+        self
+    }
+}
+
+/// Serves the fake over `store` on a free loopback port; returns its base URL.
+pub async fn spawn(store: Arc<dyn RuleStore>, credentials: Credentials) -> String {
+    crate::serve(router(store, credentials)).await
 }
 
 #[derive(Clone)]
@@ -175,7 +194,7 @@ async fn read(
     }
 }
 
-fn body_rule(body: &Bytes) -> Result<crate::st2::Rule, St2Error> {
+fn body_rule(body: &Bytes) -> Result<adapter_stackstorm::st2::Rule, St2Error> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| St2Error::invalid(format!("Failed to parse request body: {e}")))?;
     rule_from_json(value)
