@@ -3,11 +3,12 @@
 //! no change streams.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use oslc_core::oxrdf::NamedNode;
+use oslc_events::poller::{PollError, Snapshot, SnapshotPoller, SourceError};
 use oslc_events::{ChangeKind, Checkpoint, Event, EventLog};
 use serde::{Deserialize, Serialize};
 
@@ -190,14 +191,13 @@ impl EventFactory {
     }
 }
 
-/// The prefix of the polling source's per-rule checkpoints (`st2-poller:rule:<id>`): a fingerprint of each rule
-/// as last seen, written with the event of its change.
-pub const POLLER_RULE_PREFIX: &str = "st2-poller:rule:";
-/// The polling source's sequence checkpoint: how many polls appended events (part of each event's id, so a rule
-/// that returns to an earlier state still gets a new event).
-pub const POLLER_SEQUENCE: &str = "st2-poller:sequence";
+/// The name of the polling source ([`SnapshotPoller`]): its checkpoints are `st2-poller:sequence` and
+/// `st2-poller:item:<rule id>`.
+pub const POLLER: &str = "st2-poller";
 /// The checkpoint of the polling source before 0.2 (the whole rule list); read once and replaced.
 pub const LEGACY_POLLER_CHECKPOINT: &str = "st2-poller";
+/// The per-rule checkpoints of the 0.2 development polling source, before it became a [`SnapshotPoller`].
+const LEGACY_RULE_PREFIX: &str = "st2-poller:rule:";
 
 /// What a rule was, as far as classifying its next change needs: a hash of its content with the enabled flag
 /// left out, and the flag. 17 bytes a rule, whatever its size.
@@ -238,268 +238,132 @@ impl RuleFingerprint {
         }
     }
 
-    fn to_bytes(self) -> Vec<u8> {
+    /// The 17 bytes kept as the rule's checkpoint.
+    #[must_use]
+    pub fn to_bytes(self) -> Vec<u8> {
         let mut bytes = self.content.to_vec();
         bytes.push(u8::from(self.enabled));
         bytes
     }
 
-    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+    /// A fingerprint read back from [`RuleFingerprint::to_bytes`].
+    #[must_use]
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let (content, enabled) = bytes.split_at_checked(16)?;
         Some(Self { content: content.try_into().ok()?, enabled: *enabled.first()? == 1 })
     }
 }
 
-/// Why a poll failed; nothing was appended.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum PollError {
-    /// StackStorm could not be listed.
-    #[error("listing StackStorm's rules: {0}")]
-    St2(#[from] crate::st2::St2Error),
-    /// The event log failed.
-    #[error(transparent)]
-    Log(#[from] oslc_events::Error),
-    /// A rule could not be made into its event, or a checkpoint could not be read.
-    #[error("{0}")]
-    Data(String),
-}
-
-/// A change source that lists the rules every `interval` and compares each with its fingerprint from the last
-/// poll, for StackStorms whose MongoDB is standalone (st2-docker's default), where change streams do not exist.
-///
-/// Each rule's fingerprint is a checkpoint of its own, written with the event of its change, so a commit costs
-/// the same however many rules there are, memory holds 17 bytes a rule between polls, and after a restart (or a
-/// crash) the first poll reports exactly what changed while the adapter was away. Every observed change is one
-/// event with an id of its own (the poll's sequence number is part of it): a rule disabled, enabled and disabled
-/// again gives three events. The first start reports nothing: the rules then are the TRS Base.
-pub struct RulePoller {
+/// StackStorm's rules as a [`Snapshot`]: the polling change source is a [`SnapshotPoller`] over it, for StackStorms
+/// whose MongoDB is standalone (st2-docker's default), where change streams do not exist. Each rule is kept as its
+/// [`RuleFingerprint`] (17 bytes); a rule disabled, enabled and disabled again between polls gives three events.
+pub struct RuleListing {
     store: Arc<dyn RuleStore>,
-    log: Arc<dyn EventLog>,
     factory: EventFactory,
-    interval: Duration,
-    known: tokio::sync::Mutex<Option<Known>>,
     cache: Option<Arc<crate::st2::RuleCache>>,
 }
 
-/// The most events one poll appends in one transaction.
-const POLL_BATCH: usize = 256;
-
-/// The events and checkpoints of one batch of a poll, numbered `sequence`.
-struct Batch {
-    sequence: u64,
-    /// Whether the events returned keep the rule states they carried.
-    keep_states: bool,
-    events: Vec<Event>,
-    checkpoints: Vec<Checkpoint>,
-    updated: Vec<(String, Option<RuleFingerprint>)>,
-}
-
-impl Batch {
-    fn new(sequence: u64, keep_states: bool) -> Self {
-        Self { sequence, keep_states, events: Vec::new(), checkpoints: Vec::new(), updated: Vec::new() }
-    }
-}
-
-/// The fingerprints of the last poll, and the sequence number of the last batch that appended.
-struct Known {
-    rules: BTreeMap<String, RuleFingerprint>,
-    sequence: u64,
-}
-
-impl std::fmt::Debug for RulePoller {
+impl std::fmt::Debug for RuleListing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RulePoller").field("interval", &self.interval).finish_non_exhaustive()
+        f.debug_struct("RuleListing").field("cached", &self.cache.is_some()).finish_non_exhaustive()
     }
 }
 
-impl RulePoller {
-    /// A poller of `store` into `log`.
+impl RuleListing {
+    /// The rules of `store`, made into events by `factory`.
     #[must_use]
-    pub fn new(store: Arc<dyn RuleStore>, log: Arc<dyn EventLog>, factory: EventFactory, interval: Duration) -> Self {
-        Self { store, log, factory, interval, known: tokio::sync::Mutex::new(None), cache: None }
+    pub fn new(store: Arc<dyn RuleStore>, factory: EventFactory) -> Self {
+        Self { store, factory, cache: None }
     }
 
-    /// Keeps `cache` current with every list taken (give the poller the store behind the cache).
+    /// Keeps `cache` current with every list taken (give the listing the store behind the cache).
     #[must_use]
     pub fn with_cache(mut self, cache: Arc<crate::st2::RuleCache>) -> Self {
         self.cache = Some(cache);
         self
     }
 
-    /// The checkpointed fingerprints, or `None` on a first start.
-    async fn load(&self) -> Result<Option<Known>, PollError> {
-        let sequence = match self.log.checkpoint(POLLER_SEQUENCE).await? {
-            Some(bytes) => <[u8; 8]>::try_from(bytes.as_slice())
-                .map(u64::from_be_bytes)
-                .map_err(|_| PollError::Data(format!("checkpoint {POLLER_SEQUENCE} is not a number")))?,
-            None if self.log.checkpoint(LEGACY_POLLER_CHECKPOINT).await?.is_some() => 0,
-            None => return Ok(None),
-        };
-        let mut rules = BTreeMap::new();
-        for (name, bytes) in self.log.checkpoints(POLLER_RULE_PREFIX).await? {
-            let fingerprint = RuleFingerprint::from_bytes(&bytes)
-                .ok_or_else(|| PollError::Data(format!("checkpoint {name} is not a rule fingerprint")))?;
-            rules.insert(name.trim_start_matches(POLLER_RULE_PREFIX).to_owned(), fingerprint);
-        }
-        if let Some(bytes) = self.log.checkpoint(LEGACY_POLLER_CHECKPOINT).await? {
-            let legacy: RuleSnapshot = serde_json::from_slice(&bytes).map_err(|e| PollError::Data(e.to_string()))?;
-            rules.extend(legacy.rules.iter().map(|(id, rule)| (id.clone(), RuleFingerprint::of(rule))));
-        }
-        Ok(Some(Known { rules, sequence }))
-    }
-
-    /// One poll: lists the rules, appends the events of what changed with the changed rules' fingerprints as
-    /// checkpoints, returns the events appended.
+    /// The poller of this listing into `log`, polling every `interval`, after carrying over the checkpoints of
+    /// earlier versions of the poller.
     ///
     /// # Errors
-    /// StackStorm or event log failures; nothing is appended then, and the next poll sees the same changes.
-    pub async fn poll(&self) -> Result<Vec<Event>, PollError> {
-        self.poll_keeping(true).await
+    /// The log's, or a legacy checkpoint that cannot be read.
+    pub async fn poller(self, log: Arc<dyn EventLog>, interval: Duration) -> Result<SnapshotPoller<Self>, PollError> {
+        let poller = SnapshotPoller::new(self, log.clone(), POLLER).with_interval(interval);
+        migrate_legacy(log.as_ref(), &poller.sequence_checkpoint(), &poller.item_prefix()).await?;
+        Ok(poller)
     }
+}
 
-    async fn poll_keeping(&self, keep_states: bool) -> Result<Vec<Event>, PollError> {
+/// Rewrites the poller checkpoints of earlier versions (one whole-snapshot checkpoint; per-rule checkpoints under
+/// another prefix) as a [`SnapshotPoller`]'s, in one transaction.
+async fn migrate_legacy(log: &dyn EventLog, sequence: &str, prefix: &str) -> Result<(), PollError> {
+    let whole = log.checkpoint(LEGACY_POLLER_CHECKPOINT).await?;
+    let rules = log.checkpoints(LEGACY_RULE_PREFIX).await?;
+    if whole.is_none() && rules.is_empty() {
+        return Ok(());
+    }
+    let mut checkpoints = Vec::new();
+    for (name, bytes) in rules {
+        checkpoints.push(Checkpoint::new(format!("{prefix}{}", &name[LEGACY_RULE_PREFIX.len()..]), bytes));
+        checkpoints.push(Checkpoint::removal(name));
+    }
+    if let Some(bytes) = whole {
+        let legacy: RuleSnapshot =
+            serde_json::from_slice(&bytes).map_err(|_| PollError::Checkpoint(LEGACY_POLLER_CHECKPOINT.to_owned()))?;
+        for (id, rule) in &legacy.rules {
+            checkpoints.push(Checkpoint::new(format!("{prefix}{id}"), RuleFingerprint::of(rule).to_bytes()));
+        }
+        checkpoints.push(Checkpoint::removal(LEGACY_POLLER_CHECKPOINT));
+    }
+    if log.checkpoint(sequence).await?.is_none() {
+        checkpoints.push(Checkpoint::new(sequence, 0u64.to_be_bytes().to_vec()));
+    }
+    tracing::info!("carried the polling source's checkpoints over from an earlier version");
+    log.append(Vec::new(), checkpoints).await?;
+    Ok(())
+}
+
+#[async_trait]
+impl Snapshot for RuleListing {
+    type Item = Rule;
+
+    async fn list(&self) -> Result<Vec<Rule>, SourceError> {
         let generation = self.cache.as_ref().map(|c| c.generation());
         let listed = self.store.list(None).await?.rules;
         if let (Some(cache), Some(generation)) = (&self.cache, generation) {
             cache.replace_all(listed.clone(), generation);
         }
-        let mut known = self.known.lock().await;
-        if known.is_none() {
-            *known = self.load().await?;
-        }
-        let Some(current) = known.as_mut() else {
-            let mut checkpoints = vec![Checkpoint::new(POLLER_SEQUENCE, 0u64.to_be_bytes().to_vec())];
-            let mut rules = BTreeMap::new();
-            for rule in &listed {
-                if let Some(id) = &rule.id {
-                    let fingerprint = RuleFingerprint::of(rule);
-                    checkpoints.push(Checkpoint::new(format!("{POLLER_RULE_PREFIX}{id}"), fingerprint.to_bytes()));
-                    rules.insert(id.clone(), fingerprint);
-                }
-            }
-            tracing::info!(rules = rules.len(), "first poll: the current rules are the TRS Base");
-            self.log.append(Vec::new(), checkpoints).await?;
-            *known = Some(Known { rules, sequence: 0 });
-            return Ok(Vec::new());
-        };
-        // Changes are appended in batches of at most POLL_BATCH events, each batch one transaction with the
-        // checkpoints of its rules and a sequence number of its own: a poll that finds thousands of changes (a
-        // first start after a bulk import) holds one batch of rule states in memory, not all of them.
-        let mut batch = Batch::new(current.sequence + 1, keep_states);
-        let mut appended = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for rule in &listed {
-            let Some(id) = rule.id.as_deref() else { continue };
-            seen.insert(id.to_owned());
-            let fingerprint = RuleFingerprint::of(rule);
-            let before = current.rules.get(id);
-            if before == Some(&fingerprint) {
-                continue;
-            }
-            if let Some(change) = fingerprint.change_from(before) {
-                let key = format!("poll:{}:{id}:{}", batch.sequence, change.as_str());
-                batch.events.push(
-                    self.factory.event(id, change, Some(rule), &key).map_err(|e| PollError::Data(e.to_string()))?,
-                );
-            }
-            batch.checkpoints.push(Checkpoint::new(format!("{POLLER_RULE_PREFIX}{id}"), fingerprint.to_bytes()));
-            batch.updated.push((id.to_owned(), Some(fingerprint)));
-            if batch.events.len() >= POLL_BATCH {
-                appended.extend(self.commit(current, &mut batch).await?);
-            }
-        }
-        let gone: Vec<String> = current.rules.keys().filter(|id| !seen.contains(id.as_str())).cloned().collect();
-        for id in gone {
-            let key = format!("poll:{}:{id}:deleted", batch.sequence);
-            batch.events.push(
-                self.factory.event(&id, RuleChange::Deleted, None, &key).map_err(|e| PollError::Data(e.to_string()))?,
-            );
-            batch.checkpoints.push(Checkpoint::removal(format!("{POLLER_RULE_PREFIX}{id}")));
-            batch.updated.push((id, None));
-            if batch.events.len() >= POLL_BATCH {
-                appended.extend(self.commit(current, &mut batch).await?);
-            }
-        }
-        appended.extend(self.commit(current, &mut batch).await?);
-        Ok(appended)
+        Ok(listed)
     }
 
-    /// Appends a batch with its checkpoints and the poll sequence, then records the batch's fingerprints as known
-    /// and starts the next batch; an empty batch appends nothing.
-    async fn commit(&self, current: &mut Known, batch: &mut Batch) -> Result<Vec<Event>, PollError> {
-        if batch.checkpoints.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sequence = batch.sequence;
-        let full_keep = batch.keep_states;
-        let full = std::mem::replace(batch, Batch::new(sequence + 1, batch.keep_states));
-        let mut checkpoints = full.checkpoints;
-        checkpoints.push(Checkpoint::new(POLLER_SEQUENCE, sequence.to_be_bytes().to_vec()));
-        checkpoints.push(Checkpoint::removal(LEGACY_POLLER_CHECKPOINT));
-        let appended = match self.log.append(full.events, checkpoints).await {
-            Ok(appended) => appended,
-            Err(e) => {
-                // Nothing of this batch is known; the next poll sees its changes again (with new ids).
-                *batch = Batch::new(sequence, full_keep);
-                return Err(e.into());
-            }
-        };
-        // Only what was committed is known: a failed append leaves the fingerprints as they were.
-        current.sequence = sequence;
-        for (id, fingerprint) in full.updated {
-            match fingerprint {
-                Some(fingerprint) => current.rules.insert(id, fingerprint),
-                None => current.rules.remove(&id),
-            };
-        }
-        for event in &appended {
-            tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
-        }
-        if !batch.keep_states {
-            // The caller needs the events' order and ids, not the rule states they carried.
-            return Ok(appended.into_iter().map(|e| e.without_state()).collect());
-        }
-        Ok(appended)
+    fn key(&self, rule: &Rule) -> Option<String> {
+        rule.id.clone()
     }
 
-    /// Polls until `shutdown` completes; failures are retried at the next tick (logged once at WARN while they
-    /// last, and once at INFO when polling works again). `watching` (if given) tells whether the last poll
-    /// succeeded.
-    pub async fn run(
-        self,
-        shutdown: impl Future<Output = ()> + Send,
-        watching: Option<tokio::sync::watch::Sender<bool>>,
-    ) {
-        tokio::pin!(shutdown);
-        tracing::info!(interval_ms = self.interval.as_millis() as u64, "watching StackStorm rules by polling");
-        let mut failing = false;
-        loop {
-            let ok = match self.poll_keeping(false).await {
-                Ok(_) => {
-                    if failing {
-                        tracing::info!("polling StackStorm works again");
-                    }
-                    true
-                }
-                Err(error) if failing => {
-                    tracing::debug!(%error, "polling StackStorm still fails");
-                    false
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "polling StackStorm failed; will retry every interval");
-                    false
-                }
-            };
-            failing = !ok;
-            if let Some(status) = &watching {
-                status.send_replace(ok);
-            }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = tokio::time::sleep(self.interval) => {},
-            }
-        }
+    fn fingerprint(&self, rule: &Rule) -> Vec<u8> {
+        RuleFingerprint::of(rule).to_bytes()
+    }
+
+    fn event(
+        &self,
+        id: &str,
+        before: Option<&[u8]>,
+        now: Option<&Rule>,
+        key: &str,
+    ) -> Result<Option<Event>, SourceError> {
+        let before = match before {
+            Some(bytes) => Some(RuleFingerprint::from_bytes(bytes).ok_or("not a rule fingerprint")?),
+            None => None,
+        };
+        let change = match now {
+            None => RuleChange::Deleted,
+            Some(rule) => match RuleFingerprint::of(rule).change_from(before.as_ref()) {
+                Some(change) => change,
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(self.factory.event(id, change, now, &format!("{key}:{}", change.as_str()))?))
     }
 }
 

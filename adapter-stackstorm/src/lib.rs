@@ -129,11 +129,11 @@ pub async fn run(
     let factory =
         events::EventFactory::new(built.provider.clone(), built.service_provider.clone()).with_log_identity(&identity);
     let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
-    let poller = match &cache {
-        Some(cache) => events::RulePoller::new(cache.inner().clone(), log.clone(), factory.clone(), interval)
-            .with_cache(cache.clone()),
-        None => events::RulePoller::new(store, log.clone(), factory.clone(), interval),
+    let listing = match &cache {
+        Some(cache) => events::RuleListing::new(cache.inner().clone(), factory.clone()).with_cache(cache.clone()),
+        None => events::RuleListing::new(store, factory.clone()),
     };
+    let poller = listing.poller(log.clone(), interval).await?;
     // The change source starts in the background, so HTTP is served at once even while MongoDB does not answer
     // (a liveness probe must not restart the adapter for that); /readyz says 503 meanwhile.
     let source = match config.mongo_uri.clone() {

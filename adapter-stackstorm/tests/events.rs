@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adapter_stackstorm::app::{self, AppConfig};
-use adapter_stackstorm::events::{EventFactory, RulePoller};
+use adapter_stackstorm::events::{EventFactory, RuleListing};
 use adapter_stackstorm::oslc::vocab as st2;
 use adapter_stackstorm::st2::{RuleStore, SimulatedSt2};
 use axum::body::Body;
@@ -59,7 +59,8 @@ async fn every_kind_of_change_becomes_its_event() {
         AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
-    let poller = RulePoller::new(st2.clone(), log.clone(), factory.clone(), Duration::from_secs(1));
+    let poller =
+        RuleListing::new(st2.clone(), factory.clone()).poller(log.clone(), Duration::from_secs(1)).await.unwrap();
     let app = built.router;
     assert!(poller.poll().await.unwrap().is_empty(), "the first poll invents no creations");
 
@@ -117,7 +118,7 @@ async fn every_kind_of_change_becomes_its_event() {
             201
         );
     }
-    let restarted = RulePoller::new(st2.clone(), log.clone(), factory, Duration::from_secs(1));
+    let restarted = RuleListing::new(st2.clone(), factory).poller(log.clone(), Duration::from_secs(1)).await.unwrap();
     let events = restarted.poll().await.unwrap();
     assert_eq!(events.len(), 3);
     assert!(events.iter().all(|e| e.kind == ChangeKind::Creation));
@@ -132,7 +133,8 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
         AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
-    let poller = RulePoller::new(st2.clone(), log.clone(), factory.clone(), Duration::from_secs(1));
+    let poller =
+        RuleListing::new(st2.clone(), factory.clone()).poller(log.clone(), Duration::from_secs(1)).await.unwrap();
     let app = built.router;
     let (status, headers, _) =
         call(&app, "POST", "/serviceProviders/1/changeRequests", &[("content-type", "text/turtle")], RULE).await;
@@ -150,7 +152,7 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
         }
     }
     // A poller started afresh on the same log (a restart) keeps counting: the next change is new again.
-    let restarted = RulePoller::new(st2.clone(), log.clone(), factory, Duration::from_secs(1));
+    let restarted = RuleListing::new(st2.clone(), factory).poller(log.clone(), Duration::from_secs(1)).await.unwrap();
     assert!(restarted.poll().await.unwrap().is_empty(), "nothing changed while it was away");
     assert_eq!(call(&app, "POST", &format!("{location}/enable"), &[], "").await.0, 200);
     let event = one(&restarted.poll().await.unwrap(), ChangeKind::Modification, st2::RuleEnabled);
@@ -161,9 +163,39 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
         "six toggles, one more (the creation is the Base)"
     );
     // Per-rule checkpoints: one fingerprint for the one rule, not the whole rule list.
-    let checkpoints = log.checkpoints(adapter_stackstorm::events::POLLER_RULE_PREFIX).await.unwrap();
+    let checkpoints = log.checkpoints(&restarted.item_prefix()).await.unwrap();
     assert_eq!(checkpoints.len(), 1);
     assert_eq!(checkpoints[0].1.len(), 17);
+}
+
+#[tokio::test]
+async fn checkpoints_of_the_earlier_pollers_are_carried_over() {
+    let store = Arc::new(SimulatedSt2::in_memory());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let config = AppConfig { public_url: BASE.into(), api_token: None, protect_reads: false, body_limit: 65536 };
+    let built = app::build(store.clone(), &config, Some(log.clone())).unwrap();
+    let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
+    let kept = store
+        .create(&adapter_stackstorm::st2::Rule::new("ops", "kept", "core.st2.generic.notifytrigger", "core.local"))
+        .await
+        .unwrap();
+    let changed = store
+        .create(&adapter_stackstorm::st2::Rule::new("ops", "changed", "core.st2.generic.notifytrigger", "core.local"))
+        .await
+        .unwrap();
+    // As 0.1 left it: the whole rule list in one checkpoint.
+    let whole =
+        serde_json::to_vec(&adapter_stackstorm::events::RuleSnapshot::of([kept.clone(), changed.clone()])).unwrap();
+    log.append(vec![], vec![oslc_events::Checkpoint::new(adapter_stackstorm::events::LEGACY_POLLER_CHECKPOINT, whole)])
+        .await
+        .unwrap();
+    store.set_enabled(changed.id.as_deref().unwrap(), true).await.unwrap();
+    let poller = RuleListing::new(store.clone(), factory).poller(log.clone(), Duration::from_secs(1)).await.unwrap();
+    let events = poller.poll().await.unwrap();
+    let event = one(&events, ChangeKind::Modification, st2::RuleEnabled);
+    assert!(event.changed.as_str().ends_with(changed.id.as_deref().unwrap()), "only the rule that changed");
+    assert!(log.checkpoint(adapter_stackstorm::events::LEGACY_POLLER_CHECKPOINT).await.unwrap().is_none());
+    assert_eq!(log.checkpoints(&poller.item_prefix()).await.unwrap().len(), 2);
 }
 
 /// Counts the rule lists StackStorm is asked for.
@@ -204,16 +236,19 @@ impl RuleStore for CountingStore {
 
 #[tokio::test]
 async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
-    let st2 = Arc::new(adapter_stackstorm::demo::demo_store().await.unwrap());
-    let counting = Arc::new(CountingStore { inner: st2.clone(), lists: Default::default() });
+    let store = Arc::new(adapter_stackstorm::demo::demo_store().await.unwrap());
+    let counting = Arc::new(CountingStore { inner: store.clone(), lists: Default::default() });
     let cache = Arc::new(adapter_stackstorm::st2::RuleCache::new(counting.clone()));
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
     let config =
         AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
     let built = app::build(cache.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
-    let poller =
-        RulePoller::new(counting.clone(), log.clone(), factory, Duration::from_secs(1)).with_cache(cache.clone());
+    let poller = RuleListing::new(counting.clone(), factory)
+        .with_cache(cache.clone())
+        .poller(log.clone(), Duration::from_secs(1))
+        .await
+        .unwrap();
     let app = built.router;
     poller.poll().await.unwrap();
     let lists = || counting.lists.load(std::sync::atomic::Ordering::SeqCst);
@@ -241,7 +276,7 @@ async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
 
     // A change made directly in StackStorm shows once the change source has seen it.
     let id = location.rsplit('/').next().unwrap();
-    st2.set_enabled(id, true).await.unwrap();
+    store.set_enabled(id, true).await.unwrap();
     let (_, headers, _) = call(&app, "GET", &location, &[("accept", "text/turtle")], "").await;
     assert_eq!(headers["etag"].to_str().unwrap(), created_etag, "served from the cache until the change is seen");
     poller.poll().await.unwrap();

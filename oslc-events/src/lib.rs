@@ -9,6 +9,7 @@ pub mod event;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod log;
+pub mod poller;
 #[cfg(feature = "reactor")]
 pub mod reactor;
 #[cfg(feature = "redb")]
