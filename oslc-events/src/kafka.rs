@@ -269,17 +269,27 @@ impl KafkaConsumer {
     /// # Errors
     /// Kafka errors that end consumption.
     pub async fn run(mut self, handler: &dyn EventHandler, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        self.consume(handler, shutdown).await
+    }
+
+    async fn consume(&mut self, handler: &dyn EventHandler, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
         tokio::pin!(shutdown);
+        let mut receiving = Backoff::starting_at(Duration::from_millis(200)).with_max(Duration::from_secs(5));
         loop {
             let message = tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 message = self.consumer.recv() => message,
             };
             let message = match message {
-                Ok(message) => message,
+                Ok(message) => {
+                    receiving.reset();
+                    message
+                }
                 Err(error) => {
                     tracing::warn!(%error, topic = %self.topic, "Kafka receive failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    if !receiving.sleep_unless(shutdown.as_mut()).await {
+                        return Ok(());
+                    }
                     continue;
                 }
             };
@@ -326,5 +336,12 @@ impl KafkaConsumer {
             }
             self.consumer.commit_message(&message, CommitMode::Sync).map_err(delivery)?;
         }
+    }
+}
+
+#[async_trait]
+impl crate::source::EventSource for KafkaConsumer {
+    async fn run(&mut self, handler: &dyn EventHandler, shutdown: crate::source::Shutdown) -> Result<()> {
+        self.consume(handler, shutdown).await
     }
 }

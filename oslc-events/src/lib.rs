@@ -15,6 +15,7 @@ pub mod reactor;
 #[cfg(feature = "redb")]
 mod redb_log;
 pub mod sink;
+pub mod source;
 pub mod trs;
 #[cfg(feature = "client")]
 pub mod trs_client;
@@ -25,6 +26,7 @@ pub use log::{Checkpoint, EventLog, MemoryEventLog};
 #[cfg(feature = "redb")]
 pub use redb_log::RedbEventLog;
 pub use sink::{EventHandler, EventSink, MemoryBus, Relay};
+pub use source::EventSource;
 pub use trs::{BaseProvider, StaticBase, Trs};
 
 /// The OSLC Events namespace used by the SmartDevOps tools (`http://open-services.net/ns/events#`).

@@ -521,54 +521,6 @@ impl Reactor {
     }
 }
 
-impl Reactor {
-    /// Follows a remote TRS instead of Kafka: polls `source` every `interval` until `shutdown` completes, and
-    /// handles each change (with the changed resource's current state read from it, as TRS events carry none). A
-    /// rebase handles nothing: the Base lists resources, not changes. A change whose reactions fail is tried again
-    /// at the next poll, before any later one.
-    ///
-    /// # Errors
-    /// None: failures are logged and retried.
-    pub async fn follow_trs(
-        &self,
-        mut source: crate::trs_client::TrsSource,
-        interval: Duration,
-        shutdown: impl std::future::Future<Output = ()> + Send,
-    ) -> Result<()> {
-        tokio::pin!(shutdown);
-        let mut pending: std::collections::VecDeque<Event> = std::collections::VecDeque::new();
-        loop {
-            match source.poll().await {
-                Ok(crate::trs_client::TrsUpdate::Changes(changes)) => pending.extend(changes),
-                Ok(crate::trs_client::TrsUpdate::Rebase { members, changes, .. }) => {
-                    tracing::info!(members = members.len(), "following the TRS from its Base");
-                    pending.extend(changes);
-                }
-                Err(error) => tracing::warn!(%error, "reading the TRS failed; will retry"),
-            }
-            while let Some(mut event) = pending.front().cloned() {
-                if event.kind != ChangeKind::Deletion && event.state.is_none() {
-                    match self.client.get(event.changed.as_str()).await {
-                        Ok(fetched) => event.state = Some(fetched.resource.into_parts().1),
-                        Err(error) => {
-                            tracing::warn!(%error, changed = %event.changed, "could not read the changed resource")
-                        }
-                    }
-                }
-                if let Err(error) = self.handle(&event).await {
-                    tracing::warn!(%error, event_id = %event.id, "reactions failed; will retry");
-                    break;
-                }
-                pending.pop_front();
-            }
-            tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                () = tokio::time::sleep(interval) => {},
-            }
-        }
-    }
-}
-
 #[async_trait]
 impl EventHandler for Reactor {
     async fn handle(&self, event: &Event) -> Result<()> {

@@ -1,9 +1,13 @@
 //! Following a remote TRS (feature `client`): what tools without Kafka do to learn of changes, as the original
 //! ECA environment did. Each [`TrsSource::poll`] walks the change log back from the newest event to the last one
 //! seen and returns the newer events in order; on the first poll, or when the log no longer reaches back to the
-//! last event seen, it rebases from the Base.
+//! last event seen, it rebases from the Base. A [`TrsFollower`] polls it as an
+//! [`EventSource`](crate::source::EventSource), reading each changed resource's state.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use async_trait::async_trait;
 
 use oslc_core::client::Client;
 use oslc_core::rdf;
@@ -11,6 +15,8 @@ use oslc_core::vocab::{dcterms, ldp, rdf as rdf_ns, trs};
 use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
 
 use crate::event::{ChangeKind, Event};
+use crate::sink::EventHandler;
+use crate::source::{EventSource, Shutdown};
 use crate::{Error, Result};
 
 /// What one poll learned.
@@ -27,6 +33,74 @@ pub enum TrsUpdate {
     },
     /// Changes since the last poll, oldest first (possibly none).
     Changes(Vec<Event>),
+}
+
+/// A remote TRS as an [`EventSource`]: polls a [`TrsSource`] every interval (1 s unless told) and hands each change
+/// to the handler, with the changed resource's current state read from it (TRS events carry none). A rebase hands
+/// over nothing: the Base lists resources, not changes. A change whose handler fails is tried again at the next
+/// poll, before any later one.
+#[derive(Debug)]
+pub struct TrsFollower {
+    source: TrsSource,
+    interval: Duration,
+    pending: VecDeque<Event>,
+}
+
+impl TrsFollower {
+    /// Follows `source`.
+    #[must_use]
+    pub fn new(source: TrsSource) -> Self {
+        Self { source, interval: Duration::from_secs(1), pending: VecDeque::new() }
+    }
+
+    /// Polls every `interval`.
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The newest event handed over or pending, to resume from after a restart ([`TrsSource::starting_after`]).
+    #[must_use]
+    pub fn last_seen(&self) -> Option<&NamedNode> {
+        self.source.last_seen()
+    }
+}
+
+#[async_trait]
+impl EventSource for TrsFollower {
+    async fn run(&mut self, handler: &dyn EventHandler, shutdown: Shutdown) -> Result<()> {
+        let mut shutdown = shutdown;
+        loop {
+            match self.source.poll().await {
+                Ok(TrsUpdate::Changes(changes)) => self.pending.extend(changes),
+                Ok(TrsUpdate::Rebase { members, changes, .. }) => {
+                    tracing::info!(trs = %self.source.uri, members = members.len(), "following the TRS from its Base");
+                    self.pending.extend(changes);
+                }
+                Err(error) => tracing::warn!(trs = %self.source.uri, %error, "reading the TRS failed; will retry"),
+            }
+            while let Some(mut event) = self.pending.front().cloned() {
+                if event.kind != ChangeKind::Deletion && event.state.is_none() {
+                    match self.source.client.get(event.changed.as_str()).await {
+                        Ok(fetched) => event.state = Some(fetched.resource.into_parts().1),
+                        Err(error) => {
+                            tracing::warn!(%error, changed = %event.changed, "could not read the changed resource");
+                        }
+                    }
+                }
+                if let Err(error) = handler.handle(&event).await {
+                    tracing::warn!(%error, event_id = %event.id, "handling failed; will retry at the next poll");
+                    break;
+                }
+                self.pending.pop_front();
+            }
+            tokio::select! {
+                () = &mut shutdown => return Ok(()),
+                () = tokio::time::sleep(self.interval) => {},
+            }
+        }
+    }
 }
 
 /// A follower of the TRS at one URI.

@@ -10,8 +10,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use oslc_events::EventSource;
 use oslc_events::reactor::Reactor;
-use oslc_events::trs_client::TrsSource;
+use oslc_events::trs_client::{TrsFollower, TrsSource};
 use oslc_events::{ChangeKind, Event, EventHandler, EventLog, MemoryEventLog, StaticBase, Trs};
 use oxrdf::NamedNode;
 
@@ -144,11 +145,16 @@ then.act_on_changed = { action = "Close" }
     let source =
         TrsSource::new(oslc_core::client::Client::new().unwrap(), trs_uri).starting_after(earlier[0].id.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut follower_source: Box<dyn EventSource> =
+        Box::new(TrsFollower::new(source).with_interval(Duration::from_millis(50)));
     let follower = tokio::spawn(async move {
-        reactor
-            .follow_trs(source, Duration::from_millis(50), async {
-                let _ = stopped.await;
-            })
+        follower_source
+            .run(
+                &reactor,
+                Box::pin(async {
+                    let _ = stopped.await;
+                }),
+            )
             .await
     });
     let enabled = Event::new(ChangeKind::Modification, NamedNode::new(format!("{items}/things/1")).unwrap())

@@ -15,8 +15,10 @@
 //! An event's offset is committed only after all its actions succeeded.
 
 use oslc_core::client::Client;
+use oslc_events::EventSource;
 use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
 use oslc_events::reactor::Reactor;
+use oslc_events::trs_client::{TrsFollower, TrsSource};
 
 fn flag(name: &str, env: &str) -> Option<String> {
     let mut args = std::env::args().skip_while(|a| a != name).skip(1);
@@ -39,36 +41,36 @@ async fn main() -> anyhow::Result<()> {
             pair.split_once('=').ok_or_else(|| anyhow::anyhow!("--bearer takes URL_PREFIX=TOKEN, not {pair:?}"))?;
         reactor = reactor.with_bearer(prefix.trim(), token.trim());
     }
-    if let Some(trs) = flag("--trs", "BRIDGE_TRS") {
-        // For tools without Kafka: follow st2-oslc's TRS (`http://…/trs`) instead.
-        println!("bridge running");
-        tracing::info!(rules = reactor.rules().len(), %trs, "bridge following a TRS");
-        let source = oslc_events::trs_client::TrsSource::new(reactor.client().clone(), trs);
-        reactor
-            .follow_trs(source, std::time::Duration::from_secs(1), async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
-        return Ok(());
-    }
-    let brokers = flag("--kafka-brokers", "BRIDGE_KAFKA_BROKERS")
-        .ok_or_else(|| anyhow::anyhow!("--kafka-brokers is required"))?;
-    let topic = flag("--kafka-topic", "BRIDGE_KAFKA_TOPIC").unwrap_or_else(|| "st2_event".into());
-    let group = flag("--group", "BRIDGE_GROUP").unwrap_or_else(|| "oslc-bridge".into());
-    let mut config = KafkaConfig::new(brokers, topic);
-    // BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS=6000 sets librdkafka's session.timeout.ms, and so on.
-    for (key, value) in std::env::vars().filter(|(_, v)| !v.is_empty()) {
-        if let Some(key) = key.strip_prefix("BRIDGE_KAFKA_SET_") {
-            config = config.with(key.to_lowercase().replace('_', "."), value);
+    // One handler, two transports: Kafka, or (for tools without it) st2-oslc's TRS (`http://…/trs`).
+    let mut source: Box<dyn EventSource> = match flag("--trs", "BRIDGE_TRS") {
+        Some(trs) => {
+            tracing::info!(rules = reactor.rules().len(), %trs, "bridge following a TRS");
+            Box::new(TrsFollower::new(TrsSource::new(reactor.client().clone(), trs)))
         }
-    }
-    let consumer = KafkaConsumer::new(&config, &group)?;
+        None => {
+            let brokers = flag("--kafka-brokers", "BRIDGE_KAFKA_BROKERS")
+                .ok_or_else(|| anyhow::anyhow!("--kafka-brokers (or --trs) is required"))?;
+            let topic = flag("--kafka-topic", "BRIDGE_KAFKA_TOPIC").unwrap_or_else(|| "st2_event".into());
+            let group = flag("--group", "BRIDGE_GROUP").unwrap_or_else(|| "oslc-bridge".into());
+            let mut config = KafkaConfig::new(brokers, topic);
+            // BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS=6000 sets librdkafka's session.timeout.ms, and so on.
+            for (key, value) in std::env::vars().filter(|(_, v)| !v.is_empty()) {
+                if let Some(key) = key.strip_prefix("BRIDGE_KAFKA_SET_") {
+                    config = config.with(key.to_lowercase().replace('_', "."), value);
+                }
+            }
+            tracing::info!(rules = reactor.rules().len(), %group, "bridge subscribed");
+            Box::new(KafkaConsumer::new(&config, &group)?)
+        }
+    };
     println!("bridge running");
-    tracing::info!(rules = reactor.rules().len(), %group, "bridge subscribed");
-    consumer
-        .run(&reactor, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+    source
+        .run(
+            &reactor,
+            Box::pin(async {
+                let _ = tokio::signal::ctrl_c().await;
+            }),
+        )
         .await?;
     Ok(())
 }
