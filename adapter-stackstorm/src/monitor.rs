@@ -430,7 +430,7 @@ impl ChangeStreamMonitor {
         let changed = id_for_cache;
         let appended = self.log.append(event.into_iter().collect(), checkpoints).await?;
         for event in &appended {
-            tracing::info!(event_order = event.order, rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
+            tracing::info!(event_order = event.order_number(), rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
         }
         if let (Some(cache), Some(id)) = (&self.cache, changed) {
             cache.refresh(&id).await;

@@ -18,9 +18,9 @@ pub fn sample_event(n: usize) -> Event {
     let mut event = Event::new(ChangeKind::Modification, rule.subject().into_owned())
         .with_qualifier(NamedNode::new_unchecked("https://w3id.org/st2-oslc/ns#RuleDisabled"))
         .with_service_provider(NamedNode::new_unchecked("http://bench.test/serviceProviders/1"))
-        .with_created("2026-11-26T10:00:00.123Z")
+        .with_created("2026-11-26T10:00:00.123Z".parse().unwrap())
         .with_state(rule.graph().clone());
-    event.order = n as u64 + 1;
+    event.order = std::num::NonZeroU64::new(n as u64 + 1);
     event
 }
 

@@ -34,7 +34,7 @@ impl EventSink for TimedSink {
         let now = Instant::now();
         let mut acked = self.acked.lock().unwrap();
         for event in events {
-            acked.entry(event.order).or_insert(now);
+            acked.entry(event.order_number()).or_insert(now);
         }
         Ok(())
     }

@@ -1,11 +1,13 @@
 //! OSLC Events: a change to a resource, as a TRS change event with an id, an order, a time and optionally the
 //! resource's state after the change (DESIGN.md §5).
 
-use std::time::SystemTime;
+use std::num::NonZeroU64;
+use std::str::FromStr;
 
 use oslc_core::rdf::{self, Prefixes, RdfFormat};
 use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns, trs, xsd};
-use oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, Triple, TripleRef};
+use oxrdf::{Graph, Literal, NamedNode, NamedNodeRef, NamedOrBlankNodeRef, TermRef, Triple, TripleRef};
+pub use oxsdatatypes::DateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::vocab;
@@ -65,20 +67,21 @@ pub struct Event {
     pub qualifiers: Vec<NamedNode>,
     /// The changed resource (`trs:changed`).
     pub changed: NamedNode,
-    /// Its place in the log (`trs:order`), strictly increasing; set by [`crate::EventLog::append`].
-    pub order: u64,
-    /// When the change was seen (`dcterms:created`, an `xsd:dateTime`).
-    pub created: String,
+    /// Its place in the log (`trs:order`), strictly increasing from 1; `None` until [`crate::EventLog::append`]
+    /// gives it one.
+    pub order: Option<NonZeroU64>,
+    /// When the change was seen (`dcterms:created`).
+    pub created: DateTime,
     /// The service provider of the changed resource.
     pub service_provider: Option<NamedNode>,
     /// The resource's triples after the change (for creations and modifications).
     pub state: Option<Graph>,
 }
 
-/// The current time as an `xsd:dateTime` with milliseconds, in UTC.
+/// The current time, in UTC.
 #[must_use]
-pub fn now() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+pub fn now() -> DateTime {
+    DateTime::now()
 }
 
 impl Event {
@@ -90,7 +93,7 @@ impl Event {
             kind,
             qualifiers: Vec::new(),
             changed,
-            order: 0,
+            order: None,
             created: now(),
             service_provider: None,
             state: None,
@@ -136,9 +139,15 @@ impl Event {
 
     /// Sets when the change happened.
     #[must_use]
-    pub fn with_created(mut self, created: impl Into<String>) -> Self {
-        self.created = created.into();
+    pub fn with_created(mut self, created: DateTime) -> Self {
+        self.created = created;
         self
+    }
+
+    /// Its order as a number: 0 for an event not yet logged (which sorts before every logged one).
+    #[must_use]
+    pub fn order_number(&self) -> u64 {
+        self.order.map_or(0, NonZeroU64::get)
     }
 
     /// Whether the event has `qualifier` among its types.
@@ -151,19 +160,81 @@ impl Event {
     #[must_use]
     pub fn to_graph(&self) -> Graph {
         let mut graph = self.state.clone().unwrap_or_default();
+        self.insert_node(&mut graph);
+        graph.insert(TripleRef::new(&self.id, rdf_ns::r#type, vocab::Event));
+        graph
+    }
+
+    /// Writes the event node alone (its change type and qualifiers, `trs:changed`, `trs:order` once logged,
+    /// `dcterms:created`, `oslc:serviceProvider`) into `graph`: the one place the event's RDF form is written, for
+    /// messages and for TRS change logs alike.
+    pub fn insert_node(&self, graph: &mut Graph) {
         let s = self.id.as_ref();
         graph.insert(TripleRef::new(s, rdf_ns::r#type, self.kind.iri()));
-        graph.insert(TripleRef::new(s, rdf_ns::r#type, vocab::Event));
         for qualifier in &self.qualifiers {
             graph.insert(TripleRef::new(s, rdf_ns::r#type, qualifier));
         }
         graph.insert(TripleRef::new(s, trs::changed, &self.changed));
-        graph.insert(TripleRef::new(s, trs::order, &Literal::new_typed_literal(self.order.to_string(), xsd::integer)));
-        graph.insert(TripleRef::new(s, dcterms::created, &Literal::new_typed_literal(&self.created, xsd::dateTime)));
+        if let Some(order) = self.order {
+            graph.insert(TripleRef::new(s, trs::order, &Literal::new_typed_literal(order.to_string(), xsd::integer)));
+        }
+        graph.insert(TripleRef::new(
+            s,
+            dcterms::created,
+            &Literal::new_typed_literal(self.created.to_string(), xsd::dateTime),
+        ));
         if let Some(sp) = &self.service_provider {
             graph.insert(TripleRef::new(s, oslc::serviceProvider, sp));
         }
-        graph
+    }
+
+    /// Reads the event node `id` of `graph` (what [`Event::insert_node`] writes), without any state: the one
+    /// place the event's RDF form is read. A missing `dcterms:created` reads as now.
+    ///
+    /// # Errors
+    /// [`Error::InvalidEvent`] naming what is missing or malformed.
+    pub fn from_node(graph: &Graph, id: NamedNodeRef<'_>) -> Result<Self> {
+        let mut kind = None;
+        let mut qualifiers = Vec::new();
+        for ty in graph.objects_for_subject_predicate(id, rdf_ns::r#type) {
+            if let TermRef::NamedNode(ty) = ty {
+                match ChangeKind::from_iri(ty.as_str()) {
+                    Some(k) => kind = Some(k),
+                    None if ty == vocab::Event => {}
+                    None => qualifiers.push(ty.into_owned()),
+                }
+            }
+        }
+        qualifiers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        let named = |p| match graph.object_for_subject_predicate(id, p) {
+            Some(TermRef::NamedNode(n)) => Some(n.into_owned()),
+            _ => None,
+        };
+        let literal = |p| match graph.object_for_subject_predicate(id, p) {
+            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
+            _ => None,
+        };
+        let order = match literal(trs::order) {
+            None => None,
+            Some(o) => Some(o.parse().map_err(|_| Error::invalid(format!("{id} has trs:order {o:?}, not 1 or more")))?),
+        };
+        let created = match literal(dcterms::created) {
+            None => now(),
+            Some(c) => DateTime::from_str(&c)
+                .map_err(|e| Error::invalid(format!("{id} has dcterms:created {c:?}, not an xsd:dateTime: {e}")))?,
+        };
+        Ok(Self {
+            id: id.into_owned(),
+            kind: kind.ok_or_else(|| {
+                Error::invalid(format!("{id} has no trs:Creation, trs:Modification or trs:Deletion type"))
+            })?,
+            qualifiers,
+            changed: named(trs::changed).ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
+            order,
+            created,
+            service_provider: named(oslc::serviceProvider),
+            state: None,
+        })
     }
 
     /// The event in `graph`: the node typed `oslc_events:Event` (or, failing that, the one with `trs:changed`).
@@ -178,26 +249,7 @@ impl Event {
         let NamedOrBlankNodeRef::NamedNode(id) = node else {
             return Err(Error::invalid("the event node has no IRI"));
         };
-        let mut kind = None;
-        let mut qualifiers = Vec::new();
-        for ty in graph.objects_for_subject_predicate(node, rdf_ns::r#type) {
-            if let TermRef::NamedNode(ty) = ty {
-                match ChangeKind::from_iri(ty.as_str()) {
-                    Some(k) => kind = Some(k),
-                    None if ty == vocab::Event => {}
-                    None => qualifiers.push(ty.into_owned()),
-                }
-            }
-        }
-        qualifiers.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        let named = |p| match graph.object_for_subject_predicate(node, p) {
-            Some(TermRef::NamedNode(n)) => Some(n.into_owned()),
-            _ => None,
-        };
-        let literal = |p| match graph.object_for_subject_predicate(node, p) {
-            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
-            _ => None,
-        };
+        let mut event = Self::from_node(graph, id)?;
         let state: Graph = graph
             .iter()
             .filter(|t| t.subject != node)
@@ -205,20 +257,8 @@ impl Event {
             .collect::<Vec<Triple>>()
             .iter()
             .collect();
-        Ok(Self {
-            id: id.into_owned(),
-            kind: kind.ok_or_else(|| {
-                Error::invalid(format!("{id} has no trs:Creation, trs:Modification or trs:Deletion type"))
-            })?,
-            qualifiers,
-            changed: named(trs::changed).ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
-            order: literal(trs::order)
-                .and_then(|o| o.parse().ok())
-                .ok_or_else(|| Error::invalid(format!("{id} has no trs:order")))?,
-            created: literal(dcterms::created).unwrap_or_default(),
-            service_provider: named(oslc::serviceProvider),
-            state: (!state.is_empty()).then_some(state),
-        })
+        event.state = (!state.is_empty()).then_some(state);
+        Ok(event)
     }
 
     /// The event serialized in `format` (Turtle is what Kafka carries by default).
@@ -256,7 +296,7 @@ pub(crate) struct StoredEvent {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     qualifiers: Vec<String>,
     changed: String,
-    order: u64,
+    order: Option<NonZeroU64>,
     created: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     service_provider: Option<String>,
@@ -279,7 +319,7 @@ impl StoredEvent {
             qualifiers: event.qualifiers.iter().map(|q| q.as_str().to_owned()).collect(),
             changed: event.changed.as_str().to_owned(),
             order: event.order,
-            created: event.created.clone(),
+            created: event.created.to_string(),
             service_provider: event.service_provider.as_ref().map(|s| s.as_str().to_owned()),
             state,
         };
@@ -295,7 +335,8 @@ impl StoredEvent {
             qualifiers: stored.qualifiers.into_iter().map(iri).collect::<Result<_>>()?,
             changed: iri(stored.changed)?,
             order: stored.order,
-            created: stored.created,
+            created: DateTime::from_str(&stored.created)
+                .map_err(|e| Error::invalid(format!("stored event time {:?}: {e}", stored.created)))?,
             service_provider: stored.service_provider.map(iri).transpose()?,
             state: match stored.state {
                 // The log's own bytes, written by this process: no budgets but the DTD refusal.
@@ -325,7 +366,7 @@ mod tests {
             .with_qualifier(NamedNode::new_unchecked("https://w3id.org/st2-oslc/ns#RuleDisabled"))
             .with_service_provider(NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1"))
             .with_state(state);
-        event.order = 42;
+        event.order = NonZeroU64::new(42);
         event
     }
 

@@ -169,7 +169,7 @@ impl KafkaSink {
         }
         let mut slim = event.clone();
         slim.state = None;
-        tracing::warn!(event_id = %event.id, event_order = event.order, bytes = payload.len(), limit = self.config.max_event_bytes, "event too large for Kafka: publishing it without the resource's state");
+        tracing::warn!(event_id = %event.id, event_order = event.order_number(), bytes = payload.len(), limit = self.config.max_event_bytes, "event too large for Kafka: publishing it without the resource's state");
         Ok((slim.to_bytes(self.config.format)?, true))
     }
 }
@@ -184,7 +184,7 @@ impl EventSink for KafkaSink {
         let mut pending = Vec::with_capacity(events.len());
         for event in events {
             let (payload, omitted) = self.payload(event)?;
-            let order = event.order.to_string();
+            let order = event.order_number().to_string();
             let mut headers = OwnedHeaders::new()
                 .insert(Header { key: "content-type", value: Some(self.config.format.media_type()) })
                 .insert(Header { key: "oslc-event-id", value: Some(event.id.as_str()) })
@@ -224,7 +224,7 @@ impl EventSink for KafkaSink {
 }
 
 fn report_refused(event: &Event, topic: &str, error: &KafkaError) {
-    tracing::error!(event_id = %event.id, event_order = event.order, %topic, %error, "Kafka refused the event for good; it stays in the event log and its TRS, and delivery goes on with the next");
+    tracing::error!(event_id = %event.id, event_order = event.order_number(), %topic, %error, "Kafka refused the event for good; it stays in the event log and its TRS, and delivery goes on with the next");
 }
 
 /// Consumes events from Kafka in a consumer group.

@@ -119,19 +119,19 @@ impl EventLog for MemoryEventLog {
                 continue;
             }
             next += 1;
-            event.order = next;
+            event.order = std::num::NonZeroU64::new(next);
             appended.push(event);
         }
         for event in &appended {
-            state.ids.insert(event.id.as_str().to_owned(), event.order);
-            state.events.insert(event.order, event.clone());
+            state.ids.insert(event.id.as_str().to_owned(), event.order_number());
+            state.events.insert(event.order_number(), event.clone());
         }
         for checkpoint in checkpoints {
             state.apply(checkpoint);
         }
         drop(state);
         if let Some(last) = appended.last() {
-            self.head.send_replace(last.order);
+            self.head.send_replace(last.order_number());
         }
         Ok(appended)
     }

@@ -332,7 +332,7 @@ impl<S: Snapshot> SnapshotPoller<S> {
             };
         }
         for event in &events {
-            tracing::info!(poller = %self.name, event_order = event.order, changed = %event.changed, kind = ?event.kind, "change");
+            tracing::info!(poller = %self.name, event_order = event.order_number(), changed = %event.changed, kind = ?event.kind, "change");
         }
         if collect {
             appended.extend(events);

@@ -443,7 +443,7 @@ impl Reactor {
             .replace("{changed}", event.changed.as_str())
             .replace("{title}", &escaped)
             .replace("{event}", event.id.as_str())
-            .replace("{order}", &event.order.to_string())
+            .replace("{order}", &event.order_number().to_string())
     }
 
     /// The URL of rule `index`'s target for `event`: filled in, or found through the catalog (once, then kept).

@@ -158,7 +158,7 @@ impl EventLog for RedbEventLog {
                             continue;
                         }
                         next += 1;
-                        event.order = next;
+                        event.order = std::num::NonZeroU64::new(next);
                         let bytes = StoredEvent::encode(&event)?;
                         table.insert(next, bytes.as_slice()).map_err(|e| storage("append")(e.into()))?;
                         ids.insert(event.id.as_str(), next).map_err(|e| storage("append")(e.into()))?;
@@ -176,7 +176,7 @@ impl EventLog for RedbEventLog {
             })
             .await?;
         if let Some(last) = appended.last() {
-            self.head.send_replace(last.order);
+            self.head.send_replace(last.order_number());
         }
         Ok(appended)
     }

@@ -198,7 +198,7 @@ impl Relay {
                 }
                 continue;
             }
-            let last = events.last().map_or(from, |e| e.order);
+            let last = events.last().map_or(from, |e| e.order_number());
             let published = match self.sink.publish(&events).await {
                 Ok(()) => self.log.set_checkpoint(Checkpoint::new(&self.checkpoint, last.to_be_bytes().to_vec())).await,
                 Err(error) => Err(error),

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use oslc_core::vocab::{dcterms, ldp, rdf, trs, xsd};
-use oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TripleRef};
+use oslc_core::vocab::{ldp, rdf, trs};
+use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TripleRef};
 
 use crate::Result;
 use crate::event::Event;
@@ -198,23 +198,8 @@ impl Trs {
 
     fn add_changes(&self, graph: &mut Graph, changelog: NamedOrBlankNodeRef<'_>, events: &[Event]) {
         for event in events {
-            let e = event.id.as_ref();
-            graph.insert(TripleRef::new(changelog, trs::change, e));
-            graph.insert(TripleRef::new(e, rdf::r#type, event.kind.iri()));
-            for qualifier in &event.qualifiers {
-                graph.insert(TripleRef::new(e, rdf::r#type, qualifier));
-            }
-            graph.insert(TripleRef::new(e, trs::changed, &event.changed));
-            graph.insert(TripleRef::new(
-                e,
-                trs::order,
-                &Literal::new_typed_literal(event.order.to_string(), xsd::integer),
-            ));
-            graph.insert(TripleRef::new(
-                e,
-                dcterms::created,
-                &Literal::new_typed_literal(&event.created, xsd::dateTime),
-            ));
+            graph.insert(TripleRef::new(changelog, trs::change, &event.id));
+            event.insert_node(graph);
         }
     }
 

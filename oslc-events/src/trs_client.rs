@@ -2,7 +2,7 @@
 //! ECA environment did. Each [`TrsSource::poll`] walks the change log back from the newest event to the last one
 //! seen and returns the newer events in order; on the first poll, or when the log no longer reaches back to the
 //! last event seen, it rebases from the Base. A [`TrsFollower`] polls it as an
-//! [`EventSource`](crate::source::EventSource), reading each changed resource's state.
+//! [`EventSource`], reading each changed resource's state.
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 
 use oslc_core::client::Client;
 use oslc_core::rdf;
-use oslc_core::vocab::{dcterms, ldp, rdf as rdf_ns, trs};
+use oslc_core::vocab::{ldp, rdf as rdf_ns, trs};
 use oxrdf::{Graph, NamedNode, NamedOrBlankNodeRef, TermRef};
 
 use crate::event::{ChangeKind, Event};
@@ -243,41 +243,17 @@ fn named(graph: &Graph, subject: NamedOrBlankNodeRef<'_>, predicate: oxrdf::Name
     }
 }
 
-/// The change events a change log segment lists (without resource state).
+/// The change events a change log segment lists (without resource state), each read as [`Event::from_node`]
+/// reads it; a TRS change event must have its order.
 fn events_of(graph: &Graph, changelog: NamedOrBlankNodeRef<'_>) -> Result<Vec<Event>> {
     let mut events = Vec::new();
     for change in graph.objects_for_subject_predicate(changelog, trs::change) {
         let TermRef::NamedNode(id) = change else { continue };
-        let mut kind = None;
-        let mut qualifiers = Vec::new();
-        for ty in graph.objects_for_subject_predicate(id, rdf_ns::r#type) {
-            if let TermRef::NamedNode(ty) = ty {
-                match ty {
-                    t if t == trs::Creation => kind = Some(ChangeKind::Creation),
-                    t if t == trs::Modification => kind = Some(ChangeKind::Modification),
-                    t if t == trs::Deletion => kind = Some(ChangeKind::Deletion),
-                    t if t == crate::vocab::Event => {}
-                    t => qualifiers.push(t.into_owned()),
-                }
-            }
+        let event = Event::from_node(graph, id)?;
+        if event.order.is_none() {
+            return Err(Error::invalid(format!("{id} has no trs:order")));
         }
-        let literal = |p| match graph.object_for_subject_predicate(id, p) {
-            Some(TermRef::Literal(l)) => Some(l.value().to_owned()),
-            _ => None,
-        };
-        events.push(Event {
-            id: id.into_owned(),
-            kind: kind.ok_or_else(|| Error::invalid(format!("{id} has no change type")))?,
-            qualifiers,
-            changed: named(graph, id.into(), trs::changed)
-                .ok_or_else(|| Error::invalid(format!("{id} has no trs:changed")))?,
-            order: literal(trs::order)
-                .and_then(|o| o.parse().ok())
-                .ok_or_else(|| Error::invalid(format!("{id} has no trs:order")))?,
-            created: literal(dcterms::created).unwrap_or_default(),
-            service_provider: None,
-            state: None,
-        });
+        events.push(event);
     }
     Ok(events)
 }

@@ -65,7 +65,12 @@ impl EventHandler for Recorder {
         }
         self.handled.fetch_add(1, Ordering::SeqCst);
         if self.ids.lock().unwrap().insert(event.id.as_str().to_owned()) {
-            self.per_key.lock().unwrap().entry(event.changed.as_str().to_owned()).or_default().push(event.order);
+            self.per_key
+                .lock()
+                .unwrap()
+                .entry(event.changed.as_str().to_owned())
+                .or_default()
+                .push(event.order_number());
         }
         Ok(())
     }
@@ -348,8 +353,8 @@ async fn oversize_and_refused_events_never_block_delivery() {
     wait_until("3 events", 60, || keeper.0.lock().unwrap().len() >= 3).await;
     let mut received = keeper.0.lock().unwrap().clone();
     // Each changed resource has its own key, so partitions may interleave them.
-    received.sort_by_key(|e| e.order);
-    let orders: Vec<u64> = received.iter().map(|e| e.order).collect();
+    received.sort_by_key(|e| e.order_number());
+    let orders: Vec<u64> = received.iter().map(|e| e.order_number()).collect();
     assert_eq!(orders, [1, 2, 4], "the refused event is passed, the oversize one sent slim");
     assert!(received[0].state.is_some());
     assert!(received[1].state.is_none(), "published without its 1.2 MB state");

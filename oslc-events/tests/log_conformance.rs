@@ -52,7 +52,7 @@ async fn a_reopened_redb_file_holds_every_committed_event_and_checkpoint() {
     assert_eq!(reopened.checkpoint("relay").await.unwrap().as_deref(), Some(&b"57"[..]));
     // Orders go on from where they were, and old ids are still known.
     let more = reopened.append(vec![event(5), event(100)], Vec::new()).await.unwrap();
-    assert_eq!(more.iter().map(|e| e.order).collect::<Vec<_>>(), [101]);
+    assert_eq!(more.iter().map(|e| e.order_number()).collect::<Vec<_>>(), [101]);
 }
 
 /// Run by `events_and_checkpoints_commit_together_across_a_kill` in a child process: appends batches of ten events
@@ -98,5 +98,5 @@ async fn events_and_checkpoints_commit_together_across_a_kill() {
     assert!(checkpoint >= last_reported.unwrap(), "every append reported committed survived");
     assert_eq!(head, (checkpoint + 1) * 10, "the events present are exactly those of the checkpointed batches");
     let all = log.read_forward(0, usize::MAX).await.unwrap();
-    assert!(all.windows(2).all(|w| w[1].order == w[0].order + 1));
+    assert!(all.windows(2).all(|w| w[1].order_number() == w[0].order_number() + 1));
 }
