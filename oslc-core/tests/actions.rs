@@ -46,7 +46,8 @@ async fn declared_actions_are_advertised_and_run() {
             ),
         )
         .build()
-        .unwrap();
+        .unwrap()
+        .router;
     let created = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let location = created.header("location").unwrap().to_owned();

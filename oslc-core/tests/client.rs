@@ -44,7 +44,8 @@ async fn tracker() -> (String, Arc<InMemoryProvider>) {
             ),
         )
         .build()
-        .unwrap();
+        .unwrap()
+        .router;
     let app = Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(app);
     tokio::spawn(serve(listener, app, ServeConfig::default(), std::future::pending()));
     (base, provider)

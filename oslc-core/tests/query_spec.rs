@@ -484,7 +484,8 @@ async fn providers_may_evaluate_the_query_themselves() {
                 .with_collection(oslc_core::server::Collection::new("changeRequests", provider.clone())),
         )
         .build()
-        .unwrap();
+        .unwrap()
+        .router;
     // The provider's answer is taken as is (bob's item 2 is not filtered out again), then ordered by the server.
     let (graph, reply) =
         run(&app, &[("oslc.where", "dcterms:creator{foaf:name=\"Deb\"}"), ("oslc.orderBy", "-dcterms:created")]).await;

@@ -104,7 +104,8 @@ fn adapter() -> (axum::Router, Arc<dyn EventLog>) {
         .with_title("CI server")
         .with_service_provider(ServiceProviderConfig::new("ci", "CI jobs").with_collection(collection))
         .build::<()>()
-        .unwrap();
+        .unwrap()
+        .router;
     let trs = oslc_events::trs::server::router(Trs::new(format!("{BASE}/trs"), log.clone(), jobs), "/trs");
     (Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(oslc.merge(trs)), log)
 }

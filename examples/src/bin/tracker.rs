@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oslc_core::server::auth::{Auth, Policy, Sessions, StaticToken};
-use oslc_core::server::{ActionHandler, Collection, CollectionAction, Server, ServiceProviderConfig};
+use oslc_core::server::{ActionHandler, BuildError, Collection, CollectionAction, Server, ServiceProviderConfig};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
 
@@ -180,7 +180,7 @@ fn is_open(resource: &Resource) -> bool {
 }
 
 /// 3. Describe the service provider, with its Close action, and serve it; writes need the API token.
-fn app(public_url: &str, api_token: &str) -> Result<axum::Router> {
+fn app(public_url: &str, api_token: &str) -> std::result::Result<axum::Router, BuildError> {
     let tracker = Arc::new(Tracker::default());
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
         Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
@@ -211,10 +211,10 @@ fn app(public_url: &str, api_token: &str) -> Result<axum::Router> {
             ),
         )
         .build::<()>()
-        .map(|router| {
+        .map(|built| {
             Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
                 .with_sessions(Sessions::new())
-                .layer(router)
+                .layer(built.router)
                 .layer(oslc_core::server::OslcCorsLayer::default())
         })
 }

@@ -29,14 +29,17 @@
 //!             .with_domain(NamedNode::new(oslc_cm::NS)?)
 //!             .with_resource_type(oslc_cm::ChangeRequest.into_owned()),
 //!     ))
-//!     .build()?;
+//!     .build()?
+//!     .into();
 //! Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
 mod actions;
 pub mod auth;
+mod built;
 mod core_version;
 mod cors;
+mod health;
 pub use cors::{OslcCorsLayer, PreflightCors};
 mod cpu;
 mod handlers;
@@ -63,7 +66,9 @@ use crate::vocab::{self, oslc};
 use crate::{ETag, Error, Resource, Result};
 
 pub use actions::{ActionHandler, CollectionAction};
+pub use built::{BuildError, Built, BuiltCollection, BuiltProvider, Layout};
 pub use cpu::{cpu_permits, run_cpu_bound};
+pub use health::Readiness;
 pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response, resource_response};
 pub use results::Paging;
 pub use serve::{ServeConfig, serve, with_request_limits};
@@ -79,11 +84,9 @@ impl Server {
     /// A builder for a server whose resources live under `public_base_url` (such as `https://tool.example/oslc`).
     ///
     /// # Errors
-    /// [`Error::BadRequest`] if the URL is not an absolute IRI.
-    pub fn builder(public_base_url: &str) -> Result<ServerBuilder> {
-        let base = public_base_url.trim_end_matches('/').to_owned();
-        NamedNode::new(&base)
-            .map_err(|e| Error::bad_request(format!("invalid public base URL {public_base_url}: {e}")))?;
+    /// [`BuildError::BaseUrl`] if the URL is not an absolute IRI.
+    pub fn builder(public_base_url: &str) -> std::result::Result<ServerBuilder, BuildError> {
+        let base = Layout::new(public_base_url)?.base().to_owned();
         Ok(ServerBuilder {
             base,
             title: "OSLC service provider catalog".to_owned(),
@@ -244,6 +247,12 @@ pub struct ServerBuilder {
 }
 
 impl ServerBuilder {
+    /// The URL layout this server will mint its IRIs in.
+    #[must_use]
+    pub fn layout(&self) -> Layout {
+        Layout { base: self.base.clone() }
+    }
+
     /// Serves `document` at `path` (such as `/vocab` for the adapter's vocabulary) as the discovery documents are
     /// served: negotiated among every syntax the kit writes, with a strong ETag and 304 for `If-None-Match`,
     /// serialized once per syntax.
@@ -255,7 +264,7 @@ impl ServerBuilder {
     /// let mut vocab = Resource::new(NamedNode::new("https://example.com/ns#")?);
     /// vocab.insert(oslc_core::vocab::dcterms::title, &Literal::new_simple_literal("Terms of example.com"));
     /// let router: axum::Router =
-    ///     oslc_core::server::Server::builder("http://localhost:8080")?.with_document("/vocab", vocab).build()?;
+    ///     oslc_core::server::Server::builder("http://localhost:8080")?.with_document("/vocab", vocab).build()?.into();
     /// # Ok::<_, Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_document(mut self, path: impl Into<String>, document: Resource) -> Self {
@@ -333,15 +342,17 @@ impl ServerBuilder {
         self
     }
 
-    /// Builds the router, with no state applied, so it can be merged into a `Router<S>` of any state.
+    /// Builds the router, with no state applied (so it can be merged into a `Router<S>` of any state), and
+    /// returns it with the IRIs it minted.
     ///
     /// # Errors
-    /// [`Error::BadRequest`] for an id or segment that is empty, holds `/`, repeats, or is the reserved `catalog`.
-    pub fn build<S: Clone + Send + Sync + 'static>(self) -> Result<Router<S>> {
+    /// [`BuildError`] for an id, segment or action name that is empty, holds `/`, repeats, or is the reserved
+    /// `catalog`, and for a document path that does not start with `/`.
+    pub fn build<S: Clone + Send + Sync + 'static>(self) -> std::result::Result<Built<S>, BuildError> {
         let base = &self.base;
-        let iri = |path: String| {
-            NamedNode::new(format!("{base}{path}")).map_err(|e| Error::bad_request(format!("invalid path {path}: {e}")))
-        };
+        let layout = Layout::new(base)?;
+        let iri = |path: String| layout.iri(&path);
+        let mut minted = Vec::new();
         let prefix_definitions: Vec<PrefixDefinition> = self
             .prefixes
             .iter()
@@ -367,7 +378,7 @@ impl ServerBuilder {
         });
 
         let mut router = Router::new();
-        let mut catalog = ServiceProviderCatalog::new(iri("/serviceProviders/catalog".into())?, &self.title);
+        let mut catalog = ServiceProviderCatalog::new(layout.catalog()?, &self.title);
         if let Some(d) = &self.description {
             catalog = catalog.with_description(d);
         }
@@ -378,16 +389,17 @@ impl ServerBuilder {
         for config in &self.providers {
             check_segment("service provider id", &config.id, &seen_providers)?;
             seen_providers.push(config.id.clone());
-            let sp_path = format!("/serviceProviders/{}", config.id);
+            let sp_path = Layout::service_provider_path(&config.id);
             let mut services: Vec<Service> = Vec::new();
             let mut seen_collections = Vec::new();
+            let mut built_collections = Vec::new();
             for collection in &config.collections {
                 check_segment("collection segment", &collection.segment, &seen_collections)?;
                 seen_collections.push(collection.segment.clone());
-                let path = format!("{sp_path}/{}", collection.segment);
+                let path = Layout::container_path(&config.id, &collection.segment);
                 let container = Container::new(iri(path.clone())?);
                 let title = collection.title.clone().unwrap_or_else(|| collection.segment.clone());
-                let shape_path = format!("/resourceShapes/{}/{}", config.id, collection.segment);
+                let shape_path = Layout::shape_path(&config.id, &collection.segment);
                 let shape_iri = iri(shape_path.clone())?;
                 let mut shape = ResourceShape::new(shape_iri.clone(), &title);
                 // Capabilities are titled for what they do, so a client that looks a provider up by title in the
@@ -420,7 +432,13 @@ impl ServerBuilder {
                 }
                 let constrained_by =
                     http::HeaderValue::from_str(&format!("<{base}{shape_path}>; rel=\"{LDP_CONSTRAINED_BY}\""))
-                        .map_err(|e| Error::bad_request(format!("invalid shape path {shape_path}: {e}")))?;
+                        .map_err(|e| BuildError::Path { path: shape_path.clone(), reason: e.to_string() })?;
+                built_collections.push(BuiltCollection {
+                    segment: collection.segment.clone(),
+                    container: container.clone(),
+                    shape: iri(shape_path.clone())?,
+                    actions: names.clone(),
+                });
                 let state = Arc::new(handlers::CollectionState {
                     container,
                     provider: collection.provider.clone(),
@@ -455,6 +473,11 @@ impl ServerBuilder {
                 provider = provider.with_prefix_definition(definition.clone());
             }
             catalog = catalog.with_service_provider(&provider);
+            minted.push(BuiltProvider {
+                id: config.id.clone(),
+                iri: iri(sp_path.clone())?,
+                collections: built_collections,
+            });
             router =
                 router.route(&sp_path, handlers::document(StaticDocument::new(provider.to_resource()), shared.clone()));
         }
@@ -462,12 +485,12 @@ impl ServerBuilder {
         // Entry points: the catalog at its own path and at the well-known path (OSLC Core 3.0 Discovery), and the
         // Jazz root services document that IBM ELM clients and oslc-client start from.
         router = router
-            .route("/serviceProviders/catalog", handlers::document(catalog.clone(), shared.clone()))
+            .route(Layout::catalog_path(), handlers::document(catalog.clone(), shared.clone()))
             .route(WELL_KNOWN_CATALOG, handlers::document(catalog, shared.clone()))
             .route(
                 "/rootservices",
                 handlers::rootservices(
-                    StaticDocument::new(rootservices(iri("/rootservices".into())?, &self.title, &base_catalog(base)?)),
+                    StaticDocument::new(rootservices(iri("/rootservices".into())?, &self.title, &layout.catalog()?)),
                     shared.clone(),
                 ),
             );
@@ -490,7 +513,7 @@ impl ServerBuilder {
         );
         for (path, document) in self.documents {
             if !path.starts_with('/') {
-                return Err(Error::bad_request(format!("a document path starts with /: {path}")));
+                return Err(BuildError::Path { path, reason: "a document path starts with /".into() });
             }
             router = router.route(&path, handlers::document(StaticDocument::new(document), shared.clone()));
         }
@@ -498,7 +521,7 @@ impl ServerBuilder {
         if let Some(cors) = self.cors {
             router = router.layer(OslcCorsLayer::new(cors));
         }
-        Ok(router)
+        Ok(Built { router, catalog: layout.catalog()?, service_providers: minted })
     }
 }
 
@@ -507,10 +530,6 @@ pub const DEFAULT_REPRESENTATION_CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Where the catalog is also served: OSLC Core 3.0 Discovery's well-known path.
 pub const WELL_KNOWN_CATALOG: &str = "/.well-known/oslc/sp-catalog";
-
-fn base_catalog(base: &str) -> Result<NamedNode> {
-    NamedNode::new(format!("{base}/serviceProviders/catalog")).map_err(|e| Error::bad_request(e.to_string()))
-}
 
 /// The Jazz root services document: `about` (the URL it is served at) names the catalog with the CM 1.0 term
 /// `oslc_cm:cmServiceProviders`, which Jazz-style clients look up.
@@ -521,14 +540,12 @@ fn rootservices(about: NamedNode, title: &str, catalog: &NamedNode) -> Resource 
     doc
 }
 
-fn check_segment(what: &str, segment: &str, seen: &[String]) -> Result<()> {
+fn check_segment(what: &'static str, segment: &str, seen: &[String]) -> std::result::Result<(), BuildError> {
     if segment.is_empty() || segment.contains('/') || segment.contains('{') || segment == "catalog" {
-        return Err(Error::bad_request(format!(
-            "invalid {what} {segment:?}: must be one non-empty path segment other than \"catalog\""
-        )));
+        return Err(BuildError::Segment { what, segment: segment.to_owned() });
     }
     if seen.iter().any(|s| s == segment) {
-        return Err(Error::bad_request(format!("{what} {segment:?} given twice")));
+        return Err(BuildError::Duplicate { what, segment: segment.to_owned() });
     }
     Ok(())
 }

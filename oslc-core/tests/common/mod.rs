@@ -37,6 +37,7 @@ pub fn app_with(provider: Arc<InMemoryProvider>, body_limit: usize) -> Router {
         )
         .build()
         .unwrap()
+        .router
 }
 
 pub fn app() -> (Router, Arc<InMemoryProvider>) {
