@@ -1,17 +1,16 @@
 //! The adapter's HTTP application: OSLC discovery, rules as change requests (query, create, read, replace,
-//! delete), rule actions, the vocabulary, health, and bearer-token protection of writes.
+//! delete), rule actions, the vocabulary, the TRS, health and readiness, and token protection of writes.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
 use oslc_core::server::auth::{Auth, NoCredentials, Policy, Sessions, StaticToken};
-use oslc_core::server::{Collection, CollectionAction, Server, ServiceProviderConfig};
+use oslc_core::server::{Built, Collection, CollectionAction, Layout, Readiness, Server, ServiceProviderConfig};
 use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
-use oslc_core::{Container, Error};
 
+use crate::error::AdapterError;
 use crate::oslc::actions::{self, Actions};
 use crate::oslc::provider::{SetEnabled, is_enabled};
 use crate::oslc::{RuleProvider, RuleUris, vocab as st2};
@@ -42,26 +41,31 @@ impl std::fmt::Debug for AppConfig {
     }
 }
 
-/// Where the rules live below the public URL.
-pub const RULES_PATH: &str = "/serviceProviders/1/changeRequests";
+/// The id of the one service provider (`/serviceProviders/1`).
+pub const SERVICE_PROVIDER_ID: &str = "1";
+/// The path segment of the rules' collection.
+pub const RULES_SEGMENT: &str = "changeRequests";
 
 /// The application over `store`, without events.
 ///
 /// # Errors
-/// [`Error::BadRequest`] for a public URL that is not an absolute http(s) URL.
-pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, Error> {
+/// [`AdapterError::Build`] for a public URL that is not an absolute http(s) URL.
+pub fn app(store: Arc<dyn RuleStore>, config: &AppConfig) -> Result<Router, AdapterError> {
     Ok(build(store, config, None)?.router)
 }
 
-/// The built application: its router, and the rule provider the change sources build events with.
+/// The built application: its router, the rule provider the change sources build events with, and the IRIs the
+/// server kit minted.
 #[derive(Debug)]
 pub struct App {
-    /// Every route.
+    /// Every route: OSLC, actions, the TRS (with a log), `/healthz` and `/readyz`.
     pub router: Router,
     /// The rules as OSLC resources.
     pub provider: Arc<RuleProvider>,
     /// The service provider's IRI.
     pub service_provider: NamedNode,
+    /// The service provider catalog's IRI.
+    pub catalog: NamedNode,
 }
 
 /// The members of the TRS Base: every rule.
@@ -75,16 +79,20 @@ impl BaseProvider for RuleBase {
     }
 }
 
-/// The application over `store`, serving the TRS of `log` at `/trs` when given.
+/// The application over `store`, serving the TRS of `log` at `/trs` when given; `/readyz` always says ready.
 ///
 /// # Errors
-/// [`Error::BadRequest`] for a public URL that is not an absolute http(s) URL.
-pub fn build(store: Arc<dyn RuleStore>, config: &AppConfig, log: Option<Arc<dyn EventLog>>) -> Result<App, Error> {
-    build_with_log(store, config, log.map(|log| (log, String::new())))
+/// [`AdapterError::Build`] for a public URL that is not an absolute http(s) URL.
+pub fn build(
+    store: Arc<dyn RuleStore>,
+    config: &AppConfig,
+    log: Option<Arc<dyn EventLog>>,
+) -> Result<App, AdapterError> {
+    build_with_log(store, config, log.map(|log| (log, String::new())), Readiness::new())
 }
 
-/// [`build`], with the event log's identity: its TRS change log segments are served under it (see
-/// [`Trs::with_epoch`]); an empty identity serves them without one.
+/// [`build`], with the event log's identity (its TRS change log segments are served under it, see
+/// [`Trs::with_epoch`]; an empty identity serves them without one) and the checks `/readyz` reports.
 ///
 /// # Errors
 /// As [`build`].
@@ -92,13 +100,16 @@ pub fn build_with_log(
     store: Arc<dyn RuleStore>,
     config: &AppConfig,
     log: Option<(Arc<dyn EventLog>, String)>,
-) -> Result<App, Error> {
-    let base = config.public_url.trim_end_matches('/').to_owned();
-    let iri = |path: &str| {
-        NamedNode::new(format!("{base}{path}"))
-            .map_err(|e| Error::bad_request(format!("invalid public URL {base}: {e}")))
+    readiness: Readiness,
+) -> Result<App, AdapterError> {
+    // The kit's own layout names the rules before the server is built (the provider makes their IRIs).
+    let layout = Layout::new(&config.public_url)?;
+    let base = layout.base().to_owned();
+    let uris = RuleUris {
+        container: layout.container(SERVICE_PROVIDER_ID, RULES_SEGMENT)?,
+        service_provider: layout.service_provider(SERVICE_PROVIDER_ID)?,
     };
-    let uris = RuleUris { container: Container::new(iri(RULES_PATH)?), service_provider: iri("/serviceProviders/1")? };
+    let uris_sp = uris.service_provider.clone();
     let provider = Arc::new(RuleProvider::new(store, uris));
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
         Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
@@ -106,7 +117,7 @@ pub fn build_with_log(
     let json = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>| {
         Property::new(name, p.into_owned(), Occurs::ZeroOrOne).with_value_type(rdf::JSON.into_owned())
     };
-    let collection = Collection::new("changeRequests", provider.clone())
+    let collection = Collection::new(RULES_SEGMENT, provider.clone())
         .with_title("StackStorm rules")
         .with_domain(NamedNode::new_unchecked(oslc_cm::NS))
         .with_resource_type(oslc_cm::ChangeRequest.into_owned())
@@ -162,7 +173,7 @@ pub fn build_with_log(
             .available_when(is_enabled),
         )
         .with_action(CollectionAction::delete("Delete").with_description("Delete the rule"));
-    let oslc = Server::builder(&base)?
+    let oslc: Built = Server::builder(&base)?
         .with_title("StackStorm OSLC adapter")
         .with_description("StackStorm rules as OSLC change requests")
         .with_publisher(Publisher::new("StackStorm OSLC adapter", "st2-oslc"))
@@ -171,7 +182,7 @@ pub fn build_with_log(
         // CORS goes around everything below (auth included), so 401s, /trs, /vocab and the actions carry it.
         .with_cors(None)
         .with_service_provider(
-            ServiceProviderConfig::new("1", "StackStorm rules")
+            ServiceProviderConfig::new(SERVICE_PROVIDER_ID, "StackStorm rules")
                 .with_description("The rules of one StackStorm")
                 .with_collection(collection),
         )
@@ -188,7 +199,8 @@ pub fn build_with_log(
             .with_sessions(Sessions::new().secure(base.starts_with("https:"))),
         None => Auth::new(NoCredentials, policy),
     };
-    let service_provider = iri("/serviceProviders/1")?;
+    let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
+    let catalog = oslc.catalog.clone();
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
     if let Some((log, identity)) = log {
         let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
@@ -197,18 +209,14 @@ pub fn build_with_log(
         }
         router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
     }
-    let router = auth
-        .layer(router)
-        .route("/healthz", get(|| async { "ok\n" }))
-        .layer(oslc_core::server::OslcCorsLayer::default());
-    Ok(App { router, provider, service_provider })
+    let router = auth.layer(router).merge(readiness.routes()).layer(oslc_core::server::OslcCorsLayer::default());
+    Ok(App { router, provider, service_provider, catalog })
 }
 
 /// The `st2` vocabulary as Turtle.
 /// The `st2:` vocabulary (`oslc/st2-vocab.ttl`), served negotiated like every other document.
-fn vocabulary() -> Result<oslc_core::Resource, Error> {
+fn vocabulary() -> Result<oslc_core::Resource, AdapterError> {
     let graph =
         oslc_core::rdf::parse(include_bytes!("oslc/st2-vocab.ttl"), oslc_core::rdf::RdfFormat::Turtle, st2::NS)?;
-    let subject = NamedNode::new(st2::NS).map_err(|e| Error::bad_request(format!("the st2 namespace: {e}")))?;
-    Ok(oslc_core::Resource::from_graph(subject, graph))
+    Ok(oslc_core::Resource::from_graph(NamedNode::new_unchecked(st2::NS), graph))
 }

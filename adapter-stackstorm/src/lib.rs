@@ -3,18 +3,26 @@
 pub mod app;
 pub mod config;
 pub mod demo;
+mod error;
 pub mod events;
 pub mod monitor;
 pub mod oslc;
 pub mod st2;
 
 use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use oslc_core::server::Readiness;
+use oslc_events::{EventLog, EventSink};
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 pub use app::{AppConfig, app};
 pub use config::{Config, LogFormat};
+pub use error::AdapterError;
 
 /// The adapter's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -25,85 +33,201 @@ pub fn install_crypto_provider() {
 }
 
 /// Serves the adapter on `listener` until `shutdown` completes, then finishes the requests in flight and stops the
-/// change source and the relay.
-///
-/// Rule changes go: change source (a MongoDB change stream with `--mongo-uri`, else polling the REST API) → event log (`<data-dir>/events.redb`, served at `/trs` at once) → relay →
-/// Kafka (`--kafka-brokers`) or, without Kafka, an in-process bus.
+/// change source and the relay: [`Adapter::start`], then [`Adapter::serve`].
 ///
 /// # Errors
-/// A StackStorm URL that is not http(s), a public URL that is not absolute, an unusable data directory, Kafka
-/// settings librdkafka refuses, or a failure to serve.
+/// As [`Adapter::start`], or a failure to serve.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    install_crypto_provider();
-    let bound = listener.local_addr()?;
-    let public_url = config.public_url(bound);
-    let mut cache = None;
-    let (store, api_token): (Arc<dyn st2::RuleStore>, Option<String>) = match (&config.st2_url, config.demo) {
-        (Some(url), false) => {
-            let auth = match (&config.st2_api_key, &config.st2_token) {
-                (Some(key), _) => st2::St2Auth::ApiKey(key.clone()),
-                (None, Some(token)) => st2::St2Auth::Token(token.clone()),
-                (None, None) => st2::St2Auth::None,
-            };
-            tracing::info!(st2_url = %config::without_password(url), auth = ?auth, "using StackStorm's REST API");
-            // Reads and queries are answered from a cache the change source keeps current, not per request.
-            let cached = Arc::new(st2::RuleCache::new(Arc::new(st2::St2Client::new(url, auth)?)));
-            cache = Some(cached.clone());
-            (cached, config.api_token.clone())
-        }
-        (_, demo) => {
-            if !demo {
-                tracing::warn!("no --st2-url given: running the embedded demo StackStorm");
-            }
-            let token = config.api_token.clone().unwrap_or_else(|| {
-                let token = random_token();
-                // Printed, not logged: the person who started the demo needs it to write.
-                println!("demo API token (Authorization: Bearer …): {token}");
-                token
-            });
-            (Arc::new(demo::demo_store().await?), Some(token))
-        }
-    };
-    if api_token.is_none() {
-        tracing::warn!("no --api-token: every write will be refused with 401");
+) -> Result<(), AdapterError> {
+    let adapter = Adapter::start(&config, listener.local_addr()?).await?;
+    adapter.serve(listener, config.serve_config(), shutdown).await
+}
+
+/// The running adapter: its HTTP application and the background tasks that turn rule changes into delivered
+/// events.
+///
+/// Rule changes go: change source (a MongoDB change stream with `--mongo-uri`, else polling the REST API) → event
+/// log (`<data-dir>/events.redb`, served at `/trs` at once) → relay → Kafka (`--kafka-brokers`) or, without Kafka,
+/// an in-process bus. `/readyz` says 503 while the change source is not watching or events are not delivered.
+///
+/// ```no_run
+/// use clap::Parser;
+/// # #[tokio::main] async fn main() -> Result<(), adapter_stackstorm::AdapterError> {
+/// let config = adapter_stackstorm::Config::parse_from(["st2-oslc", "--demo"]);
+/// let listener = tokio::net::TcpListener::bind(config.listen).await?;
+/// let adapter = adapter_stackstorm::Adapter::start(&config, listener.local_addr()?).await?;
+/// // Mount its router elsewhere, or serve it:
+/// adapter.serve(listener, config.serve_config(), adapter_stackstorm::shutdown_signal()).await
+/// # }
+/// ```
+pub struct Adapter {
+    router: axum::Router,
+    public_url: String,
+    stop: watch::Sender<bool>,
+    source: JoinHandle<()>,
+    relay: JoinHandle<oslc_events::Result<()>>,
+    /// The demo's event log directory, removed when the adapter is dropped.
+    _temporary: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Adapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Adapter").field("public_url", &self.public_url).finish_non_exhaustive()
+    }
+}
+
+impl Adapter {
+    /// Builds the adapter from `config` (listening at `bound`): the rule store, the event log and its identity,
+    /// the HTTP application with health and readiness, and starts the relay and the change source in the
+    /// background (HTTP is served at once even while MongoDB does not answer: a liveness probe must not restart
+    /// the adapter for that).
+    ///
+    /// # Errors
+    /// A StackStorm URL that is not http(s), a public URL that is not absolute, an unusable data directory or
+    /// event log (one that went missing, see [`AdapterError::EventLogMissing`]), Kafka settings librdkafka refuses.
+    pub async fn start(config: &Config, bound: SocketAddr) -> Result<Self, AdapterError> {
+        install_crypto_provider();
+        let public_url = config.public_url(bound);
+        let (store, cache, api_token) = rule_store(config).await?;
+        let (data_dir, temporary) = data_dir(config)?;
+        let log: Arc<dyn EventLog> = Arc::new(oslc_events::RedbEventLog::open(data_dir.join("events.redb"))?);
+        let identity = log_identity(&data_dir, log.as_ref(), config.new_event_log).await?;
+        tracing::info!(data_dir = %data_dir.display(), head = log.head().await?, log_identity = %identity, "event log open");
+
+        let (watching, source_status) = watch::channel(false);
+        let (delivering, relay_status) = watch::channel(false);
+        let readiness = Readiness::new()
+            .with_check("the rule change source is not watching", source_status)
+            .with_check("events are not being delivered", relay_status);
+        let app_config = AppConfig {
+            public_url: public_url.clone(),
+            api_token,
+            protect_reads: config.protect_reads,
+            body_limit: 1024 * 1024,
+        };
+        let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())), readiness)?;
+
+        let (stop, stopped) = watch::channel(false);
+        let relay = oslc_events::Relay::new(log.clone(), event_sink(config)?, format!("relay:{}", config.kafka_topic))
+            .with_status(delivering);
+        let relay = tokio::spawn(relay.run(stop_signal(&stopped)));
+        let factory = events::EventFactory::new(built.provider.clone(), built.service_provider.clone())
+            .with_log_identity(&identity);
+        let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
+        let listing = match &cache {
+            Some(cache) => events::RuleListing::new(cache.inner().clone(), factory.clone()).with_cache(cache.clone()),
+            None => events::RuleListing::new(store, factory.clone()),
+        };
+        let poller = listing.poller(log.clone(), interval).await?;
+        let source = match config.mongo_uri.clone() {
+            Some(uri) => tokio::spawn(watch_rules(uri, log, factory, cache, poller, watching, stopped)),
+            None => tokio::spawn(poller.run(stop_signal(&stopped), Some(watching))),
+        };
+        Ok(Self { router: built.router, public_url, stop, source, relay, _temporary: temporary })
     }
 
-    // Durable state: the event log. The demo without --data-dir keeps it in a temporary directory.
-    let temporary;
-    let data_dir = match &config.data_dir {
-        Some(dir) => dir.clone(),
+    /// Every route: OSLC discovery and rules, actions, the vocabulary, the TRS, `/healthz`, `/readyz`.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
+    /// The URL resource IRIs start with.
+    #[must_use]
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Serves the router on `listener` until `shutdown` completes, then [`Adapter::stop`]s.
+    ///
+    /// # Errors
+    /// A failure to serve.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        serving: oslc_core::server::ServeConfig,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), AdapterError> {
+        tracing::info!(bound = %listener.local_addr()?, public_url = %self.public_url, version = VERSION, "st2-oslc serving");
+        let served = oslc_core::server::serve(listener, self.router(), serving, shutdown).await;
+        self.stop().await;
+        served?;
+        tracing::info!("st2-oslc stopped");
+        Ok(())
+    }
+
+    /// Stops the change source and the relay and waits for them (what was logged stays for the next start).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.source.await;
+        match self.relay.await {
+            Ok(Err(error)) => tracing::error!(%error, "the relay stopped"),
+            Err(error) => tracing::error!(%error, "the relay task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+}
+
+/// Completes once `stopped` turns true.
+fn stop_signal(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    }
+}
+
+/// StackStorm's rules: its REST API behind a cache the change source keeps current (with `--st2-url`), or the
+/// embedded demo; and the API token writes need (the demo makes one up when none is given).
+async fn rule_store(
+    config: &Config,
+) -> Result<(Arc<dyn st2::RuleStore>, Option<Arc<st2::RuleCache>>, Option<String>), AdapterError> {
+    if let (Some(url), false) = (&config.st2_url, config.demo) {
+        let auth = match (&config.st2_api_key, &config.st2_token) {
+            (Some(key), _) => st2::St2Auth::ApiKey(key.clone()),
+            (None, Some(token)) => st2::St2Auth::Token(token.clone()),
+            (None, None) => st2::St2Auth::None,
+        };
+        tracing::info!(st2_url = %config::without_password(url), auth = ?auth, "using StackStorm's REST API");
+        // Reads and queries are answered from a cache the change source keeps current, not per request.
+        let cached = Arc::new(st2::RuleCache::new(Arc::new(st2::St2Client::new(url, auth)?)));
+        if config.api_token.is_none() {
+            tracing::warn!("no --api-token: every write will be refused with 401");
+        }
+        return Ok((cached.clone(), Some(cached), config.api_token.clone()));
+    }
+    if !config.demo {
+        tracing::warn!("no --st2-url given: running the embedded demo StackStorm");
+    }
+    let token = config.api_token.clone().unwrap_or_else(|| {
+        let token = random_token();
+        // Printed, not logged: the person who started the demo needs it to write.
+        println!("demo API token (Authorization: Bearer …): {token}");
+        token
+    });
+    Ok((Arc::new(demo::demo_store().await?), None, Some(token)))
+}
+
+/// The data directory (created if needed); the demo without `--data-dir` keeps its log in a temporary one.
+fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), AdapterError> {
+    let (dir, temporary) = match &config.data_dir {
+        Some(dir) => (dir.clone(), None),
         None => {
             if !config.demo && config.st2_url.is_some() {
                 tracing::warn!("no --data-dir: the event log is temporary and will not survive a restart");
             }
-            temporary = tempfile::tempdir()?;
-            temporary.path().to_owned()
+            let temporary = tempfile::tempdir()?;
+            (temporary.path().to_owned(), Some(temporary))
         }
     };
-    std::fs::create_dir_all(&data_dir)?;
-    let log: Arc<dyn oslc_events::EventLog> = Arc::new(oslc_events::RedbEventLog::open(data_dir.join("events.redb"))?);
-    let identity = log_identity(&data_dir, log.as_ref(), config.new_event_log).await?;
-    tracing::info!(data_dir = %data_dir.display(), head = log.head().await?, log_identity = %identity, "event log open");
+    std::fs::create_dir_all(&dir)?;
+    Ok((dir, temporary))
+}
 
-    let app_config = AppConfig {
-        public_url: public_url.clone(),
-        api_token,
-        protect_reads: config.protect_reads,
-        body_limit: 1024 * 1024,
-    };
-    let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())))?;
-    let (watching, source_status) = tokio::sync::watch::channel(false);
-    let (delivering, relay_status) = tokio::sync::watch::channel(false);
-    let router = built
-        .router
-        .clone()
-        .route("/readyz", axum::routing::get(move || readiness(source_status.clone(), relay_status.clone())));
-
-    let sink: Arc<dyn oslc_events::EventSink> = match &config.kafka_brokers {
+/// Kafka (`--kafka-brokers`), or an in-process bus.
+fn event_sink(config: &Config) -> Result<Arc<dyn EventSink>, AdapterError> {
+    Ok(match &config.kafka_brokers {
         Some(brokers) => {
             tracing::info!(%brokers, topic = %config.kafka_topic, "publishing OSLC Events to Kafka");
             Arc::new(oslc_events::kafka::KafkaSink::new(oslc_events::kafka::KafkaConfig::new(
@@ -115,73 +239,43 @@ pub async fn run(
             tracing::info!("no --kafka-brokers: OSLC Events go to the TRS and an in-process bus");
             Arc::new(oslc_events::MemoryBus::new())
         }
-    };
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let signal = move || {
-        let mut stopped = stopped.clone();
-        async move {
-            let _ = stopped.wait_for(|s| *s).await;
-        }
-    };
-    let relay =
-        oslc_events::Relay::new(log.clone(), sink, format!("relay:{}", config.kafka_topic)).with_status(delivering);
-    let relay = tokio::spawn(relay.run(signal()));
-    let factory =
-        events::EventFactory::new(built.provider.clone(), built.service_provider.clone()).with_log_identity(&identity);
-    let interval = std::time::Duration::from_millis(config.poll_interval_ms.max(10));
-    let listing = match &cache {
-        Some(cache) => events::RuleListing::new(cache.inner().clone(), factory.clone()).with_cache(cache.clone()),
-        None => events::RuleListing::new(store, factory.clone()),
-    };
-    let poller = listing.poller(log.clone(), interval).await?;
-    // The change source starts in the background, so HTTP is served at once even while MongoDB does not answer
-    // (a liveness probe must not restart the adapter for that); /readyz says 503 meanwhile.
-    let source = match config.mongo_uri.clone() {
-        Some(uri) => {
-            let stopped = signal();
-            let poll_stopped = signal();
-            tokio::spawn(async move {
-                let monitor = match monitor::ChangeStreamMonitor::connect(&uri, log.clone(), factory).await {
-                    Ok(monitor) => match cache {
-                        Some(cache) => monitor.with_status(watching).with_cache(cache),
-                        None => monitor.with_status(watching),
-                    },
-                    Err(error) => {
-                        tracing::error!(%error, "invalid --mongo-uri: polling the REST API instead");
-                        return poller.run(poll_stopped, Some(watching)).await;
-                    }
-                };
-                match monitor.check().await {
-                    Err(monitor::MonitorError::ChangeStreamsUnavailable(reason)) => {
-                        tracing::warn!(%reason, "MongoDB offers no change streams (a standalone server?): polling the REST API instead");
-                        poller.run(poll_stopped, Some(monitor.status_sender())).await;
-                    }
-                    checked => {
-                        if let Err(error) = checked {
-                            tracing::warn!(%error, "MongoDB is not answering yet; the monitor will keep trying");
-                        }
-                        if let Err(error) = monitor.run(stopped).await {
-                            tracing::error!(%error, "the rule change monitor stopped");
-                        }
-                    }
-                }
-            })
-        }
-        None => tokio::spawn(poller.run(signal(), Some(watching))),
-    };
+    })
+}
 
-    tracing::info!(%bound, %public_url, version = VERSION, "st2-oslc serving");
-    let served = oslc_core::server::serve(listener, router, config.serve_config(), shutdown).await;
-    let _ = stop.send(true);
-    let _ = source.await;
-    match relay.await {
-        Ok(Err(error)) => tracing::error!(%error, "the relay stopped"),
-        Err(error) => tracing::error!(%error, "the relay task failed"),
-        Ok(Ok(())) => {}
+/// Watches the rules through a MongoDB change stream, or polls StackStorm's API where the server offers none.
+async fn watch_rules(
+    uri: String,
+    log: Arc<dyn EventLog>,
+    factory: events::EventFactory,
+    cache: Option<Arc<st2::RuleCache>>,
+    poller: oslc_events::poller::SnapshotPoller<events::RuleListing>,
+    watching: watch::Sender<bool>,
+    stopped: watch::Receiver<bool>,
+) {
+    let monitor = match monitor::ChangeStreamMonitor::connect(&uri, log, factory).await {
+        Ok(monitor) => match cache {
+            Some(cache) => monitor.with_status(watching).with_cache(cache),
+            None => monitor.with_status(watching),
+        },
+        Err(error) => {
+            tracing::error!(%error, "invalid --mongo-uri: polling the REST API instead");
+            return poller.run(stop_signal(&stopped), Some(watching)).await;
+        }
+    };
+    match monitor.check().await {
+        Err(monitor::MonitorError::ChangeStreamsUnavailable(reason)) => {
+            tracing::warn!(%reason, "MongoDB offers no change streams (a standalone server?): polling the REST API instead");
+            poller.run(stop_signal(&stopped), Some(monitor.status_sender())).await;
+        }
+        checked => {
+            if let Err(error) = checked {
+                tracing::warn!(%error, "MongoDB is not answering yet; the monitor will keep trying");
+            }
+            if let Err(error) = monitor.run(stop_signal(&stopped)).await {
+                tracing::error!(%error, "the rule change monitor stopped");
+            }
+        }
     }
-    served?;
-    tracing::info!("st2-oslc stopped");
-    Ok(())
 }
 
 /// The checkpoint holding the event log's identity.
@@ -192,11 +286,7 @@ pub const LOG_IDENTITY_FILE: &str = "event-log.id";
 /// The identity of the event log in `data_dir`: the log's own (written into it when it was created), remembered in
 /// a file beside it, so a log that went missing or was emptied (a lost volume, a wrong mount) is noticed rather
 /// than silently replaced by a new one whose orders and segment URIs repeat the old ones.
-async fn log_identity(
-    data_dir: &std::path::Path,
-    log: &dyn oslc_events::EventLog,
-    new_log: bool,
-) -> anyhow::Result<String> {
+async fn log_identity(data_dir: &Path, log: &dyn EventLog, new_log: bool) -> Result<String, AdapterError> {
     let marker = data_dir.join(LOG_IDENTITY_FILE);
     let remembered = std::fs::read_to_string(&marker).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let stored = log.checkpoint(LOG_IDENTITY_CHECKPOINT).await?.and_then(|b| String::from_utf8(b).ok());
@@ -207,10 +297,10 @@ async fn log_identity(
                 && log.head().await? == 0
                 && !new_log
             {
-                anyhow::bail!(
-                    "the event log in {} is missing or empty, but this data directory had event log {previous}:                      restore events.redb, or start with --new-event-log to begin a new log (TRS clients will rebase)",
-                    data_dir.display()
-                );
+                return Err(AdapterError::EventLogMissing {
+                    data_dir: data_dir.display().to_string(),
+                    previous: previous.clone(),
+                });
             }
             let identity = uuid::Uuid::new_v4().simple().to_string();
             log.set_checkpoint(oslc_events::Checkpoint::new(LOG_IDENTITY_CHECKPOINT, identity.clone().into_bytes()))
@@ -225,20 +315,6 @@ async fn log_identity(
         std::fs::write(&marker, format!("{identity}\n"))?;
     }
     Ok(identity)
-}
-
-/// `/readyz`: 200 while rule changes become events (the change source is watching) and events are delivered (the
-/// relay is caught up or publishing); 503 naming what is not, so an orchestrator stops routing to an adapter whose
-/// events stall. `/healthz` stays about the process alone.
-async fn readiness(
-    source: tokio::sync::watch::Receiver<bool>,
-    relay: tokio::sync::watch::Receiver<bool>,
-) -> (axum::http::StatusCode, &'static str) {
-    match (*source.borrow(), *relay.borrow()) {
-        (true, true) => (axum::http::StatusCode::OK, "ready\n"),
-        (false, _) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the rule change source is not watching\n"),
-        (true, false) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, "events are not being delivered\n"),
-    }
 }
 
 fn random_token() -> String {

@@ -1,12 +1,15 @@
 //! `st2-oslc`: parse the configuration, set up logging (to stderr), bind, and run the library's adapter.
-//! Standard output carries only `listening on ADDR` (and the demo's generated API token).
+//! Standard output carries only `listening on ADDR` (and the demo's generated API token); a failure to start is
+//! one `error:` line on stderr (with its causes) and exit status 1.
 
-use adapter_stackstorm::{Config, LogFormat, run, shutdown_signal};
+use std::process::ExitCode;
+
+use adapter_stackstorm::{AdapterError, Config, LogFormat, run, shutdown_signal};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let config = Config::parse();
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     match config.log_format {
@@ -14,6 +17,22 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Text => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
     }
     tracing::debug!(?config, "configuration");
+    match serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut message = format!("error: {error}");
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), AdapterError> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     println!("listening on {}", listener.local_addr()?);
     run(config, listener, shutdown_signal()).await
