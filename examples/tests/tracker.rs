@@ -93,4 +93,20 @@ async fn the_toy_tracker_serves_oslc() {
 
     let list = client.get(&crs).send().await.unwrap().text().await.unwrap();
     assert_eq!(list.matches("ldp:contains").count(), 1, "one member: {list}");
+
+    // Its own changes, served as a TRS through the library: the creation, then the PUT that closed it (the refused
+    // and the stale writes changed nothing, so they are no events).
+    let trs = client.get(format!("{base}/trs")).header("accept", "application/n-triples").send().await.unwrap();
+    assert_eq!(trs.status(), 200);
+    let trs = trs.text().await.unwrap();
+    let changed = format!("<http://open-services.net/ns/core/trs#changed> <{location}>");
+    assert_eq!(trs.matches(&changed).count(), 2, "{trs}");
+    for kind in ["Creation", "Modification"] {
+        let typed =
+            format!("<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://open-services.net/ns/core/trs#{kind}>");
+        assert_eq!(trs.matches(&typed).count(), 1, "one {kind}: {trs}");
+    }
+    let base_page = client.get(format!("{base}/trs/base")).header("accept", "application/n-triples").send().await;
+    assert!(base_page.unwrap().text().await.unwrap().contains(&format!("<{location}>")), "the Base lists it");
+    assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
 }

@@ -16,6 +16,7 @@ pub mod reactor;
 mod redb_log;
 pub mod sink;
 pub mod source;
+pub mod tracked;
 pub mod trs;
 #[cfg(feature = "client")]
 pub mod trs_client;

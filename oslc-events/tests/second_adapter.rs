@@ -13,10 +13,11 @@ use oslc_core::oxrdf::{Graph, Literal, NamedNode, TermRef};
 use oslc_core::provider::{Container, IfMatch, ResourceProvider};
 use oslc_core::rdf::{self, RdfFormat};
 use oslc_core::server::auth::{Auth, Policy, StaticToken};
-use oslc_core::server::{ActionHandler, Collection, CollectionAction, Server, ServiceProviderConfig};
+use oslc_core::server::{ActionHandler, Collection, CollectionAction, Layout, Server, ServiceProviderConfig};
 use oslc_core::vocab::{dcterms, oslc, rdf as rdf_ns, rdfs, trs, xsd};
 use oslc_core::{InMemoryProvider, Resource};
-use oslc_events::{BaseProvider, ChangeKind, Event, EventLog, MemoryEventLog, Trs};
+use oslc_events::tracked::Tracked;
+use oslc_events::{ChangeKind, EventLog, MemoryEventLog, Trs};
 use tower::ServiceExt;
 
 // ---------------------------------------------------------------------------------------------- the adapter ---
@@ -25,52 +26,8 @@ const TOKEN: &str = "ci-token";
 const JOB: &str = "http://ci.test/ns#Job";
 const STATE: &str = "http://ci.test/ns#state";
 
-/// The tool's jobs (here in memory), each change appended to the event log as an OSLC Event.
-struct Jobs {
-    store: InMemoryProvider,
-    log: Arc<dyn EventLog>,
-}
-
-impl Jobs {
-    async fn changed(&self, kind: ChangeKind, resource: &NamedNode) -> oslc_core::Result<()> {
-        let event = Event::new(kind, resource.clone());
-        self.log.append(vec![event], vec![]).await.map_err(|e| oslc_core::Error::backend("event log", e))?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl ResourceProvider for Jobs {
-    async fn list(&self, container: &Container) -> oslc_core::Result<Vec<Resource>> {
-        self.store.list(container).await
-    }
-    async fn get(&self, container: &Container, id: &str) -> oslc_core::Result<Resource> {
-        self.store.get(container, id).await
-    }
-    async fn create(&self, container: &Container, resource: Resource) -> oslc_core::Result<Resource> {
-        let created = self.store.create(container, resource).await?;
-        self.changed(ChangeKind::Creation, &created.subject().into_owned()).await?;
-        Ok(created)
-    }
-    async fn replace(&self, c: &Container, id: &str, r: Resource, m: &IfMatch) -> oslc_core::Result<Resource> {
-        let stored = self.store.replace(c, id, r, m).await?;
-        self.changed(ChangeKind::Modification, &stored.subject().into_owned()).await?;
-        Ok(stored)
-    }
-    async fn delete(&self, c: &Container, id: &str, m: Option<&IfMatch>) -> oslc_core::Result<()> {
-        self.store.delete(c, id, m).await?;
-        self.changed(ChangeKind::Deletion, &c.member(id)).await
-    }
-}
-
-#[async_trait]
-impl BaseProvider for Jobs {
-    async fn members(&self) -> oslc_events::Result<Vec<NamedNode>> {
-        let container = Container::new(NamedNode::new(format!("{BASE}/serviceProviders/ci/jobs")).unwrap());
-        let jobs = self.store.list(&container).await?;
-        Ok(jobs.iter().map(|j| j.subject().into_owned()).collect())
-    }
-}
+/// The tool's jobs (here in memory); every write through the adapter is an OSLC Event in the log.
+type Jobs = Tracked<InMemoryProvider>;
 
 /// The action: cancel a running job.
 struct Cancel(Arc<Jobs>);
@@ -86,7 +43,8 @@ impl ActionHandler for Cancel {
 
 fn adapter() -> (axum::Router, Arc<dyn EventLog>) {
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let jobs = Arc::new(Jobs { store: InMemoryProvider::new(), log: log.clone() });
+    let layout = Layout::new(BASE).unwrap();
+    let jobs = Arc::new(Tracked::new(InMemoryProvider::new(), log.clone(), layout.container("ci", "jobs").unwrap()));
     let running = |job: &Resource| job.string(NamedNode::new_unchecked(STATE).as_ref()).as_deref() == Some("running");
     let collection = Collection::new("jobs", jobs.clone())
         .with_title("CI jobs")
@@ -104,10 +62,13 @@ fn adapter() -> (axum::Router, Arc<dyn EventLog>) {
         .with_title("CI server")
         .with_service_provider(ServiceProviderConfig::new("ci", "CI jobs").with_collection(collection))
         .build::<()>()
-        .unwrap()
-        .router;
-    let trs = oslc_events::trs::server::router(Trs::new(format!("{BASE}/trs"), log.clone(), jobs), "/trs");
-    (Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(oslc.merge(trs)), log)
+        .unwrap();
+    assert_eq!(oslc.collection("ci", "jobs").unwrap().container, layout.container("ci", "jobs").unwrap());
+    let trs = oslc_events::trs::server::router(
+        Trs::new(layout.iri("/trs").unwrap().into_string(), log.clone(), jobs),
+        "/trs",
+    );
+    (Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(oslc.router.merge(trs)), log)
 }
 // ---------------------------------------------------------------------------------------------------------------
 

@@ -1,10 +1,14 @@
 //! A minimal OSLC adapter for a toy tool: an in-memory tracker of change requests, built with `oslc-core` alone.
 //!
-//! This is the template to copy for a new tool. It has the three parts every adapter has:
+//! This is the template to copy for a new tool. It has the parts every adapter has:
 //! 1. the tool's own record (`ChangeRequest`) and its mapping to and from RDF (`ToGraph` / `FromGraph`);
 //! 2. a `ResourceProvider` that reads and writes the tool (here a map in memory; in your adapter, its API);
-//! 3. `app`, which describes the service provider, serves the router `oslc-core` builds, and adds the tool's one
-//!    OSLC Action (closing an open change request), advertised on each open one with an `http:Request` binding.
+//! 3. its changes as OSLC Events: the provider wrapped in `oslc_events::tracked::Tracked` logs each write, served
+//!    as a TRS at `/trs` and, with `--kafka-brokers`, relayed to Kafka (a tool that others change too would use a
+//!    change source that reads it, such as `oslc_events::poller::SnapshotPoller`);
+//! 4. `app`, which describes the service provider with its one OSLC Action (closing an open change request, which
+//!    the kit advertises on each open one with an `http:Request` binding), protects writes, and adds the TRS and
+//!    `/healthz` and `/readyz`.
 //!
 //! Run it and talk OSLC to it:
 //!
@@ -18,9 +22,10 @@
 //! ```
 //!
 //! Flags (or environment): `--listen ADDR` (`TRACKER_LISTEN`, default `127.0.0.1:8081`), `--public-url URL`
-//! (`TRACKER_PUBLIC_URL`, default `http://ADDR`) and `--api-token TOKEN` (`TRACKER_API_TOKEN`; writes need it as
-//! a bearer token or a Basic password; without one a token is made and printed). It prints `listening on ADDR`
-//! once it accepts connections.
+//! (`TRACKER_PUBLIC_URL`, default `http://ADDR`), `--api-token TOKEN` (`TRACKER_API_TOKEN`; writes need it as a
+//! bearer token or a Basic password; without one a token is made and printed), `--kafka-brokers HOSTS` and
+//! `--kafka-topic TOPIC` (`TRACKER_KAFKA_BROKERS`, `TRACKER_KAFKA_TOPIC`, default `tracker_event`). It prints
+//! `listening on ADDR` once it accepts connections.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -28,10 +33,13 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
+use oslc_core::server::ServiceProviderConfig;
 use oslc_core::server::auth::{Auth, Policy, Sessions, StaticToken};
-use oslc_core::server::{ActionHandler, BuildError, Collection, CollectionAction, Server, ServiceProviderConfig};
+use oslc_core::server::{ActionHandler, BuildError, Collection, CollectionAction, Layout, Readiness, Server};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
+use oslc_events::kafka::{KafkaConfig, KafkaSink};
+use oslc_events::{EventLog, MemoryEventLog, Relay, Trs};
 
 /// 1. The tool's record.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,19 +167,20 @@ impl ResourceProvider for Tracker {
     }
 }
 
+/// The tool as served: its writes logged as events.
+type Tracked = oslc_events::tracked::Tracked<Tracker>;
+
 /// The Close action (OSLC Actions 3.0): declared on the collection, the kit advertises it on each open change
-/// request and runs it at `POST …/{id}/close`.
-struct Close(Arc<Tracker>);
+/// request and runs it at `POST …/{id}/close`; it writes through the tracked provider, so closing is an event too.
+struct Close(Arc<Tracked>);
 
 #[async_trait]
 impl ActionHandler for Close {
-    async fn run(&self, container: &Container, id: &str, _current: Resource) -> Result<Resource> {
-        let id = parse_id(container, id)?;
-        let mut records = self.0.records();
-        let record =
-            records.get_mut(&id).ok_or_else(|| Error::not_found(container.member(&id.to_string()).as_str()))?;
+    async fn run(&self, container: &Container, id: &str, current: Resource) -> Result<Resource> {
+        let mut record: ChangeRequest = current.to_value()?;
         record.closed = true;
-        Ok(to_resource(container, id, record))
+        let closed = Resource::from_value(current.subject().into_owned(), &record);
+        self.0.replace(container, id, closed, &IfMatch::etag(&current.etag())).await
     }
 }
 
@@ -179,13 +188,20 @@ fn is_open(resource: &Resource) -> bool {
     !matches!(resource.object(oslc_cm::closed), Some(TermRef::Literal(l)) if l.value() == "true")
 }
 
-/// 3. Describe the service provider, with its Close action, and serve it; writes need the API token.
-fn app(public_url: &str, api_token: &str) -> std::result::Result<axum::Router, BuildError> {
-    let tracker = Arc::new(Tracker::default());
+/// 4. Describe the service provider, with its Close action, and serve it with its TRS; writes need the API token.
+fn app(
+    public_url: &str,
+    api_token: &str,
+    log: Arc<dyn EventLog>,
+    ready: Readiness,
+) -> Result<axum::Router, BuildError> {
+    let layout = Layout::new(public_url)?;
+    let container = layout.container("1", "changeRequests")?;
+    let tracker = Arc::new(Tracked::new(Tracker::default(), log.clone(), container));
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
         Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
     };
-    Server::builder(public_url)?
+    let built = Server::builder(public_url)?
         .with_title("Toy tracker")
         .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
         // CORS around the auth layer (below), so 401 answers carry it too.
@@ -204,19 +220,19 @@ fn app(public_url: &str, api_token: &str) -> std::result::Result<axum::Router, B
                     )
                     .with_property(Property::new("references", dcterms::references.into_owned(), Occurs::ZeroOrMany))
                     .with_action(
-                        CollectionAction::post("close", "Close", Arc::new(Close(tracker)))
+                        CollectionAction::post("close", "Close", Arc::new(Close(tracker.clone())))
                             .with_description("Close the change request")
                             .available_when(is_open),
                     ),
             ),
         )
-        .build::<()>()
-        .map(|built| {
-            Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
-                .with_sessions(Sessions::new())
-                .layer(built.router)
-                .layer(oslc_core::server::OslcCorsLayer::default())
-        })
+        .build::<()>()?;
+    let trs = oslc_events::trs::server::router(Trs::new(layout.iri("/trs")?.into_string(), log, tracker), "/trs");
+    Ok(Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
+        .with_sessions(Sessions::new())
+        .layer(built.router.merge(trs))
+        .merge(ready.routes())
+        .layer(oslc_core::server::OslcCorsLayer::default()))
 }
 
 fn flag(name: &str, env: &str) -> Option<String> {
@@ -233,7 +249,21 @@ async fn main() -> anyhow::Result<()> {
     let public_url = flag("--public-url", "TRACKER_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
     let given = flag("--api-token", "TRACKER_API_TOKEN");
     let api_token = given.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    let app = app(&public_url, &api_token)?;
+    // The toy keeps its records in memory, so its event log lives there too.
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let (delivering, delivery) = tokio::sync::watch::channel(true);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let relay = match flag("--kafka-brokers", "TRACKER_KAFKA_BROKERS") {
+        Some(brokers) => {
+            let topic = flag("--kafka-topic", "TRACKER_KAFKA_TOPIC").unwrap_or_else(|| "tracker_event".into());
+            let sink = Arc::new(KafkaSink::new(KafkaConfig::new(brokers, &topic))?);
+            let relay = Relay::new(log.clone(), sink, format!("relay:{topic}")).with_status(delivering);
+            Some(tokio::spawn(relay.run(async { drop(stopped.await) })))
+        }
+        None => None,
+    };
+    let ready = Readiness::new().with_check("events are not being delivered", delivery);
+    let app = app(&public_url, &api_token, log, ready)?;
     println!("listening on {addr}");
     if given.is_none() {
         // Printed, not logged: whoever started the tracker needs it to write.
@@ -241,9 +271,11 @@ async fn main() -> anyhow::Result<()> {
     }
     tracing::info!(%addr, %public_url, "toy tracker serving OSLC");
     // Header, idle and request timeouts, a connection limit and a shutdown deadline (ServeConfig's defaults).
-    oslc_core::server::serve(listener, app, oslc_core::server::ServeConfig::default(), async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let ctrl_c = async { drop(tokio::signal::ctrl_c().await) };
+    oslc_core::server::serve(listener, app, oslc_core::server::ServeConfig::default(), ctrl_c).await?;
+    let _ = stop.send(());
+    if let Some(relay) = relay {
+        relay.await??;
+    }
     Ok(())
 }
