@@ -169,3 +169,70 @@ then.act_on_changed = { action = "Close" }
     follower.await.unwrap().unwrap();
     assert_eq!(tool.closed.load(Ordering::SeqCst), 1);
 }
+
+/// Closes what it is asked to, remembering which.
+#[derive(Default)]
+struct Closer(Mutex<std::collections::BTreeSet<String>>);
+
+#[async_trait::async_trait]
+impl oslc_core::server::ActionHandler for Closer {
+    async fn run(
+        &self,
+        _: &oslc_core::Container,
+        id: &str,
+        current: oslc_core::Resource,
+    ) -> oslc_core::Result<oslc_core::Resource> {
+        self.0.lock().unwrap().insert(id.to_owned());
+        Ok(current)
+    }
+}
+
+#[tokio::test]
+async fn act_on_reaches_every_member_of_a_paged_query() {
+    use oslc_core::server::{Collection, CollectionAction, Paging, Server, ServiceProviderConfig};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let items = Arc::new(oslc_core::InMemoryProvider::new());
+    let closer = Arc::new(Closer::default());
+    let built = Server::builder(&base)
+        .unwrap()
+        // Pages of 100, whatever a client asks: 250 members take three pages.
+        .with_paging(Paging { default_page_size: 100, max_page_size: 100 })
+        .with_service_provider(ServiceProviderConfig::new("1", "items").with_collection(
+            Collection::new("items", items.clone()).with_action(CollectionAction::post(
+                "close",
+                "Close",
+                closer.clone(),
+            )),
+        ))
+        .build::<()>()
+        .unwrap();
+    let container = built.collection("1", "items").unwrap().container.clone();
+    for i in 0..260 {
+        let mut item = oslc_core::Resource::new(container.iri().into_owned());
+        let title = if i < 250 { "stale" } else { "fresh" };
+        item.insert(oslc_core::vocab::dcterms::title, &oxrdf::Literal::new_simple_literal(title));
+        oslc_core::ResourceProvider::create(items.as_ref(), &container, item).await.unwrap();
+    }
+    tokio::spawn(async move { axum::serve(listener, built.router).await });
+    let rules = format!(
+        r#"
+[[rule]]
+name = "close every stale item"
+qualifiers = ["urn:q:Sweep"]
+then.act_on = {{ query_base = "{}", where = 'dcterms:title="stale"', action = "Close" }}
+"#,
+        container.iri().as_str()
+    );
+    let reactor = Reactor::from_toml(oslc_core::client::Client::new().unwrap(), &rules).unwrap();
+    reactor.handle(&event("sweep", "urn:q:Sweep", "anything")).await.unwrap();
+    let closed = closer.0.lock().unwrap().clone();
+    assert_eq!(closed.len(), 250, "every stale member, across the three pages, once");
+    let all = oslc_core::ResourceProvider::list(items.as_ref(), &container).await.unwrap();
+    let fresh: Vec<String> = all
+        .iter()
+        .filter(|r| r.string(oslc_core::vocab::dcterms::title).as_deref() == Some("fresh"))
+        .map(|r| r.subject().as_str().rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert!(fresh.iter().all(|id| !closed.contains(id)), "none of the others");
+}
