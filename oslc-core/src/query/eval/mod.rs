@@ -1,0 +1,155 @@
+//! Evaluating a [`Query`] over resources: filtering by `oslc.where` (typed comparisons), scoring by
+//! `oslc.searchTerms`, ordering by `oslc.orderBy`, keyset paging, and projection by `oslc.select`.
+//!
+//! Semantics, where OSLC Query 3.0 leaves a choice to the server:
+//! - A term holds when *some* value of the property satisfies it (so `!=` holds when some value differs); a
+//!   property without values satisfies no term.
+//! - Strings compare case-sensitively; a language-tagged query string only matches values in that language.
+//!   Plain strings compared with `xsd:dateTime`, numeric or boolean values are read as that type.
+//! - Scoped terms (`dcterms:creator{foaf:name="Deb"}`) and nested selects follow the values' triples in the
+//!   member's own representation.
+//! - Members are ordered by `oslc:score` (descending) when searching, then by the `oslc.orderBy` keys (values
+//!   missing last), then by member IRI (numbers in IRIs compared as numbers), so the order is total and pages are
+//!   cut by the last member's key, not by an offset: members added or removed between page requests do not make
+//!   others skipped or repeated.
+//! - `oslc.pageSize` counts members.
+
+use std::cmp::Ordering;
+use std::time::Instant;
+
+use super::Query;
+use crate::{Error, Resource, Result};
+
+mod filter;
+mod order;
+mod project;
+
+use filter::{holds, prepare};
+use order::{Key, fingerprint, score, sort_paths};
+pub use project::{project, project_refs};
+
+/// A member of a query result, with its `oslc:score` when the query searched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// The resource.
+    pub resource: Resource,
+    /// Its full-text score, 0–100, when `oslc.searchTerms` was given.
+    pub score: Option<f64>,
+    /// Its 1-based position in the whole result (the `oslc:order` pseudo-property): positions grow across pages.
+    pub order: usize,
+}
+
+/// One page (or all) of a query's result, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryPage {
+    /// The members of this page, in order.
+    pub members: Vec<Member>,
+    /// How many members the whole result has.
+    pub total_count: usize,
+    /// The token of the next page, if there is one.
+    pub next_page_token: Option<String>,
+}
+
+/// Whether the resources handed to [`evaluate`] still need filtering by `oslc.where`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Evaluation {
+    /// Apply `oslc.where`.
+    Filter,
+    /// The provider already applied `oslc.where` (pushed down); only score, order and page.
+    AlreadyFiltered,
+}
+
+/// Runs `query` over `resources`: filters, scores, orders, and cuts the page of `page_size` members (all members
+/// when `None`) that follows the query's page token.
+///
+/// # Errors
+/// [`Error::InvalidQuery`] for a page token that this query did not produce.
+pub fn evaluate(
+    query: &Query,
+    resources: Vec<Resource>,
+    evaluation: Evaluation,
+    page_size: Option<usize>,
+) -> Result<QueryPage> {
+    evaluate_within(query, resources, evaluation, page_size, None)
+}
+
+/// [`evaluate`], giving up at `deadline` (checked every few members).
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use oslc_core::query::{Evaluation, Query, evaluate_within};
+/// use oslc_core::{Resource, vocab::standard_prefixes};
+///
+/// let query = Query::from_params([("oslc.where", "dcterms:title=\"x\"")], &standard_prefixes())?;
+/// let resources = vec![Resource::new(oxrdf::NamedNode::new("http://e.com/1")?); 100];
+/// let past = Instant::now() - Duration::from_secs(1);
+/// let error = evaluate_within(&query, resources, Evaluation::Filter, None, Some(past)).unwrap_err();
+/// assert_eq!(error.status(), 400);
+/// Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`evaluate`]; [`Error::LimitExceeded`] when the deadline passes.
+pub fn evaluate_within(
+    query: &Query,
+    resources: Vec<Resource>,
+    evaluation: Evaluation,
+    page_size: Option<usize>,
+    deadline: Option<Instant>,
+) -> Result<QueryPage> {
+    let started = Instant::now();
+    let check = |i: usize| match deadline {
+        Some(deadline) if i.is_multiple_of(32) && Instant::now() > deadline => Err(Error::limit(
+            "milliseconds of query evaluation",
+            usize::try_from(deadline.saturating_duration_since(started).as_millis()).unwrap_or(usize::MAX),
+        )),
+        _ => Ok(()),
+    };
+    let terms: Vec<String> = query.search_terms.iter().map(|t| t.to_lowercase()).filter(|t| !t.is_empty()).collect();
+    let paths = sort_paths(&query.order_by);
+    let clause = query.where_clause.as_ref().map(prepare);
+    let mut keyed: Vec<(Key, Member)> = Vec::new();
+    for (i, resource) in resources.into_iter().enumerate() {
+        check(i)?;
+        if evaluation == Evaluation::Filter
+            && let Some(clause) = &clause
+            && !holds(&resource, resource.subject().into(), clause)
+        {
+            continue;
+        }
+        let score = if terms.is_empty() {
+            None
+        } else {
+            match score(&resource, &terms) {
+                0.0 => continue,
+                s => Some(s),
+            }
+        };
+        let key = Key::of(&resource, score, &paths);
+        keyed.push((key, Member { resource, score, order: 0 }));
+    }
+    let total_count = keyed.len();
+    let fingerprint = fingerprint(query);
+    if let Some(token) = &query.page_token {
+        let cursor = Key::from_token(token, &fingerprint, paths.len())?;
+        keyed.retain(|(key, _)| key.cmp_with(&cursor, &paths) == Ordering::Greater);
+    }
+    let before_page = total_count - keyed.len();
+    let compare = |a: &(Key, Member), b: &(Key, Member)| a.0.cmp_with(&b.0, &paths);
+    let next_page_token = match page_size {
+        Some(size) if keyed.len() > size => {
+            // Only the page is sorted: selecting it is linear in the number of members.
+            keyed.select_nth_unstable_by(size, compare);
+            keyed.truncate(size);
+            keyed.sort_unstable_by(compare);
+            keyed.last().map(|(key, _)| key.to_token(&fingerprint))
+        }
+        _ => {
+            keyed.sort_unstable_by(compare);
+            None
+        }
+    };
+    let members =
+        keyed.into_iter().enumerate().map(|(i, (_, member))| Member { order: before_page + i + 1, ..member }).collect();
+    Ok(QueryPage { members, total_count, next_page_token })
+}
