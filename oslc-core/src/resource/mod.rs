@@ -14,18 +14,18 @@
 //! Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
-use std::cmp::Ordering;
-use std::collections::HashSet;
-use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 
-use base64::Engine as _;
-use oxrdf::dataset::{CanonicalizationAlgorithm, CanonicalizationHashAlgorithm};
 use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, Term, TermRef, Triple, TripleRef};
-use sha2::{Digest, Sha256};
 
+use crate::Result;
 use crate::vocab::rdf;
-use crate::{Error, Result};
+
+mod compact;
+mod etag;
+
+use compact::Compact;
+pub use etag::ETag;
 
 /// Writes a typed value as triples about a subject.
 ///
@@ -78,168 +78,6 @@ impl PartialEq for Resource {
 }
 
 impl Eq for Resource {}
-
-/// A resource's triples: the subject's own properties with a lookup index, and the triples of other subjects.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Compact {
-    /// The subject's property values, sorted by predicate (`rdf:type` first), then value.
-    own: Box<[(Predicate, Term)]>,
-    /// `(hash of the predicate IRI, position in own)` of each predicate's first value, sorted: a lookup
-    /// binary-searches a few cache lines of numbers instead of chasing each IRI's heap string, and queries over
-    /// many resources are bound by those cache misses.
-    index: Box<[(u64, u32)]>,
-    /// Triples about other subjects (nested blank nodes, inlined resources), sorted by subject, predicate, value.
-    others: Box<[Triple]>,
-}
-
-impl Compact {
-    fn new(subject: NamedNodeRef<'_>, triples: impl IntoIterator<Item = Triple>) -> Self {
-        let mut own = Vec::new();
-        let mut others = Vec::new();
-        for t in triples {
-            if matches!(&t.subject, NamedOrBlankNode::NamedNode(n) if n.as_ref() == subject) {
-                own.push((Predicate::of(t.predicate.as_ref()), t.object));
-            } else {
-                others.push(t);
-            }
-        }
-        own.sort_unstable_by(|a, b| {
-            cmp_predicates(a.0.as_ref(), b.0.as_ref()).then_with(|| cmp_terms(a.1.as_ref(), b.1.as_ref()))
-        });
-        own.dedup();
-        others.sort_unstable_by(|a, b| cmp_triples(a.as_ref(), b.as_ref()));
-        others.dedup();
-        let mut index: Vec<(u64, u32)> = Vec::new();
-        for (i, (p, _)) in own.iter().enumerate() {
-            if i == 0 || own[i - 1].0 != *p {
-                index.push((property_key(p.as_str()), u32::try_from(i).unwrap_or(u32::MAX)));
-            }
-        }
-        index.sort_unstable();
-        Self { own: own.into_boxed_slice(), index: index.into_boxed_slice(), others: others.into_boxed_slice() }
-    }
-
-    fn of_graph(subject: NamedNodeRef<'_>, graph: &Graph) -> Self {
-        Self::new(subject, graph.iter().map(TripleRef::into_owned))
-    }
-
-    fn len(&self) -> usize {
-        self.own.len() + self.others.len()
-    }
-
-    fn triples<'a>(&'a self, subject: NamedNodeRef<'a>) -> impl Iterator<Item = TripleRef<'a>> + Clone + 'a {
-        self.own
-            .iter()
-            .map(move |(p, o)| TripleRef::new(subject, p.as_ref(), o))
-            .chain(self.others.iter().map(Triple::as_ref))
-    }
-
-    fn objects<'a>(&'a self, predicate: NamedNodeRef<'_>) -> impl Iterator<Item = TermRef<'a>> + 'a {
-        let key = property_key(predicate.as_str());
-        let start = self.index.partition_point(|(k, _)| *k < key);
-        let first = self.index[start..]
-            .iter()
-            .take_while(|(k, _)| *k == key)
-            .map(|(_, i)| *i as usize)
-            .find(|i| self.own.get(*i).is_some_and(|(p, _)| p.as_ref() == predicate));
-        let from = first.unwrap_or(self.own.len());
-        let to = from + self.own[from..].iter().take_while(|(p, _)| p.as_ref() == predicate).count();
-        self.own[from..to].iter().map(|(_, o)| o.as_ref())
-    }
-
-    fn others_of<'a>(&'a self, node: NamedOrBlankNodeRef<'_>) -> &'a [Triple] {
-        let start = self.others.partition_point(|t| cmp_subjects(t.subject.as_ref(), node) == Ordering::Less);
-        let len = self.others[start..].iter().take_while(|t| t.subject.as_ref() == node).count();
-        &self.others[start..start + len]
-    }
-
-    fn to_graph(&self, subject: NamedNodeRef<'_>) -> Graph {
-        let mut graph = Graph::new();
-        for t in self.triples(subject) {
-            graph.insert(t);
-        }
-        graph
-    }
-}
-
-/// A predicate IRI shared by every resource that uses it: resources of one kind use the same few dozen
-/// predicates, so each is held once (up to [`Predicate::SHARED`] distinct IRIs; others are held per resource).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Predicate(Arc<str>);
-
-impl Predicate {
-    /// The most predicate IRIs shared; beyond them (hostile bodies inventing predicates) each is its own copy.
-    const SHARED: usize = 4096;
-
-    fn of(iri: NamedNodeRef<'_>) -> Self {
-        static SHARED: OnceLock<Mutex<HashSet<Arc<str>>>> = OnceLock::new();
-        let mut shared = SHARED.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = shared.get(iri.as_str()) {
-            return Self(known.clone());
-        }
-        let new: Arc<str> = Arc::from(iri.as_str());
-        if shared.len() < Self::SHARED {
-            shared.insert(new.clone());
-        }
-        Self(new)
-    }
-
-    fn as_ref(&self) -> NamedNodeRef<'_> {
-        NamedNodeRef::new_unchecked(&self.0)
-    }
-
-    fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// `rdf:type` first, then by IRI.
-fn cmp_predicates(a: NamedNodeRef<'_>, b: NamedNodeRef<'_>) -> Ordering {
-    (a != rdf::r#type).cmp(&(b != rdf::r#type)).then_with(|| a.as_str().cmp(b.as_str()))
-}
-
-fn cmp_subjects(a: NamedOrBlankNodeRef<'_>, b: NamedOrBlankNodeRef<'_>) -> Ordering {
-    match (a, b) {
-        (NamedOrBlankNodeRef::NamedNode(a), NamedOrBlankNodeRef::NamedNode(b)) => a.as_str().cmp(b.as_str()),
-        (NamedOrBlankNodeRef::NamedNode(_), _) => Ordering::Less,
-        (_, NamedOrBlankNodeRef::NamedNode(_)) => Ordering::Greater,
-        (NamedOrBlankNodeRef::BlankNode(a), NamedOrBlankNodeRef::BlankNode(b)) => a.as_str().cmp(b.as_str()),
-    }
-}
-
-/// IRIs, then blank nodes, then literals (by value, datatype, language).
-fn cmp_terms(a: TermRef<'_>, b: TermRef<'_>) -> Ordering {
-    fn rank(t: TermRef<'_>) -> u8 {
-        match t {
-            TermRef::NamedNode(_) => 0,
-            TermRef::BlankNode(_) => 1,
-            TermRef::Literal(_) => 2,
-            #[allow(unreachable_patterns)]
-            _ => 3,
-        }
-    }
-    match (a, b) {
-        (TermRef::NamedNode(a), TermRef::NamedNode(b)) => a.as_str().cmp(b.as_str()),
-        (TermRef::BlankNode(a), TermRef::BlankNode(b)) => a.as_str().cmp(b.as_str()),
-        (TermRef::Literal(a), TermRef::Literal(b)) => a
-            .value()
-            .cmp(b.value())
-            .then_with(|| a.datatype().as_str().cmp(b.datatype().as_str()))
-            .then_with(|| a.language().cmp(&b.language())),
-        _ => rank(a).cmp(&rank(b)).then_with(|| a.to_string().cmp(&b.to_string())),
-    }
-}
-
-fn cmp_triples(a: TripleRef<'_>, b: TripleRef<'_>) -> Ordering {
-    cmp_subjects(a.subject, b.subject)
-        .then_with(|| cmp_predicates(a.predicate, b.predicate))
-        .then_with(|| cmp_terms(a.object, b.object))
-}
-
-/// FNV-1a: tiny and fast on short strings; collisions only cost an extra string comparison.
-fn property_key(iri: &str) -> u64 {
-    iri.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
 
 impl Resource {
     /// A resource with no triples yet.
@@ -491,90 +329,6 @@ pub(crate) fn rename(graph: &Graph, from: NamedOrBlankNodeRef<'_>, to: &NamedNod
         out.insert(&rename_triple(t, from, to));
     }
     out
-}
-
-/// A strong entity tag (RFC 9110 §8.8.3) identifying a resource's state.
-///
-/// It is computed from the canonical triples, not the bytes of one syntax, so the same state has the same ETag in
-/// Turtle, RDF/XML and JSON-LD. That is what OSLC clients need for `If-Match` round trips whatever syntax they read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ETag(String);
-
-impl ETag {
-    /// The ETag of a graph's canonical form.
-    #[must_use]
-    pub fn of_graph(graph: &Graph) -> Self {
-        Self::of_triples(graph.iter())
-    }
-
-    /// The ETag of a set of triples' canonical form.
-    pub fn of_triples<'a>(triples: impl IntoIterator<Item = TripleRef<'a>>) -> Self {
-        let mut canonical = Graph::new();
-        for t in triples {
-            canonical.insert(t);
-        }
-        canonical
-            .canonicalize(CanonicalizationAlgorithm::Rdfc10 { hash_algorithm: CanonicalizationHashAlgorithm::Sha256 });
-        let mut lines: Vec<String> = canonical.iter().map(|t| t.to_string()).collect();
-        lines.sort_unstable();
-        let mut hasher = Sha256::new();
-        for line in &lines {
-            hasher.update(line.as_bytes());
-            hasher.update(b"\n");
-        }
-        let digest = hasher.finalize();
-        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..18]))
-    }
-
-    /// An ETag from its opaque value (without quotes).
-    ///
-    /// # Errors
-    /// [`Error::BadRequest`] if the value holds a character RFC 9110 forbids in an entity tag.
-    pub fn new(opaque: impl Into<String>) -> Result<Self> {
-        let opaque = opaque.into();
-        if opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
-            Ok(Self(opaque))
-        } else {
-            Err(Error::bad_request(format!("invalid entity tag {opaque:?}")))
-        }
-    }
-
-    /// The opaque value, without quotes.
-    #[must_use]
-    pub fn opaque(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether an `If-Match` header value lets a request on a resource with this ETag go ahead: `*`, or a list
-    /// holding this tag under the strong comparison (weak tags never match; RFC 9110 §13.1.1).
-    #[must_use]
-    pub fn satisfies_if_match(&self, header: &str) -> bool {
-        header.trim() == "*" || entity_tags(header).any(|(weak, tag)| !weak && tag == self.0)
-    }
-
-    /// Whether an `If-None-Match` header value names this ETag (or `*`), under the weak comparison
-    /// (RFC 9110 §13.1.2): a GET that matches answers 304.
-    #[must_use]
-    pub fn matches_if_none_match(&self, header: &str) -> bool {
-        header.trim() == "*" || entity_tags(header).any(|(_, tag)| tag == self.0)
-    }
-}
-
-/// The entity tags of an `If-Match` / `If-None-Match` list as (weak, opaque) pairs; malformed members are skipped.
-fn entity_tags(header: &str) -> impl Iterator<Item = (bool, &str)> {
-    header.split(',').filter_map(|member| {
-        let member = member.trim();
-        let (weak, quoted) = member.strip_prefix("W/").map_or((false, member), |rest| (true, rest));
-        let tag = quoted.strip_prefix('"')?.strip_suffix('"')?;
-        Some((weak, tag))
-    })
-}
-
-impl fmt::Display for ETag {
-    /// The header form, with quotes: `"…"`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{}\"", self.0)
-    }
 }
 
 #[cfg(test)]
