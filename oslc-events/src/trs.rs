@@ -254,11 +254,10 @@ pub mod server {
 
     use axum::Router;
     use axum::extract::{Path, Query, State};
-    use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+    use axum::http::{HeaderMap, HeaderValue, header};
     use axum::response::{IntoResponse, Response};
     use axum::routing::get;
-    use oslc_core::rdf;
-    use oslc_core::server::{ErrorResponse, rdf_response};
+    use oslc_core::server::{ErrorResponse, negotiated_response};
 
     use super::{Document, Trs, next_page};
 
@@ -302,20 +301,14 @@ pub mod server {
 
     async fn serve(trs: &Trs, document: Document, headers: &HeaderMap) -> Response {
         let result = async {
-            let format = rdf::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()))?;
             let Some((uri, graph)) = trs.document(document).await.map_err(|e| oslc_core::Error::backend("TRS", e))?
             else {
                 return Ok(not_found(trs, headers));
             };
-            let etag = oslc_core::ETag::of_graph(&graph);
-            if headers
-                .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|h| etag.matches_if_none_match(h))
-            {
-                return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag.to_string())]).into_response());
+            let mut response = negotiated_response(headers, &graph, &crate::event::prefixes());
+            if !response.status().is_success() {
+                return Ok(response);
             }
-            let mut response = rdf_response(StatusCode::OK, &graph, format, &crate::event::prefixes(), Some(&etag));
             if let Document::Base(_) = document
                 && let Some(next) = next_page(&graph, &uri)
                 && let Ok(link) = HeaderValue::from_str(&format!("<{}>; rel=\"next\"", next.as_str()))

@@ -5,14 +5,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oslc_core::rdf::{self, Prefixes};
-use oslc_core::server::ErrorResponse;
+use oslc_core::server::{ErrorResponse, RdfBody, RdfBodyConfig};
 use oslc_core::vocab::{dcterms, rdf as rdf_ns};
 use oslc_core::{Error, Result};
 
@@ -31,7 +30,9 @@ pub(crate) struct Actions {
 
 /// `POST /actions` (the rules' own enable, disable and delete actions are declared through the server kit).
 pub(crate) fn routes(actions: Actions) -> Router {
-    Router::new().route("/actions", post(action_body)).with_state(actions)
+    // Bodies are read by the kit's extractor: syntax, size and parse budgets, the same answers as its own routes.
+    let bodies = RdfBodyConfig::new(&actions.base).with_body_limit(actions.body_limit);
+    Router::new().route("/actions", post(action_body)).with_state(actions).layer(axum::Extension(bodies))
 }
 
 /// What an action did to which rule.
@@ -82,8 +83,8 @@ async fn set_enabled(actions: &Actions, id: &str, enabled: bool) -> Result<Outco
     Ok(Outcome { outcome: if enabled { "enabled" } else { "disabled" }, rule_id: id.to_owned(), rule: Some(rule) })
 }
 
-async fn action_body(State(actions): State<Actions>, headers: HeaderMap, body: Body) -> Response {
-    let outcomes = run_actions(&actions, &headers, body).await;
+async fn action_body(State(actions): State<Actions>, headers: HeaderMap, body: RdfBody) -> Response {
+    let outcomes = run_actions(&actions, body.graph).await;
     answer(&actions, &headers, outcomes)
 }
 
@@ -119,16 +120,7 @@ enum Step {
     Delete(String),
 }
 
-async fn run_actions(actions: &Actions, headers: &HeaderMap, body: Body) -> Result<Vec<Outcome>> {
-    let format = rdf::content_type_format(headers.get("content-type").and_then(|v| v.to_str().ok()))?;
-    let bytes = oslc_core::server::read_body(body, actions.body_limit).await?;
-    let graph = oslc_core::server::parse_body(
-        bytes,
-        format,
-        &format!("{}/actions", actions.base),
-        oslc_core::rdf::ParseLimits::default(),
-    )
-    .await?;
+async fn run_actions(actions: &Actions, graph: Graph) -> Result<Vec<Outcome>> {
     let requested: Vec<(NamedOrBlankNodeRef<'_>, Kind)> = graph
         .triples_for_predicate(rdf_ns::r#type)
         .filter_map(|t| match t.object {

@@ -36,6 +36,7 @@
 
 mod actions;
 pub mod auth;
+mod body;
 mod built;
 mod core_version;
 mod cors;
@@ -63,13 +64,16 @@ use crate::provider::{Container, ResourceProvider};
 use crate::query::QueryLimits;
 use crate::rdf::{ParseLimits, Prefixes};
 use crate::vocab::{self, oslc};
-use crate::{ETag, Error, Resource, Result};
+use crate::{ETag, Resource};
 
 pub use actions::{ActionHandler, CollectionAction};
+pub use body::{RdfBody, RdfBodyConfig, parse_body, read_body};
 pub use built::{BuildError, Built, BuiltCollection, BuiltProvider, Layout};
 pub use cpu::{cpu_permits, run_cpu_bound};
 pub use health::Readiness;
-pub use response::{ErrorResponse, OSLC_CORE_VERSION, insert_etag, rdf_response, resource_response};
+pub use response::{
+    ErrorResponse, OSLC_CORE_VERSION, insert_etag, negotiated_response, rdf_response, resource_response,
+};
 pub use results::Paging;
 pub use serve::{ServeConfig, serve, with_request_limits};
 
@@ -561,63 +565,12 @@ struct Shared {
     paging: Paging,
 }
 
-/// Reads a request body of at most `limit` bytes.
-///
-/// # Errors
-/// [`Error::PayloadTooLarge`] past the limit; [`Error::BadRequest`] when the body cannot be read (the client went
-/// away, a malformed chunk).
-pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(err) = source {
-            if err.is::<http_body_util::LengthLimitError>() {
-                return Error::PayloadTooLarge { limit };
-            }
-            source = err.source();
-        }
-        Error::bad_request(format!("could not read the request body: {e}"))
-    })
-}
-
-/// Parses RDF on tokio's blocking pool within `limits`, so a large or hostile body never holds an async worker;
-/// as CPU-bound work under [`run_cpu_bound`] (a body that cannot start within 10 s is refused as busy).
-///
-/// ```
-/// use oslc_core::rdf::{ParseLimits, RdfFormat};
-///
-/// # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
-/// let body = axum::body::Bytes::from_static(b"<> <http://purl.org/dc/terms/title> \"A\" .");
-/// let graph = oslc_core::server::parse_body(body, RdfFormat::Turtle, "http://e.com/r", ParseLimits::default()).await?;
-/// assert_eq!(graph.len(), 1);
-/// # Ok::<_, oslc_core::Error>(()) })?;
-/// Ok::<_, Box<dyn std::error::Error>>(())
-/// ```
-///
-/// # Errors
-/// As [`crate::rdf::parse_with_limits`]; [`Error::Backend`] if the blocking task could not run.
-pub async fn parse_body(
-    body: axum::body::Bytes,
-    format: crate::rdf::RdfFormat,
-    base_iri: &str,
-    limits: ParseLimits,
-) -> Result<oxrdf::Graph> {
-    let base_iri = base_iri.to_owned();
-    let deadline = std::time::Instant::now() + BODY_PARSE_WAIT;
-    run_cpu_bound("parsing a request body", deadline, move || {
-        crate::rdf::parse_with_limits(&body, format, &base_iri, &limits)
-    })
-    .await
-}
-
 /// Where the server kit publishes the JSON-LD context of its prefixes and terms
 /// ([`crate::rdf::Prefixes::jsonld_context`]); every JSON-LD document it writes carries the part it uses inline.
 pub const JSONLD_CONTEXT_PATH: &str = "/contexts/oslc.jsonld";
 
 /// LDP's `constrainedBy` link relation, naming the shape a refused body broke.
 const LDP_CONSTRAINED_BY: &str = "http://www.w3.org/ns/ldp#constrainedBy";
-
-/// How long a request body waits for a free core before the request is refused as busy (503).
-const BODY_PARSE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A discovery document computed once, with its ETag, and serialized once per syntax (on first request).
 #[derive(Debug)]

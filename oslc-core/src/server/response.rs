@@ -59,6 +59,41 @@ pub fn rdf_response(
     body_response(status, rdf::serialize_triples(triples.iter().copied(), format, prefixes), format, etag)
 }
 
+/// The negotiated GET answer with `graph`: the syntax from the request's `Accept` (406 as an `oslc:Error`
+/// otherwise), its [`ETag`], and 304 when the request's `If-None-Match` already names that ETag; for the documents
+/// an adapter serves beside the kit's (a TRS, a report).
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use oslc_core::server::negotiated_response;
+///
+/// let graph = oslc_core::rdf::parse(b"<http://e.com/a> <http://purl.org/dc/terms/title> \"A\" .", oslc_core::rdf::RdfFormat::NTriples, "http://e.com/")?;
+/// let mut headers = HeaderMap::new();
+/// headers.insert(http::header::ACCEPT, "application/rdf+xml".parse()?);
+/// let first = negotiated_response(&headers, &graph, &oslc_core::vocab::standard_prefixes());
+/// assert_eq!(first.headers()["content-type"], "application/rdf+xml");
+/// headers.insert(http::header::IF_NONE_MATCH, first.headers()["etag"].clone());
+/// assert_eq!(negotiated_response(&headers, &graph, &oslc_core::vocab::standard_prefixes()).status(), StatusCode::NOT_MODIFIED);
+/// Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+pub fn negotiated_response(headers: &HeaderMap, graph: &Graph, prefixes: &Prefixes) -> Response {
+    let format = match rdf::negotiate(headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok())) {
+        Ok(format) => format,
+        Err(error) => return ErrorResponse::new(error, headers).into_response(),
+    };
+    let etag = ETag::of_graph(graph);
+    if headers
+        .get(http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| etag.matches_if_none_match(h))
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        insert_etag(response.headers_mut(), &etag);
+        return response;
+    }
+    rdf_response(StatusCode::OK, graph, format, prefixes, Some(&etag))
+}
+
 /// [`rdf_response`] for a resource, written in its own deterministic order without building a graph.
 pub fn resource_response(
     status: StatusCode,
