@@ -1,4 +1,20 @@
 //! The trait an adapter implements to serve one type of resource, and the container its resources live in.
+//!
+//! ```
+//! use oslc_core::{Container, InMemoryProvider, Resource, ResourceProvider};
+//! use oslc_core::oxrdf::{Literal, NamedNode};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let bugs = Container::new(NamedNode::new("http://tool.example/serviceProviders/1/bugs")?);
+//! let provider = InMemoryProvider::new();
+//! let mut bug = Resource::new(bugs.iri().into_owned());
+//! bug.insert(oslc_core::vocab::dcterms::title, &Literal::new_simple_literal("Crash on start"));
+//! let created = provider.create(&bugs, bug).await?;
+//! let id = created.subject().as_str().rsplit('/').next().unwrap_or_default().to_owned();
+//! assert_eq!(created.subject(), bugs.member(&id).as_ref());
+//! assert_eq!(provider.list(&bugs).await?.len(), 1);
+//! # Ok(()) }
+//! ```
 
 use async_trait::async_trait;
 use oxrdf::{NamedNode, NamedNodeRef};

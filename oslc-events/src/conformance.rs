@@ -2,6 +2,16 @@
 //! [`run_all`] with a function that makes a fresh, empty log (the `object_store` pattern).
 //!
 //! The checks panic on a violation, as test code does.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! // A backend's test: every check, each on a fresh log.
+//! oslc_events::conformance::run_all(|| async {
+//!     std::sync::Arc::new(oslc_events::MemoryEventLog::new()) as std::sync::Arc<dyn oslc_events::EventLog>
+//! })
+//! .await;
+//! # }
+//! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;

@@ -1,5 +1,17 @@
 //! OSLC Events: a change to a resource, as a TRS change event with an id, an order, a time and optionally the
 //! resource's state after the change (DESIGN.md §5).
+//!
+//! ```
+//! use oslc_events::{ChangeKind, Event};
+//! use oxrdf::NamedNode;
+//!
+//! let rule = NamedNode::new("https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb87")?;
+//! let event = Event::new(ChangeKind::Creation, rule).with_id_from("resume-token-1");
+//! assert_eq!(event.order, None, "an event gets its order when it is logged");
+//! let turtle = event.to_bytes(oslc_core::rdf::RdfFormat::Turtle)?;
+//! assert_eq!(Event::from_bytes(&turtle, oslc_core::rdf::RdfFormat::Turtle)?, event);
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
 
 use std::num::NonZeroU64;
 use std::str::FromStr;

@@ -1,6 +1,19 @@
 //! Kafka delivery (feature `kafka`, rdkafka): a sink with an idempotent producer (`acks=all`, key = the changed
 //! resource's IRI, headers `content-type`, `oslc-event-id`, `oslc-event-order`) and a consumer that commits an
 //! offset only after its handler succeeded and handles each event id once.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use oslc_events::kafka::{KafkaConfig, KafkaSink};
+//! use oslc_events::{EventLog, MemoryEventLog, Relay};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+//! let sink = Arc::new(KafkaSink::new(KafkaConfig::new("127.0.0.1:9092", "st2_event"))?);
+//! // Everything appended to the log reaches the topic, in order per resource, at least once.
+//! Relay::new(log, sink, "relay:st2_event").run(std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
 
 use std::future::Future;
 use std::sync::Mutex;

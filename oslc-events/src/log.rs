@@ -1,5 +1,21 @@
 //! The durable, append-only event log: strictly increasing orders, reads forwards and backwards, and named
 //! checkpoints committed in the same transaction as the events they cover.
+//!
+//! ```
+//! use oslc_events::{ChangeKind, Checkpoint, Event, EventLog, MemoryEventLog};
+//! use oxrdf::NamedNode;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log = MemoryEventLog::new();
+//! let changed = NamedNode::new("http://tool.example/r/1")?;
+//! let events = vec![Event::new(ChangeKind::Creation, changed.clone()), Event::new(ChangeKind::Deletion, changed)];
+//! // The events and the source position they came from commit together.
+//! log.append(events, vec![Checkpoint::new("source", "position-2")]).await?;
+//! assert_eq!(log.head().await?, 2);
+//! assert_eq!(log.read_backward(None, 1).await?[0].kind, ChangeKind::Deletion);
+//! assert_eq!(log.checkpoint("source").await?.as_deref(), Some(&b"position-2"[..]));
+//! # Ok(()) }
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};

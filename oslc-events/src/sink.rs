@@ -1,5 +1,22 @@
 //! Where events go: the [`EventSink`] trait, an in-memory bus, and the [`Relay`] that tails a log into a sink,
 //! advancing its checkpoint only after the sink acknowledged.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oslc_events::{ChangeKind, Event, EventLog, MemoryBus, MemoryEventLog, Relay};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+//! let bus = Arc::new(MemoryBus::new());
+//! let mut received = bus.subscribe();
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let relay = tokio::spawn(Relay::new(log.clone(), bus, "relay:bus").run(async { drop(stopped.await) }));
+//! log.append(vec![Event::new(ChangeKind::Creation, oxrdf::NamedNode::new("http://tool.example/r/1")?)], vec![]).await?;
+//! assert_eq!(received.recv().await?.order_number(), 1);
+//! stop.send(()).ok();
+//! relay.await??;
+//! # Ok(()) }
+//! ```
 
 use std::collections::{HashSet, VecDeque};
 use std::future::Future;

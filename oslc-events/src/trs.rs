@@ -3,6 +3,22 @@
 //!
 //! Segment `n` holds the events with orders `n·S+1 ..= (n+1)·S` (`S` = [`Trs::segment_size`]), so a segment's URI
 //! and, once full, its content never change, and serving any segment is one range read whatever the log's length.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use oslc_events::trs::{Document, StaticBase, Trs};
+//! use oslc_events::{ChangeKind, Event, EventLog, MemoryEventLog};
+//! use oxrdf::NamedNode;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+//! let rule = NamedNode::new("http://tool.example/r/1")?;
+//! log.append(vec![Event::new(ChangeKind::Creation, rule.clone())], vec![]).await?;
+//! let trs = Trs::new("http://tool.example/trs", log, Arc::new(StaticBase(vec![rule])));
+//! let (_, graph) = trs.document(Document::TrackedResourceSet).await?.expect("always there");
+//! assert_eq!(graph.triples_for_predicate(oslc_core::vocab::trs::change).count(), 1);
+//! # Ok(()) }
+//! ```
 
 use std::sync::Arc;
 

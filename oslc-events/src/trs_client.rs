@@ -3,6 +3,18 @@
 //! seen and returns the newer events in order; on the first poll, or when the log no longer reaches back to the
 //! last event seen, it rebases from the Base. A [`TrsFollower`] polls it as an
 //! [`EventSource`], reading each changed resource's state.
+//!
+//! ```no_run
+//! use oslc_events::EventSource;
+//! use oslc_events::trs_client::{TrsFollower, TrsSource};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let source = TrsSource::new(oslc_core::client::Client::new()?, "http://st2-oslc.example/trs");
+//! let mut follower = TrsFollower::new(source);
+//! let printer = oslc_events::sink::CollectingHandler::default();
+//! follower.run(&printer, Box::pin(async { drop(tokio::signal::ctrl_c().await) })).await?;
+//! # Ok(()) }
+//! ```
 
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;

@@ -17,6 +17,19 @@
 //! consumer commits the event's offset only then; a failed reaction is retried (a rule that already ran for an event
 //! is not run again), and an event id already handled runs nothing. What it remembers is bounded: the last 100,000
 //! event ids handled, and which rules ran for events still in progress.
+//!
+//! ```
+//! use oslc_events::reactor::Reactor;
+//!
+//! let reactor = Reactor::from_toml(oslc_core::client::Client::new()?, r#"
+//! [[rule]]
+//! name = "review disabled rules"
+//! qualifiers = ["https://w3id.org/st2-oslc/ns#RuleDisabled"]
+//! then.create = { url = "http://tracker.example/serviceProviders/1/changeRequests", body = '<> <http://purl.org/dc/terms/title> "review {title}" .' }
+//! "#)?;
+//! assert_eq!(reactor.rules().len(), 1);
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
