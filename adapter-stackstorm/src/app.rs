@@ -1,5 +1,22 @@
 //! The adapter's HTTP application: OSLC discovery, rules as change requests (query, create, read, replace,
 //! delete), rule actions, the vocabulary, the TRS, health and readiness, and token protection of writes.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use adapter_stackstorm::{AppConfig, app};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(adapter_stackstorm::demo::demo_store().await?);
+//! let config = AppConfig {
+//!     public_url: "https://st2-oslc.example".into(),
+//!     api_token: Some("secret".into()),
+//!     protect_reads: false,
+//!     body_limit: 1 << 20,
+//! };
+//! let router: axum::Router = app(store, &config)?;
+//! # let _ = router;
+//! # Ok(()) }
+//! ```
 
 use std::sync::Arc;
 

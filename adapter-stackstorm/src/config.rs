@@ -1,4 +1,15 @@
 //! The `st2-oslc` command line; every flag can also come from an environment variable.
+//!
+//! ```
+//! use clap::Parser;
+//! use adapter_stackstorm::Config;
+//!
+//! let config = Config::parse_from(["st2-oslc", "--st2-url", "https://st2.example", "--st2-api-key", "k3y"]);
+//! assert_eq!(config.public_url("127.0.0.1:8080".parse()?), "http://127.0.0.1:8080");
+//! assert!(!format!("{config:?}").contains("k3y"), "secrets never reach Debug or the logs");
+//! assert_eq!(adapter_stackstorm::config::without_password("mongodb://st2:pw@db:27017/"), "mongodb://<redacted>@db:27017/");
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

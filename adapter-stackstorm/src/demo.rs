@@ -1,4 +1,14 @@
 //! The embedded demo: a simulated StackStorm, in memory, seeded with rules like those of st2's example packs.
+//!
+//! ```
+//! use adapter_stackstorm::st2::RuleStore;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let st2 = adapter_stackstorm::demo::demo_store().await?;
+//! let rules = st2.list(None).await?.rules;
+//! assert_eq!(rules.len(), adapter_stackstorm::demo::sample_rules().len());
+//! # Ok(()) }
+//! ```
 
 use serde_json::json;
 

@@ -1,6 +1,18 @@
 //! Rule changes as OSLC Events: classifying a change (created, modified, enabled, disabled, deleted; nothing for
 //! a re-save that changed nothing), building its event, and the polling source for StackStorms whose MongoDB has
 //! no change streams.
+//!
+//! ```
+//! use adapter_stackstorm::events::{RuleChange, classify};
+//! use adapter_stackstorm::st2::Rule;
+//!
+//! let before = Rule::new("ops", "watch_disk", "core.st2.IntervalTimer", "core.local");
+//! let mut after = before.clone();
+//! after.enabled = true;
+//! assert_eq!(classify(Some(&before), Some(&after)), Some(RuleChange::Enabled));
+//! assert_eq!(classify(Some(&before), Some(&before.clone())), None, "a re-save is no change");
+//! assert_eq!(classify(Some(&after), None), Some(RuleChange::Deleted));
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -10,6 +10,25 @@
 //!   checkpointed rules, and carries on. The first start reports nothing: the rules then are the TRS Base.
 //! - Secret action parameters (`secret: true` in `st2.action_d_b`) are masked in the events' rule state, as the
 //!   API masks them.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use adapter_stackstorm::app::{self, AppConfig};
+//! use adapter_stackstorm::events::EventFactory;
+//! use adapter_stackstorm::monitor::ChangeStreamMonitor;
+//! use oslc_events::{EventLog, MemoryEventLog};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+//! let store = Arc::new(adapter_stackstorm::demo::demo_store().await?);
+//! let config = AppConfig { public_url: "https://st2-oslc.example".into(), api_token: None, protect_reads: false, body_limit: 1 << 20 };
+//! let built = app::build(store, &config, Some(log.clone()))?;
+//! let factory = EventFactory::new(built.provider, built.service_provider);
+//! let monitor = ChangeStreamMonitor::connect("mongodb://st2-mongo:27017/?replicaSet=rs0", log, factory).await?;
+//! monitor.check().await?; // a replica set offers change streams
+//! monitor.run(async { drop(tokio::signal::ctrl_c().await) }).await?;
+//! # Ok(()) }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;

@@ -31,6 +31,10 @@ pub use source::EventSource;
 pub use trs::{BaseProvider, StaticBase, Trs};
 
 /// The OSLC Events namespace used by the SmartDevOps tools (`http://open-services.net/ns/events#`).
+///
+/// ```
+/// assert_eq!(oslc_events::vocab::Event.as_str(), "http://open-services.net/ns/events#Event");
+/// ```
 #[allow(non_upper_case_globals)]
 pub mod vocab {
     use oxrdf::NamedNodeRef;

@@ -267,6 +267,16 @@ pub fn next_page(graph: &Graph, page: &NamedNode) -> Option<NamedNode> {
 pub mod server {
     //! The TRS over HTTP: `GET {trs}`, `{trs}/base[?page=n]`, `{trs}/changelog/[{epoch}/]{n}`; ETags, `Link` next headers,
     //! 404 past the end.
+    //!
+    //! ```
+    //! use std::sync::Arc;
+    //! use oslc_events::trs::{StaticBase, Trs, server};
+    //!
+    //! let log: Arc<dyn oslc_events::EventLog> = Arc::new(oslc_events::MemoryEventLog::new());
+    //! let trs = Trs::new("https://tool.example/trs", log, Arc::new(StaticBase(Vec::new())));
+    //! let router: axum::Router = server::router(trs, "/trs");
+    //! # let _ = router;
+    //! ```
 
     use axum::Router;
     use axum::extract::{Path, Query, State};

@@ -4,6 +4,17 @@
 //!
 //! Served at `/api/v1/rules` (nginx's path), `/v1/rules` and `/rules` (st2api's own), with or without a trailing
 //! slash.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use testkit::fake_st2::{Credentials, spawn};
+//! let st2 = std::sync::Arc::new(adapter_stackstorm::st2::SimulatedSt2::in_memory());
+//! let base = spawn(st2, Credentials::api_key("k3y")).await;
+//! // Point the adapter's client (or st2-oslc --st2-url) at it.
+//! let client = adapter_stackstorm::st2::St2Client::new(&base, adapter_stackstorm::st2::St2Auth::ApiKey("k3y".into()));
+//! assert!(client.is_ok());
+//! # }
+//! ```
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -23,6 +23,14 @@ pub mod fake_st2;
 pub mod mongo;
 
 /// Child processes for multi-process tests.
+///
+/// ```
+/// let mut command = std::process::Command::new("sh");
+/// command.args(["-c", "echo starting; echo listening on 127.0.0.1:9; sleep 30"]);
+/// let (running, addr) = testkit::process::start_listening(command);
+/// assert_eq!(addr, "127.0.0.1:9");
+/// drop(running); // killed and reaped
+/// ```
 pub mod process {
     use std::io::{BufRead, BufReader};
     use std::path::PathBuf;
@@ -77,6 +85,13 @@ pub mod process {
 }
 
 /// Waiting on a condition with a deadline.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let started = std::time::Instant::now();
+/// testkit::wait::until("50 ms to pass", 5, async || started.elapsed().as_millis() >= 50).await;
+/// # }
+/// ```
 pub mod wait {
     use std::time::{Duration, Instant};
 
@@ -105,6 +120,11 @@ pub mod wait {
 }
 
 /// The services `scripts/test.sh` starts, found through the environment.
+///
+/// ```
+/// let uri = testkit::services::fresh_database("mongodb://127.0.0.1:27017/?directConnection=true");
+/// assert!(uri.starts_with("mongodb://127.0.0.1:27017/st2_") && uri.ends_with("?directConnection=true"));
+/// ```
 pub mod services {
     fn var(name: &str, what: &str) -> Option<String> {
         match std::env::var(name) {

@@ -1,5 +1,15 @@
 //! A [`RuleBackend`] that writes rules to MongoDB exactly as st2 does: the trigger in `trigger_d_b` first, then insert
 //! on create, whole-document replace (`find_one_and_replace`) on update, delete on delete (CONTRACT.md §2.4).
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use adapter_stackstorm::st2::SimulatedSt2;
+//! let Some(uri) = testkit::services::mongo_uri() else { return Ok(()) };
+//! let backend = testkit::mongo::MongoBackend::connect(&testkit::services::fresh_database(&uri)).await?;
+//! backend.declare_action("pagerduty.create_incident", &["api_key"]).await?;
+//! let st2 = SimulatedSt2::new(backend); // rules written as st2 writes them: a change stream sees st2's changes
+//! # let _ = st2; Ok(()) }
+//! ```
 
 use std::collections::HashMap;
 

@@ -1,4 +1,22 @@
 //! StackStorm rules as OSLC resources, and back.
+//!
+//! ```
+//! use adapter_stackstorm::oslc::{RuleUris, rule_from_graph, rule_to_resource};
+//! use adapter_stackstorm::st2::Rule;
+//! use oslc_core::Container;
+//! use oslc_core::oxrdf::NamedNode;
+//!
+//! let uris = RuleUris {
+//!     container: Container::new(NamedNode::new("https://st2-oslc.example/serviceProviders/1/changeRequests")?),
+//!     service_provider: NamedNode::new("https://st2-oslc.example/serviceProviders/1")?,
+//! };
+//! let mut rule = Rule::new("ops", "watch_disk", "core.st2.IntervalTimer", "core.local");
+//! rule.id = Some("58eddb871878c12be65c9fdd".into());
+//! let resource = rule_to_resource(&rule, &uris)?;
+//! let back = rule_from_graph(resource.graph(), resource.subject().into())?;
+//! assert_eq!((back.pack, back.name), (rule.pack, rule.name));
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
 
 use oslc_core::oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedNodeRef, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oslc_core::vocab::{dcterms, oslc, oslc_cm, rdf, xsd};

@@ -1,6 +1,13 @@
 //! StackStorm rules over OSLC: vocabulary, mapping, the resource provider and the rule actions.
+//!
+//! ```
+//! use adapter_stackstorm::oslc::vocab as st2;
+//!
+//! assert_eq!(st2::Rule.as_str(), "https://w3id.org/st2-oslc/ns#Rule");
+//! assert_eq!(st2::PREFIX, "st2");
+//! ```
 
-pub mod actions;
+pub(crate) mod actions;
 pub mod mapping;
 pub mod provider;
 pub mod vocab;

@@ -1,4 +1,19 @@
 //! StackStorm rules served through the OSLC server kit: a [`ResourceProvider`] over a [`RuleStore`].
+//!
+//! ```
+//! use std::sync::Arc;
+//! use adapter_stackstorm::oslc::{RuleProvider, RuleUris};
+//! use oslc_core::{Container, ResourceProvider};
+//! use oslc_core::oxrdf::NamedNode;
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let container = Container::new(NamedNode::new("https://st2-oslc.example/serviceProviders/1/changeRequests")?);
+//! let uris = RuleUris { container: container.clone(), service_provider: NamedNode::new("https://st2-oslc.example/serviceProviders/1")? };
+//! let provider = RuleProvider::new(Arc::new(adapter_stackstorm::demo::demo_store().await?), uris);
+//! let rules = provider.list(&container).await?;
+//! assert!(rules.iter().all(|r| r.subject().as_str().starts_with(container.iri().as_str())));
+//! # Ok(()) }
+//! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

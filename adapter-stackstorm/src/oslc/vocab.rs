@@ -4,6 +4,12 @@
 //! Rules are also typed `oslc_cm:ChangeRequest` and carry `dcterms:identifier` (the st2 id), `dcterms:title` (the
 //! rule's name) and `dcterms:description`; everything StackStorm-specific is here. Parameters and criteria are
 //! JSON objects, given as `rdf:JSON` literals.
+//!
+//! ```
+//! use adapter_stackstorm::oslc::vocab as st2;
+//!
+//! assert_eq!(st2::enabled.as_str(), format!("{}enabled", st2::NS));
+//! ```
 #![allow(non_upper_case_globals)]
 
 use oslc_core::oxrdf::NamedNodeRef;

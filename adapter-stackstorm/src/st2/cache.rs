@@ -9,6 +9,20 @@
 //!   the API, so the cache always holds the API's representation) or [`RuleCache::replace_all`] with a full list.
 //!   A rule changed directly in StackStorm (CLI, web UI) is therefore served as it was for at most the change
 //!   source's delay: the change stream's latency, or one polling interval.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use adapter_stackstorm::st2::{RuleCache, RuleStore};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let st2 = Arc::new(adapter_stackstorm::demo::demo_store().await?);
+//! let cache = RuleCache::new(st2.clone());
+//! // The change source fills it with a full list; reads are then answered from memory.
+//! let generation = cache.generation();
+//! cache.replace_all(st2.list(None).await?.rules, generation);
+//! assert_eq!(cache.len(), cache.list(None).await?.rules.len());
+//! # Ok(()) }
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};

@@ -1,5 +1,16 @@
 //! The StackStorm REST client (CONTRACT.md §1): rules over `/api/v1/rules`, authenticated by API key or token,
 //! st2's `faultstring` errors kept and passed on.
+//!
+//! ```no_run
+//! use adapter_stackstorm::st2::{RuleStore, St2Auth, St2Client};
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let st2 = St2Client::new("https://st2.example", St2Auth::ApiKey("k3y".into()))?;
+//! for rule in st2.list(Some(10)).await?.rules {
+//!     println!("{} enabled={}", rule.reference(), rule.enabled);
+//! }
+//! # Ok(()) }
+//! ```
 
 use std::fmt;
 use std::time::Duration;

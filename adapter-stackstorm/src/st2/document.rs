@@ -1,5 +1,12 @@
 //! Rules as st2 stores them in MongoDB (CONTRACT.md §2): database `st2`, collection `rule_d_b`, the trigger as a
 //! ref string (its type and parameters live in `trigger_d_b`), criteria keys escaped.
+//!
+//! ```
+//! use adapter_stackstorm::st2::document::{database_of, escape_key, unescape_key};
+//!
+//! assert_eq!(database_of("mongodb://db:27017/?replicaSet=rs0"), "st2");
+//! assert_eq!(unescape_key(&escape_key("trigger.body.level")), "trigger.body.level");
+//! ```
 
 use bson::{Bson, Document, doc, oid::ObjectId};
 use serde_json::{Map, Value};

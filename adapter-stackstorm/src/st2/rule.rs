@@ -1,4 +1,14 @@
 //! A StackStorm rule as the REST API shows it (CONTRACT.md §1.5, §1.9).
+//!
+//! ```
+//! use adapter_stackstorm::st2::Rule;
+//!
+//! let rule = Rule::new("ops", "watch_disk", "core.st2.IntervalTimer", "core.local");
+//! assert_eq!(rule.reference(), "ops.watch_disk");
+//! let json = serde_json::to_value(&rule)?;
+//! assert_eq!(json["trigger"]["type"], "core.st2.IntervalTimer");
+//! Ok::<_, Box<dyn std::error::Error>>(())
+//! ```
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};

@@ -1,6 +1,18 @@
 //! A StackStorm that runs in process: st2's rule semantics (CONTRACT.md §1.5–1.7) over a storage backend, in
 //! memory for the embedded demo, or over any other [`RuleBackend`] (the workspace's `testkit` keeps rules in MongoDB
 //! exactly as st2 stores them).
+//!
+//! ```
+//! use adapter_stackstorm::st2::{Rule, RuleStore, SimulatedSt2};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let st2 = SimulatedSt2::in_memory();
+//! let rule = Rule::new("ops", "notify", "core.st2.generic.notifytrigger", "core.local");
+//! st2.create(&rule).await?;
+//! // As st2 does: a second rule with the same pack and name is a 409.
+//! assert!(st2.create(&rule).await.is_err());
+//! # Ok(()) }
+//! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

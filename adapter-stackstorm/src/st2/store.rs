@@ -1,4 +1,14 @@
 //! The rule store: what the adapter needs of StackStorm, as an object-safe trait with st2's own errors.
+//!
+//! ```
+//! use adapter_stackstorm::st2::{RuleStore, St2Error};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let st2 = adapter_stackstorm::st2::SimulatedSt2::in_memory();
+//! let missing = st2.get("ops.nothing", false).await;
+//! assert!(matches!(missing, Err(St2Error::NotFound { .. })));
+//! # }
+//! ```
 
 use async_trait::async_trait;
 
