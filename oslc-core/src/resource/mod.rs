@@ -40,7 +40,7 @@ pub trait FromGraph: Sized {
     /// Reads the value described by `subject` in `graph`.
     ///
     /// # Errors
-    /// [`Error::InvalidResource`] naming the property that is missing or of the wrong kind.
+    /// [`Error::InvalidResource`](crate::Error::InvalidResource) naming the property that is missing or of the wrong kind.
     fn from_graph(subject: NamedOrBlankNodeRef<'_>, graph: &Graph) -> Result<Self>;
 }
 
