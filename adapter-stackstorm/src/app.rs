@@ -20,6 +20,8 @@
 
 use std::sync::Arc;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use axum::Router;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
@@ -40,7 +42,7 @@ pub struct AppConfig {
     /// The URL clients reach the adapter at; resource IRIs start with it.
     pub public_url: String,
     /// The bearer token writes must carry; without one, writes are refused.
-    pub api_token: Option<String>,
+    pub api_token: Option<SecretString>,
     /// Whether reads need the token too.
     pub protect_reads: bool,
     /// The largest request body accepted.
@@ -51,7 +53,7 @@ impl std::fmt::Debug for AppConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppConfig")
             .field("public_url", &self.public_url)
-            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)
             .field("body_limit", &self.body_limit)
             .finish()
@@ -212,7 +214,7 @@ pub fn build_with_log(
     // login opens a cookie session, on which Jazz-style clients (oslc-client) write.
     let policy = if config.protect_reads { Policy::protect_all() } else { Policy::protect_writes() };
     let auth = match &config.api_token {
-        Some(token) => Auth::new(StaticToken::new(token.clone()).with_realm("st2-oslc"), policy)
+        Some(token) => Auth::new(StaticToken::new(token.expose_secret()).with_realm("st2-oslc"), policy)
             .with_sessions(Sessions::new().secure(base.starts_with("https:"))),
         None => Auth::new(NoCredentials, policy),
     };

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
+use secrecy::SecretString;
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -42,11 +43,11 @@ pub struct Config {
     #[arg(long, env = "ST2_URL")]
     pub st2_url: Option<String>,
     /// StackStorm API key (`St2-Api-Key`).
-    #[arg(long, env = "ST2_API_KEY", hide_env_values = true, conflicts_with = "st2_token")]
-    pub st2_api_key: Option<String>,
+    #[arg(long, env = "ST2_API_KEY", hide_env_values = true, conflicts_with = "st2_token", value_parser = secret)]
+    pub st2_api_key: Option<SecretString>,
     /// StackStorm auth token (`X-Auth-Token`).
-    #[arg(long, env = "ST2_AUTH_TOKEN", hide_env_values = true)]
-    pub st2_token: Option<String>,
+    #[arg(long, env = "ST2_AUTH_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub st2_token: Option<SecretString>,
     /// MongoDB URI of StackStorm's database (a replica set, for change streams).
     #[arg(long, env = "ST2_OSLC_MONGO_URI", hide_env_values = true)]
     pub mongo_uri: Option<String>,
@@ -61,8 +62,8 @@ pub struct Config {
     #[arg(long, env = "ST2_OSLC_POLL_INTERVAL_MS", default_value_t = 2000)]
     pub poll_interval_ms: u64,
     /// Bearer token every write (POST, PUT, DELETE, actions) must carry.
-    #[arg(long, env = "ST2_OSLC_API_TOKEN", hide_env_values = true)]
-    pub api_token: Option<String>,
+    #[arg(long, env = "ST2_OSLC_API_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub api_token: Option<SecretString>,
     /// Require the API token for reads too.
     #[arg(long, env = "ST2_OSLC_PROTECT_READS")]
     pub protect_reads: bool,
@@ -90,8 +91,9 @@ pub struct Config {
     pub shutdown_timeout_ms: u64,
 }
 
-fn redacted(secret: Option<&String>) -> Option<&'static str> {
-    secret.map(|_| "<redacted>")
+/// A flag's value kept as a secret: never in `Debug`, zeroed when dropped.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }
 
 /// A URI (MongoDB's, or a StackStorm URL) without the credentials of its user-info part.
@@ -110,13 +112,13 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("data_dir", &self.data_dir)
             .field("st2_url", &self.st2_url.as_deref().map(without_password))
-            .field("st2_api_key", &redacted(self.st2_api_key.as_ref()))
-            .field("st2_token", &redacted(self.st2_token.as_ref()))
+            .field("st2_api_key", &self.st2_api_key)
+            .field("st2_token", &self.st2_token)
             .field("mongo_uri", &self.mongo_uri.as_deref().map(without_password))
             .field("kafka_brokers", &self.kafka_brokers)
             .field("kafka_topic", &self.kafka_topic)
             .field("poll_interval_ms", &self.poll_interval_ms)
-            .field("api_token", &redacted(self.api_token.as_ref()))
+            .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)
             .field("demo", &self.demo)
             .field("log_format", &self.log_format)

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use oslc_core::server::Readiness;
 use oslc_events::{EventLog, EventSink};
+use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -182,7 +183,7 @@ fn stop_signal(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> + Se
 /// embedded demo; and the API token writes need (the demo makes one up when none is given).
 async fn rule_store(
     config: &Config,
-) -> Result<(Arc<dyn st2::RuleStore>, Option<Arc<st2::RuleCache>>, Option<String>), AdapterError> {
+) -> Result<(Arc<dyn st2::RuleStore>, Option<Arc<st2::RuleCache>>, Option<SecretString>), AdapterError> {
     if let (Some(url), false) = (&config.st2_url, config.demo) {
         let auth = match (&config.st2_api_key, &config.st2_token) {
             (Some(key), _) => st2::St2Auth::ApiKey(key.clone()),
@@ -204,7 +205,7 @@ async fn rule_store(
         let token = random_token();
         // Printed, not logged: the person who started the demo needs it to write.
         println!("demo API token (Authorization: Bearer …): {token}");
-        token
+        token.into()
     });
     Ok((Arc::new(demo::demo_store().await?), None, Some(token)))
 }

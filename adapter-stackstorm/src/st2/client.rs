@@ -12,36 +12,26 @@
 //! # Ok(()) }
 //! ```
 
-use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
 use super::rule::Rule;
 use super::store::{RulePage, RuleStore, St2Error};
 
 /// How the adapter authenticates to StackStorm. The secret never appears in `Debug` output or logs.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub enum St2Auth {
     /// No credentials (st2 with auth disabled).
     #[default]
     None,
     /// `St2-Api-Key` (does not expire).
-    ApiKey(String),
+    ApiKey(SecretString),
     /// `X-Auth-Token` (from `POST /auth/v1/tokens`).
-    Token(String),
-}
-
-impl fmt::Debug for St2Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::None => "None",
-            Self::ApiKey(_) => "ApiKey(<redacted>)",
-            Self::Token(_) => "Token(<redacted>)",
-        })
-    }
+    Token(SecretString),
 }
 
 /// A client of StackStorm's rule API.
@@ -77,8 +67,8 @@ impl St2Client {
         let request = self.http.request(method, format!("{}{path}", self.base)).header("accept", "application/json");
         match &self.auth {
             St2Auth::None => request,
-            St2Auth::ApiKey(key) => request.header("St2-Api-Key", key),
-            St2Auth::Token(token) => request.header("X-Auth-Token", token),
+            St2Auth::ApiKey(key) => request.header("St2-Api-Key", key.expose_secret()),
+            St2Auth::Token(token) => request.header("X-Auth-Token", token.expose_secret()),
         }
     }
 

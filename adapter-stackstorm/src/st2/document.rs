@@ -20,10 +20,10 @@ pub const DATABASE: &str = "st2";
 /// The database a MongoDB URI names in its path (`mongodb://host/st2?replicaSet=rs0`), or st2's default.
 #[must_use]
 pub fn database_of(uri: &str) -> String {
-    let rest = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    let path = rest.split_once('/').map(|(_, path)| path).unwrap_or_default();
-    let name = path.split('?').next().unwrap_or_default();
-    if name.is_empty() { DATABASE.to_owned() } else { name.to_owned() }
+    mongodb::options::ConnectionString::parse(uri)
+        .ok()
+        .and_then(|parsed| parsed.default_database)
+        .unwrap_or_else(|| DATABASE.to_owned())
 }
 /// The rules collection (mongoengine's name for `RuleDB`).
 pub const RULES: &str = "rule_d_b";
