@@ -300,7 +300,9 @@ pub fn prefixes() -> Prefixes {
     prefixes
 }
 
-/// How events are stored by the log backends: compact JSON, the state as N-Triples.
+/// How the log backends store events: the event's own RDF form ([`Event::to_graph`]) as N-Triples, read back with
+/// [`Event::from_graph`], the one codec of messages, TRS change logs and storage. Logs written before 0.2 hold
+/// compact JSON (the state as N-Triples), still read.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct StoredEvent {
     id: String,
@@ -318,27 +320,16 @@ pub(crate) struct StoredEvent {
 
 impl StoredEvent {
     pub(crate) fn encode(event: &Event) -> Result<Vec<u8>> {
-        let state = match &event.state {
-            Some(graph) => Some(
-                String::from_utf8(rdf::serialize(graph, RdfFormat::NTriples, &Prefixes::new())?)
-                    .map_err(|e| Error::invalid(e.to_string()))?,
-            ),
-            None => None,
-        };
-        let stored = Self {
-            id: event.id.as_str().to_owned(),
-            kind: event.kind,
-            qualifiers: event.qualifiers.iter().map(|q| q.as_str().to_owned()).collect(),
-            changed: event.changed.as_str().to_owned(),
-            order: event.order,
-            created: event.created.to_string(),
-            service_provider: event.service_provider.as_ref().map(|s| s.as_str().to_owned()),
-            state,
-        };
-        serde_json::to_vec(&stored).map_err(|e| Error::invalid(e.to_string()))
+        event.to_bytes(RdfFormat::NTriples)
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Event> {
+        if bytes.first() != Some(&b'{') {
+            // The log's own bytes, written by this process: no budgets but the DTD refusal.
+            let graph =
+                rdf::parse_with_limits(bytes, RdfFormat::NTriples, "urn:oslc-events:", &rdf::ParseLimits::unlimited())?;
+            return Event::from_graph(&graph);
+        }
         let stored: Self = serde_json::from_slice(bytes).map_err(|e| Error::invalid(format!("stored event: {e}")))?;
         let iri = |s: String| NamedNode::new(s).map_err(|e| Error::invalid(format!("stored event IRI: {e}")));
         Ok(Event {
@@ -391,6 +382,29 @@ mod tests {
         }
         let stored = StoredEvent::encode(&event).unwrap_or_default();
         assert_eq!(StoredEvent::decode(&stored).ok(), Some(event));
+    }
+
+    #[test]
+    fn records_of_earlier_logs_are_still_read() {
+        let event = sample();
+        let state = String::from_utf8(
+            rdf::serialize(event.state.as_ref().unwrap_or(&Graph::new()), RdfFormat::NTriples, &Prefixes::new())
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        let legacy = serde_json::json!({
+            "id": event.id.as_str(),
+            "kind": "Modification",
+            "qualifiers": ["https://w3id.org/st2-oslc/ns#RuleDisabled"],
+            "changed": event.changed.as_str(),
+            "order": 42,
+            "created": event.created.to_string(),
+            "service_provider": "https://st2-oslc.example/serviceProviders/1",
+            "state": state,
+        });
+        let bytes = serde_json::to_vec(&legacy).unwrap_or_default();
+        assert_eq!(StoredEvent::decode(&bytes).ok(), Some(event.clone()));
+        assert!(StoredEvent::encode(&event).unwrap_or_default().starts_with(b"<"), "new records are N-Triples");
     }
 
     #[test]
