@@ -217,7 +217,8 @@ pub fn build_with_log(
         Some(token) => Auth::new(StaticToken::new(token.expose_secret()).with_realm("st2-oslc"), policy)
             .with_sessions(Sessions::new().secure(base.starts_with("https:"))),
         None => Auth::new(NoCredentials, policy),
-    };
+    }
+    .with_actions(&oslc);
     let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
     let catalog = oslc.catalog.clone();
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions));

@@ -177,3 +177,101 @@ async fn a_query_posted_as_a_form_is_a_read() {
         .unwrap();
     assert_eq!(send(&app, form).await.status, 401, "protected reads protect form queries too");
 }
+
+/// Lets `operator` read and run actions, and nothing else; `admin` may do everything.
+struct Roles;
+
+#[async_trait::async_trait]
+impl oslc_core::server::auth::Verifier for Roles {
+    async fn verify(
+        &self,
+        credentials: &oslc_core::server::auth::Credentials,
+    ) -> Option<oslc_core::server::auth::Principal> {
+        match credentials {
+            oslc_core::server::auth::Credentials::Bearer(token) if token == "operator" || token == "admin" => {
+                Some(oslc_core::server::auth::Principal { name: token.clone() })
+            }
+            _ => None,
+        }
+    }
+
+    fn permits(&self, principal: &oslc_core::server::auth::Principal, access: oslc_core::server::auth::Access) -> bool {
+        principal.name == "admin" || access != oslc_core::server::auth::Access::Write
+    }
+
+    fn challenges(&self) -> Vec<String> {
+        vec!["Bearer realm=\"roles\"".to_owned()]
+    }
+}
+
+struct Close;
+
+#[async_trait::async_trait]
+impl oslc_core::server::ActionHandler for Close {
+    async fn run(
+        &self,
+        _: &oslc_core::Container,
+        _: &str,
+        current: oslc_core::Resource,
+    ) -> oslc_core::Result<oslc_core::Resource> {
+        Ok(current)
+    }
+}
+
+#[tokio::test]
+async fn actions_are_their_own_kind_of_request_for_policies_and_verifiers() {
+    use oslc_core::server::auth::Access;
+    use oslc_core::server::{Collection, CollectionAction, Server, ServiceProviderConfig};
+    let provider = std::sync::Arc::new(oslc_core::InMemoryProvider::new());
+    let built = Server::builder(BASE)
+        .unwrap()
+        .with_service_provider(ServiceProviderConfig::new("1", "one").with_collection(
+            Collection::new("changeRequests", provider).with_action(CollectionAction::post(
+                "close",
+                "Close",
+                std::sync::Arc::new(Close),
+            )),
+        ))
+        .build::<()>()
+        .unwrap();
+    let auth = Auth::new(Roles, Policy::protect_writes()).with_actions(&built);
+    let app = auth.layer(built.router);
+    let as_ = |token: &str| format!("Bearer {token}");
+
+    let created = create_with(&app, &[("authorization", &as_("admin"))], "text/turtle").await;
+    assert_eq!(created.status, 201);
+    let member = created.header("location").unwrap().to_owned();
+    let path = member.strip_prefix(BASE).unwrap().to_owned();
+    let close = |token: Option<String>| {
+        let mut req = request("POST", &format!("{path}/close")).header("accept", "text/turtle");
+        if let Some(token) = token {
+            req = req.header("authorization", token);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    // The operator may run the action but not write; without credentials the action is refused (actions protected).
+    assert_eq!(send(&app, close(Some(as_("operator")))).await.status, 200);
+    assert_eq!(send(&app, close(None)).await.status, 401);
+    let refused = create_with(&app, &[("authorization", &as_("operator"))], "text/turtle").await;
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    // With actions left open, anyone may run them, and writes stay protected.
+    let open = Auth::new(Roles, Policy::protecting(false, true, false)).with_actions(&built_again());
+    let app = open.layer(built_again().router);
+    assert_eq!(send(&app, close(None)).await.status, 404, "runs (no such member in this fresh server), not 401");
+    assert_eq!(create_with(&app, &[], "text/turtle").await.status, 401);
+    assert!(Policy::protect_writes().protects(Access::Action));
+}
+
+fn built_again() -> oslc_core::server::Built {
+    use oslc_core::server::{Collection, CollectionAction, Server, ServiceProviderConfig};
+    Server::builder(BASE)
+        .unwrap()
+        .with_service_provider(
+            ServiceProviderConfig::new("1", "one").with_collection(
+                Collection::new("changeRequests", std::sync::Arc::new(oslc_core::InMemoryProvider::new()))
+                    .with_action(CollectionAction::post("close", "Close", std::sync::Arc::new(Close))),
+            ),
+        )
+        .build()
+        .unwrap()
+}

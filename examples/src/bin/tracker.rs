@@ -230,6 +230,7 @@ fn app(
     let trs = oslc_events::trs::server::router(Trs::new(layout.iri("/trs")?.into_string(), log, tracker), "/trs");
     Ok(Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
         .with_sessions(Sessions::new())
+        .with_actions(&built)
         .layer(built.router.merge(trs))
         .merge(ready.routes())
         .layer(oslc_core::server::OslcCorsLayer::default()))

@@ -1,5 +1,7 @@
 //! Authentication as a layer over any router: a [`Verifier`] checks the credentials a request carries, and a
-//! [`Policy`] says which requests need them (reads, writes). A CORS preflight never needs credentials.
+//! [`Policy`] says which requests need them, by [`Access`]: reads, writes, and the kit's OSLC Actions (told apart
+//! with [`Auth::with_actions`]). A verifier may allow a principal some kinds and not others
+//! ([`Verifier::permits`], 403 otherwise), as scoped tokens do. A CORS preflight never needs credentials.
 //!
 //! [`StaticToken`] is the simple setup: one secret, accepted as a bearer token (`Authorization: Bearer <token>`)
 //! and as the password of HTTP Basic with any user name, which is what OSLC clients that cannot add a header of
@@ -115,11 +117,30 @@ pub struct Principal {
     pub name: String,
 }
 
+/// What a request does, as the auth layer classifies it for [`Policy`] and [`Verifier::permits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Access {
+    /// GET, HEAD, and form-encoded POSTs (OSLC Query 3.0 queries sent as a form).
+    Read,
+    /// Creating, replacing and deleting: every other method but OPTIONS.
+    Write,
+    /// Running an OSLC Action the kit routes (`POST <member>/<action>`, known through [`Auth::with_actions`]).
+    Action,
+}
+
 /// Checks credentials.
 #[async_trait]
 pub trait Verifier: Send + Sync + 'static {
     /// The principal the credentials prove, or `None` when they prove nothing.
     async fn verify(&self, credentials: &Credentials) -> Option<Principal>;
+
+    /// Whether `principal` may make a request of kind `access` (default: whoever is verified may do anything the
+    /// policy protects). A verifier of scoped tokens answers from the token's scopes; a refusal is a 403.
+    fn permits(&self, principal: &Principal, access: Access) -> bool {
+        let _ = (principal, access);
+        true
+    }
 
     /// The `WWW-Authenticate` challenges a 401 carries, one per scheme taken (such as `Bearer realm="x"`).
     fn challenges(&self) -> Vec<String>;
@@ -188,27 +209,45 @@ impl Verifier for NoCredentials {
     }
 }
 
-/// Which requests need verified credentials.
+/// Which requests need verified credentials, by [`Access`]; a CORS preflight never does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Policy {
     /// GET and HEAD, and form-encoded POSTs (OSLC Query 3.0 queries sent as a form), are reads.
     pub protect_reads: bool,
-    /// Every other method but OPTIONS is a write (actions included).
+    /// Every other method but OPTIONS is a write.
     pub protect_writes: bool,
+    /// Actions the kit routes (with [`Auth::with_actions`]; without it they count as writes).
+    pub protect_actions: bool,
 }
 
 impl Policy {
-    /// Writes need credentials; reads do not.
+    /// Writes and actions need credentials; reads do not.
     #[must_use]
     pub fn protect_writes() -> Self {
-        Self { protect_reads: false, protect_writes: true }
+        Self::protecting(false, true, true)
     }
 
     /// Every request but a CORS preflight needs credentials.
     #[must_use]
     pub fn protect_all() -> Self {
-        Self { protect_reads: true, protect_writes: true }
+        Self::protecting(true, true, true)
+    }
+
+    /// Each kind of request protected or not.
+    #[must_use]
+    pub fn protecting(reads: bool, writes: bool, actions: bool) -> Self {
+        Self { protect_reads: reads, protect_writes: writes, protect_actions: actions }
+    }
+
+    /// Whether requests of kind `access` need credentials.
+    #[must_use]
+    pub fn protects(&self, access: Access) -> bool {
+        match access {
+            Access::Read => self.protect_reads,
+            Access::Write => self.protect_writes,
+            Access::Action => self.protect_actions,
+        }
     }
 }
 
@@ -406,6 +445,8 @@ pub struct Auth {
     verifier: Arc<dyn Verifier>,
     policy: Policy,
     sessions: Option<Sessions>,
+    /// The path of each container with actions, and their names.
+    actions: Arc<[(String, Vec<String>)]>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -418,7 +459,22 @@ impl Auth {
     /// `verifier` checks the credentials of the requests `policy` protects.
     #[must_use]
     pub fn new(verifier: impl Verifier, policy: Policy) -> Self {
-        Self { verifier: Arc::new(verifier), policy, sessions: None }
+        Self { verifier: Arc::new(verifier), policy, sessions: None, actions: Arc::from([]) }
+    }
+
+    /// Classifies `POST <member>/<action>` on the collections of `built` as [`Access::Action`] (otherwise such a
+    /// request counts as a write).
+    #[must_use]
+    pub fn with_actions<S>(mut self, built: &super::Built<S>) -> Self {
+        // Paths relative to the kit's base URL, as the router the layer wraps sees them.
+        self.actions = built
+            .service_providers
+            .iter()
+            .flat_map(|p| p.collections.iter().map(move |c| (p, c)))
+            .filter(|(_, c)| !c.actions.is_empty())
+            .map(|(p, c)| (super::Layout::container_path(&p.id, &c.segment), c.actions.clone()))
+            .collect();
+        self
     }
 
     /// Opens a cookie session for each client that authenticates with HTTP Basic (see the [module docs](self)).
@@ -437,28 +493,45 @@ impl Auth {
         }))
     }
 
-    fn protects(&self, request: &Request) -> bool {
-        if *request.method() == Method::OPTIONS {
-            return false;
-        }
-        if self.is_write(request) { self.policy.protect_writes } else { self.policy.protect_reads }
-    }
-
-    /// GET, HEAD and form-encoded POSTs (queries) are reads; every other method is a write.
-    fn is_write(&self, request: &Request) -> bool {
+    /// What `request` does: a read, a write, or one of the kit's actions.
+    #[must_use]
+    pub fn access(&self, request: &Request) -> Access {
         let method = request.method();
         let form = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
             ct.split(';').next().is_some_and(|e| e.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
         });
-        !(*method == Method::GET || *method == Method::HEAD || (*method == Method::POST && form))
+        if *method == Method::GET || *method == Method::HEAD || (*method == Method::POST && form) {
+            return Access::Read;
+        }
+        if *method == Method::POST {
+            let path = request.uri().path();
+            let is_action = self.actions.iter().any(|(container, names)| {
+                path.strip_prefix(container.as_str())
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .and_then(|rest| rest.split_once('/'))
+                    .is_some_and(|(id, name)| !id.is_empty() && names.iter().any(|n| n == name))
+            });
+            if is_action {
+                return Access::Action;
+            }
+        }
+        Access::Write
+    }
+
+    fn is_write(&self, request: &Request) -> bool {
+        self.access(request) != Access::Read
     }
 
     async fn check(&self, request: Request, next: Next) -> Response {
-        if !self.protects(&request) {
+        let access = self.access(&request);
+        if *request.method() == Method::OPTIONS || !self.policy.protects(access) {
             return next.run(request).await;
         }
         let credentials = Credentials::from_header(request.headers().get(header::AUTHORIZATION));
         if let Some(principal) = self.verifier.verify(&credentials).await {
+            if !self.verifier.permits(&principal, access) {
+                return forbidden(&request, &principal, access);
+            }
             let session = match (&self.sessions, &credentials) {
                 (Some(sessions), Credentials::Basic { .. })
                     if sessions.presented(request.headers()).and_then(|id| sessions.resume(&id)).is_none() =>
@@ -476,8 +549,11 @@ impl Auth {
         if credentials == Credentials::None
             && let Some(sessions) = &self.sessions
             && let Some(id) = sessions.presented(request.headers())
-            && sessions.resume(&id).is_some()
+            && let Some(principal) = sessions.resume(&id)
         {
+            if !self.verifier.permits(&principal, access) {
+                return forbidden(&request, &principal, access);
+            }
             let read = !self.is_write(&request);
             if read || !csrf_suspect(&request, &id) {
                 return next.run(request).await;
@@ -504,6 +580,13 @@ impl Auth {
         }
         response
     }
+}
+
+/// The 403 for a principal whose credentials do not allow `access`.
+fn forbidden(request: &Request, principal: &Principal, access: Access) -> Response {
+    let message = format!("{} may not make this request ({access:?})", principal.name);
+    tracing::debug!(method = %request.method(), path = request.uri().path(), reason = %message, "request refused");
+    ErrorResponse::new(Error::Forbidden { message }, request.headers()).into_response()
 }
 
 #[cfg(test)]
