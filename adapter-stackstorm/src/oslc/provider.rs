@@ -31,6 +31,9 @@ pub struct RuleProvider {
     /// The resource made for each rule as last seen, reused while the rule is unchanged: building a resource, its
     /// ETag and its query index costs far more than comparing two rules.
     resources: Mutex<HashMap<String, (Rule, Resource)>>,
+    /// The last list made, with the store's [`RuleStore::version`] it was made at: while the version is the same,
+    /// a query is answered without listing and comparing every rule again.
+    listed: Mutex<Option<(u64, Arc<[Resource]>)>>,
     /// One lock per rule being written: a check of `If-Match` and the write it guards run as one step against
     /// every other write through this adapter (PUT, DELETE, the actions, `/actions`).
     writes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -46,7 +49,7 @@ impl RuleProvider {
     /// Rules of `store`, served at `uris`.
     #[must_use]
     pub fn new(store: Arc<dyn RuleStore>, uris: RuleUris) -> Self {
-        Self { store, uris, resources: Mutex::default(), writes: Mutex::default() }
+        Self { store, uris, resources: Mutex::default(), listed: Mutex::default(), writes: Mutex::default() }
     }
 
     /// Holds rule `id` for a check-and-write: other writes to the same rule through this adapter wait until the
@@ -150,6 +153,14 @@ pub(crate) fn is_enabled(resource: &Resource) -> bool {
 #[async_trait]
 impl ResourceProvider for RuleProvider {
     async fn list(&self, _container: &Container) -> Result<Vec<Resource>> {
+        // The version is read before the list, so a change made while listing makes the next call list again.
+        let version = self.store.version();
+        if let Some(version) = version
+            && let Some((at, resources)) = &*self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+            && *at == version
+        {
+            return Ok(resources.to_vec());
+        }
         let page = self.store.list(None).await?;
         let resources = page.rules.iter().map(|rule| self.resource(rule)).collect::<Result<Vec<_>>>()?;
         // Rules deleted behind the adapter's back leave the cache.
@@ -158,6 +169,9 @@ impl ResourceProvider for RuleProvider {
         {
             let live: std::collections::HashSet<&str> = page.rules.iter().filter_map(|r| r.id.as_deref()).collect();
             cache.retain(|id, _| live.contains(id.as_str()));
+        }
+        if let Some(version) = version {
+            *self.listed.lock().unwrap_or_else(PoisonError::into_inner) = Some((version, resources.clone().into()));
         }
         Ok(resources)
     }

@@ -39,6 +39,8 @@ struct Cached {
     complete: bool,
     /// Counts the writes through the cache: a list or a read started before a write must not overwrite it.
     generation: u64,
+    /// Counts every change of `rules` (writes, refreshes, full lists): the cache's [`RuleStore::version`].
+    changes: u64,
 }
 
 /// A [`RuleStore`] that answers reads from memory; see the module docs.
@@ -89,6 +91,7 @@ impl RuleCache {
         cached.generation += 1;
         if let Some(id) = &rule.id {
             cached.rules.insert(id.clone(), rule.clone());
+            cached.changes += 1;
         }
     }
 
@@ -99,6 +102,7 @@ impl RuleCache {
             && let Some(id) = &rule.id
         {
             cached.rules.insert(id.clone(), rule.clone());
+            cached.changes += 1;
         }
     }
 
@@ -117,6 +121,7 @@ impl RuleCache {
             return;
         }
         cached.rules = rules.into_iter().filter_map(|r| r.id.clone().map(|id| (id, r))).collect();
+        cached.changes += 1;
         cached.complete = true;
     }
 
@@ -130,13 +135,16 @@ impl RuleCache {
                 let mut cached = self.write();
                 if cached.generation == generation {
                     cached.rules.remove(id);
+                    cached.changes += 1;
                 }
             }
             Err(error) => {
                 tracing::debug!(rule_id = id, %error, "cannot refresh a cached rule; it will be read again");
                 let mut cached = self.write();
                 cached.rules.remove(id);
+                cached.changes += 1;
                 cached.complete = false;
+                cached.changes += 1;
             }
         }
     }
@@ -176,6 +184,11 @@ impl RuleStore for RuleCache {
         Ok(page)
     }
 
+    fn version(&self) -> Option<u64> {
+        let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner);
+        cached.complete.then_some(cached.changes)
+    }
+
     async fn get(&self, ref_or_id: &str, show_secrets: bool) -> Result<Rule, St2Error> {
         if !show_secrets && let Some(rule) = self.lookup(ref_or_id) {
             return Ok(rule);
@@ -208,9 +221,11 @@ impl RuleStore for RuleCache {
         match known {
             Some(id) => {
                 cached.rules.remove(&id);
+                cached.changes += 1;
             }
             None => {
                 cached.rules.remove(ref_or_id);
+                cached.changes += 1;
                 cached.rules.retain(|_, r| r.reference() != ref_or_id);
             }
         }

@@ -36,17 +36,28 @@ pub trait RuleBackend: Send + Sync + 'static {
     async fn replace(&self, rule: &Rule) -> Result<(), St2Error>;
     /// Deletes the rule `id`.
     async fn remove(&self, id: &str) -> Result<(), St2Error>;
+
+    /// A number that changes with every write, when every write passes through this backend (see
+    /// [`RuleStore::version`]); `None` by default.
+    fn version(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Rules in a map in memory.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
     rules: Mutex<BTreeMap<String, Rule>>,
+    writes: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryBackend {
     fn rules(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Rule>> {
         self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn wrote(&self) {
+        self.writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -67,6 +78,7 @@ impl RuleBackend for MemoryBackend {
             return Err(duplicate(rule, existing.id.clone()));
         }
         rules.insert(rule.id.clone().unwrap_or_default(), rule.clone());
+        self.wrote();
         Ok(())
     }
 
@@ -77,12 +89,18 @@ impl RuleBackend for MemoryBackend {
             return Err(duplicate(rule, existing.id.clone()));
         }
         rules.insert(id, rule.clone());
+        self.wrote();
         Ok(())
     }
 
     async fn remove(&self, id: &str) -> Result<(), St2Error> {
         self.rules().remove(id);
+        self.wrote();
         Ok(())
+    }
+
+    fn version(&self) -> Option<u64> {
+        Some(self.writes.load(std::sync::atomic::Ordering::SeqCst))
     }
 }
 
@@ -271,6 +289,10 @@ pub fn is_object_id(id: &str) -> bool {
 
 #[async_trait]
 impl<B: RuleBackend> RuleStore for SimulatedSt2<B> {
+    fn version(&self) -> Option<u64> {
+        self.backend.version()
+    }
+
     async fn list(&self, limit: Option<usize>) -> Result<RulePage, St2Error> {
         let mut rules = self.backend.all().await?;
         rules.sort_by(|a, b| (&a.pack, &a.name).cmp(&(&b.pack, &b.name)));

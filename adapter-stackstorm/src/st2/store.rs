@@ -109,6 +109,12 @@ pub trait RuleStore: Send + Sync + 'static {
     /// Deletes a rule by ref or id (204).
     async fn delete(&self, ref_or_id: &str) -> Result<(), St2Error>;
 
+    /// A number that changes whenever a rule may have changed, for stores that know (every write passes through
+    /// them); `None` when they cannot tell, as StackStorm's API cannot. Equal versions mean equal lists.
+    fn version(&self) -> Option<u64> {
+        None
+    }
+
     /// Enables or disables a rule the way `st2 rule enable` does: GET with secrets, flip `enabled`, PUT it all.
     async fn set_enabled(&self, ref_or_id: &str, enabled: bool) -> Result<Rule, St2Error> {
         let mut rule = self.get(ref_or_id, true).await?;
