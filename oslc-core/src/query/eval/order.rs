@@ -218,7 +218,19 @@ pub(super) fn compare_terms(a: TermRef<'_>, b: TermRef<'_>) -> Ordering {
 
 /// Compares strings with runs of digits compared as numbers, so `…/9` comes before `…/10`.
 pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    // Member IRIs share their container's IRI: skip the common prefix at memcmp speed, back to the start of the
+    // digit run it ends in (equal bytes before a run compare equal whichever way they are read).
+    let same = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    let mut start = same;
+    while start > 0 && a[start - 1].is_ascii_digit() {
+        start -= 1;
+    }
+    natural_cmp_bytes(&a[start..], &b[start..])
+}
+
+fn natural_cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let (mut a, mut b) = (a, b);
     loop {
         match (a.first(), b.first()) {
             (None, None) => return Ordering::Equal,
@@ -262,5 +274,18 @@ mod tests {
         assert_eq!(natural_cmp("r/010", "r/10"), Ordering::Greater);
         assert_eq!(natural_cmp("r/a", "r/10"), Ordering::Greater);
         assert_eq!(natural_cmp("r/1a", "r/1b"), Ordering::Less);
+        // A shared prefix that ends inside a number is compared as that number.
+        assert_eq!(natural_cmp("r/129", "r/1210"), Ordering::Less);
+        assert_eq!(natural_cmp("r/12", "r/12a"), Ordering::Less);
+        assert_eq!(natural_cmp("x/0012", "x/012"), Ordering::Greater);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_the_common_prefix_changes_no_answer(a in "[a-c0-2/]{0,12}", b in "[a-c0-2/]{0,12}", p in "[a-c0-2/]{0,6}") {
+            let (pa, pb) = (format!("{p}{a}"), format!("{p}{b}"));
+            proptest::prop_assert_eq!(natural_cmp(&pa, &pb), natural_cmp_bytes(pa.as_bytes(), pb.as_bytes()));
+            proptest::prop_assert_eq!(natural_cmp(&pa, &pb), natural_cmp(&pb, &pa).reverse());
+        }
     }
 }
