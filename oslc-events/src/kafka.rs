@@ -1,6 +1,7 @@
 //! Kafka delivery (feature `kafka`, rdkafka): a sink with an idempotent producer (`acks=all`, key = the changed
-//! resource's IRI, headers `content-type`, `oslc-event-id`, `oslc-event-order`) and a consumer that commits an
-//! offset only after its handler succeeded and handles each event id once.
+//! resource's IRI, headers `content-type`, `oslc-event-id`, `oslc-event-order`, and the CloudEvents attributes in
+//! the Kafka binding's binary mode, [`cloudevents_headers`]) and a consumer that commits an offset only after its
+//! handler succeeded and handles each event id once.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -55,6 +56,49 @@ pub const DEFAULT_MAX_EVENT_BYTES: usize = 900 * 1024;
 
 /// The header that says an event was published without the changed resource's state (value `omitted`).
 pub const STATE_HEADER: &str = "oslc-event-state";
+
+/// The CloudEvents attributes of `event` in the Kafka protocol binding's binary mode (CloudEvents 1.0), as header
+/// names and values, beside `content-type` (the payload's RDF syntax): `ce_specversion` `1.0`; `ce_id` the event
+/// id; `ce_source` its service provider (else the origin of the changed resource); `ce_type` its first qualifier
+/// (such as `st2:RuleDisabled`), else its change kind (`trs:Modification`), as IRIs; `ce_subject` the changed
+/// resource; `ce_time` when it was seen; the `sequence` extension `ce_sequence`, the log order zero-padded to 20
+/// digits (so it sorts as text); the `partitioning` extension `ce_partitionkey`, the record key.
+///
+/// ```
+/// use oslc_events::{ChangeKind, Event};
+///
+/// let mut event = Event::new(ChangeKind::Deletion, oxrdf::NamedNode::new("http://tool.example/r/1")?);
+/// event.order = std::num::NonZeroU64::new(42);
+/// let headers = oslc_events::kafka::cloudevents_headers(&event);
+/// let get = |name: &str| headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str());
+/// assert_eq!(get("ce_type"), Some("http://open-services.net/ns/core/trs#Deletion"));
+/// assert_eq!(get("ce_source"), Some("http://tool.example"));
+/// assert_eq!(get("ce_sequence"), Some("00000000000000000042"));
+/// Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn cloudevents_headers(event: &Event) -> Vec<(&'static str, String)> {
+    let changed = event.changed.as_str();
+    let source = match &event.service_provider {
+        Some(service_provider) => service_provider.as_str().to_owned(),
+        None => {
+            let after_scheme = changed.find("://").map_or(0, |i| i + 3);
+            let end = changed[after_scheme..].find('/').map_or(changed.len(), |i| after_scheme + i);
+            changed[..end].to_owned()
+        }
+    };
+    let kind = event.qualifiers.first().map_or(event.kind.iri().as_str(), |q| q.as_str());
+    vec![
+        ("ce_specversion", "1.0".to_owned()),
+        ("ce_id", event.id.as_str().to_owned()),
+        ("ce_source", source),
+        ("ce_type", kind.to_owned()),
+        ("ce_subject", changed.to_owned()),
+        ("ce_time", event.created.to_string()),
+        ("ce_sequence", format!("{:020}", event.order_number())),
+        ("ce_partitionkey", changed.to_owned()),
+    ]
+}
 
 impl KafkaConfig {
     /// Brokers and topic, Turtle, librdkafka's defaults otherwise.
@@ -204,6 +248,9 @@ impl EventSink for KafkaSink {
                 .insert(Header { key: "oslc-event-order", value: Some(order.as_str()) });
             if omitted {
                 headers = headers.insert(Header { key: STATE_HEADER, value: Some("omitted") });
+            }
+            for (key, value) in cloudevents_headers(event) {
+                headers = headers.insert(Header { key, value: Some(value.as_str()) });
             }
             let record =
                 FutureRecord::to(&self.config.topic).key(event.changed.as_str()).payload(&payload).headers(headers);

@@ -406,3 +406,51 @@ async fn a_poison_message_is_skipped_not_a_crash_loop() {
 fn oxrdf_turtle() -> oslc_core::rdf::RdfFormat {
     oslc_core::rdf::RdfFormat::Turtle
 }
+
+/// What a plain Kafka consumer that knows CloudEvents (and nothing of OSLC) reads off a record.
+#[tokio::test]
+async fn records_carry_cloudevents_attributes_in_binary_mode() {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::{Headers, Message};
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("cloudevents-{}", uuid::Uuid::new_v4().simple());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let rule = NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb87");
+    let event = Event::new(ChangeKind::Modification, rule.clone())
+        .with_qualifier(NamedNode::new_unchecked("https://w3id.org/st2-oslc/ns#RuleDisabled"))
+        .with_service_provider(NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1"));
+    let appended = log.append(vec![event], Vec::new()).await.unwrap().remove(0);
+    let sink = KafkaSink::new(config(&brokers, &topic)).unwrap();
+    oslc_events::EventSink::publish(&sink, std::slice::from_ref(&appended)).await.unwrap();
+
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", &topic)
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic.as_str()]).unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(60), consumer.recv()).await.unwrap().unwrap();
+    let headers: BTreeMap<String, String> = message
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+        .collect();
+    let get = |name: &str| headers.get(name).map(String::as_str);
+    assert_eq!(get("ce_specversion"), Some("1.0"));
+    assert_eq!(get("ce_id"), Some(appended.id.as_str()));
+    assert_eq!(get("ce_source"), Some("https://st2-oslc.example/serviceProviders/1"));
+    assert_eq!(get("ce_type"), Some("https://w3id.org/st2-oslc/ns#RuleDisabled"));
+    assert_eq!(get("ce_subject"), Some(rule.as_str()));
+    assert_eq!(get("ce_sequence"), Some("00000000000000000001"));
+    assert_eq!(get("ce_partitionkey"), Some(rule.as_str()));
+    assert_eq!(get("content-type"), Some("text/turtle"));
+    let time: oslc_events::event::DateTime = get("ce_time").unwrap().parse().unwrap();
+    assert_eq!(time, appended.created);
+    assert_eq!(message.key(), Some(rule.as_str().as_bytes()));
+    // The payload is the event itself, as before: consumers that read OSLC keep working.
+    let payload = Event::from_bytes(message.payload().unwrap(), oxrdf_turtle()).unwrap();
+    assert_eq!(payload, appended);
+}
