@@ -49,6 +49,26 @@ impl Error {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         Self::InvalidEvent { message: message.into() }
     }
+
+    /// Whether trying again cannot help: data that is no event, or an OSLC error a server answers with a 4xx other
+    /// than 408 (timeout) and 429 (too many requests). Storage, delivery and remote failures are worth retrying.
+    #[must_use]
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::InvalidEvent { .. } => true,
+            Self::Oslc(error) => {
+                let status = error.status();
+                (400..500).contains(&status) && status != 408 && status != 429
+            }
+            Self::Storage { .. } | Self::Delivery { .. } | Self::Remote { .. } => false,
+        }
+    }
+
+    /// The error's class for logs and dead-letter headers: `permanent` or `transient`.
+    #[must_use]
+    pub fn class(&self) -> &'static str {
+        if self.is_permanent() { "permanent" } else { "transient" }
+    }
 }
 
 /// `Result` with [`Error`].

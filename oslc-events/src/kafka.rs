@@ -48,6 +48,12 @@ pub struct KafkaConfig {
     /// event is published without its state, with header `oslc-event-state: omitted`, and consumers read the
     /// resource from its IRI (or the TRS).
     pub max_event_bytes: usize,
+    /// Where a [`KafkaConsumer`] puts the messages it cannot handle (default `<topic>.dlq`; `None` retries them
+    /// for ever, holding their partition back).
+    pub dead_letter_topic: Option<String>,
+    /// How many times a consumer tries a handler that fails with a transient error before the message becomes a
+    /// dead letter (default 5); a permanent error makes it one at once.
+    pub max_attempts: usize,
 }
 
 /// The default [`KafkaConfig::max_event_bytes`]: 900 KiB, under Kafka's default `message.max.bytes` of 1 MB with
@@ -104,13 +110,30 @@ impl KafkaConfig {
     /// Brokers and topic, Turtle, librdkafka's defaults otherwise.
     #[must_use]
     pub fn new(brokers: impl Into<String>, topic: impl Into<String>) -> Self {
+        let topic = topic.into();
         Self {
             brokers: brokers.into(),
-            topic: topic.into(),
+            dead_letter_topic: Some(format!("{topic}.dlq")),
+            topic,
             format: RdfFormat::Turtle,
             settings: Vec::new(),
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            max_attempts: 5,
         }
+    }
+
+    /// Sets [`KafkaConfig::dead_letter_topic`].
+    #[must_use]
+    pub fn with_dead_letter_topic(mut self, topic: Option<String>) -> Self {
+        self.dead_letter_topic = topic;
+        self
+    }
+
+    /// Sets [`KafkaConfig::max_attempts`] (at least 1).
+    #[must_use]
+    pub fn with_max_attempts(mut self, attempts: usize) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
     }
 
     /// Sets [`KafkaConfig::max_event_bytes`].
@@ -288,10 +311,23 @@ fn report_refused(event: &Event, topic: &str, error: &KafkaError) {
 }
 
 /// Consumes events from Kafka in a consumer group.
+///
+/// A message it cannot handle goes to the dead-letter topic ([`KafkaConfig::dead_letter_topic`]) as it came (key,
+/// payload, headers), with headers saying why: `dlq-group`, `dlq-error-class` (`permanent`, `transient` after
+/// [`KafkaConfig::max_attempts`], or `not-an-event`), `dlq-error`, `dlq-attempts`, `dlq-original-topic`,
+/// `dlq-original-partition` and `dlq-original-offset`; then its offset is committed and consumption goes on. A
+/// message is never dropped: while the dead letter cannot be written, the consumer retries, holding the partition.
+///
+/// To replay dead letters once their cause is fixed, run a consumer of the dead-letter topic with the same
+/// handler (`KafkaConfig::new(brokers, "st2_event.dlq")` and a dead-letter topic of its own, or none): the
+/// payloads and content types are the originals, and handlers deduplicate by event id.
 pub struct KafkaConsumer {
     consumer: StreamConsumer,
     topic: String,
+    group: String,
     seen: SeenIds,
+    dead_letters: Option<(FutureProducer, String)>,
+    max_attempts: usize,
 }
 
 impl std::fmt::Debug for KafkaConsumer {
@@ -319,12 +355,76 @@ impl KafkaConsumer {
         }
         let consumer: StreamConsumer = client.create().map_err(delivery)?;
         consumer.subscribe(&[config.topic.as_str()]).map_err(delivery)?;
-        Ok(Self { consumer, topic: config.topic.clone(), seen: SeenIds::new(100_000) })
+        let dead_letters = match &config.dead_letter_topic {
+            Some(topic) => {
+                let mut producer = config.client_config();
+                producer.set("enable.idempotence", "true").set("acks", "all");
+                Some((producer.create().map_err(delivery)?, topic.clone()))
+            }
+            None => None,
+        };
+        Ok(Self {
+            consumer,
+            topic: config.topic.clone(),
+            group: group.to_owned(),
+            seen: SeenIds::new(100_000),
+            dead_letters,
+            max_attempts: config.max_attempts.max(1),
+        })
+    }
+
+    /// Writes `message` to the dead-letter topic with why; `false` when there is none (the caller retries).
+    async fn dead_letter(
+        &self,
+        message: &rdkafka::message::BorrowedMessage<'_>,
+        class: &str,
+        error: &str,
+        attempts: usize,
+    ) -> bool {
+        let Some((producer, topic)) = &self.dead_letters else { return false };
+        let mut headers = OwnedHeaders::new();
+        if let Some(original) = message.headers() {
+            for header in original.iter() {
+                headers = headers.insert(Header { key: header.key, value: header.value });
+            }
+        }
+        let (partition, offset, attempts) =
+            (message.partition().to_string(), message.offset().to_string(), attempts.to_string());
+        for (key, value) in [
+            ("dlq-group", self.group.as_str()),
+            ("dlq-error-class", class),
+            ("dlq-error", error),
+            ("dlq-attempts", attempts.as_str()),
+            ("dlq-original-topic", self.topic.as_str()),
+            ("dlq-original-partition", partition.as_str()),
+            ("dlq-original-offset", offset.as_str()),
+        ] {
+            headers = headers.insert(Header { key, value: Some(value) });
+        }
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+        if let Some(key) = message.key() {
+            record = record.key(key);
+        }
+        if let Some(payload) = message.payload() {
+            record = record.payload(payload);
+        }
+        match producer.send(record, Duration::from_secs(30)).await {
+            Ok(_) => {
+                tracing::error!(topic = %self.topic, partition = message.partition(), offset = message.offset(), dead_letter_topic = %topic, error_class = class, %error, attempts, "message moved to the dead-letter topic");
+                true
+            }
+            Err((kafka, _)) => {
+                tracing::warn!(error = %kafka, dead_letter_topic = %topic, "cannot write a dead letter; will retry");
+                false
+            }
+        }
     }
 
     /// Hands every event to `handler` until `shutdown` completes. A message's offset is committed only after the
-    /// handler succeeded for it (a failing handler is retried with backoff); an event id already handled is
-    /// committed without handling it again; a message that is not an event is logged and skipped.
+    /// handler succeeded for it, or after it became a dead letter (a permanent failure at once, a transient one after
+    /// the configured attempts, retried with backoff meanwhile); an event id already handled is committed without
+    /// handling it again; a message that is not an event becomes a dead letter (without a dead-letter topic it is
+    /// logged and passed).
     ///
     /// # Errors
     /// Kafka errors that end consumption.
@@ -375,23 +475,40 @@ impl KafkaConsumer {
                 }
                 Ok(event) => {
                     let mut backoff = Backoff::new();
+                    let mut attempts = 0;
                     loop {
-                        match handler.handle(&event).await {
+                        attempts += 1;
+                        let error = match handler.handle(&event).await {
                             Ok(()) => break,
-                            Err(error) => {
-                                let wait = backoff.next_wait();
-                                tracing::warn!(%error, event_id = %event.id, retry_in_ms = wait.as_millis() as u64, "handler failed; will retry");
-                                tokio::select! {
-                                    () = &mut shutdown => return Ok(()),
-                                    () = tokio::time::sleep(wait) => {},
-                                }
-                            }
+                            Err(error) => error,
+                        };
+                        let wait = backoff.next_wait();
+                        if (error.is_permanent() || attempts >= self.max_attempts)
+                            && self.dead_letter(&message, error.class(), &error.to_string(), attempts).await
+                        {
+                            break;
+                        }
+                        tracing::warn!(%error, event_id = %event.id, attempts, retry_in_ms = wait.as_millis() as u64, "handler failed; will retry");
+                        tokio::select! {
+                            () = &mut shutdown => return Ok(()),
+                            () = tokio::time::sleep(wait) => {},
                         }
                     }
                     self.seen.insert(event.id.as_str());
                 }
                 Err(error) => {
-                    tracing::error!(%error, topic = %self.topic, partition = message.partition(), offset = message.offset(), "not an OSLC event; skipped");
+                    // Not an event: a dead letter where there is a topic for them, else logged and passed.
+                    let mut backoff = Backoff::new();
+                    while self.dead_letters.is_some()
+                        && !self.dead_letter(&message, "not-an-event", &error.to_string(), 1).await
+                    {
+                        if !backoff.sleep_unless(shutdown.as_mut()).await {
+                            return Ok(());
+                        }
+                    }
+                    if self.dead_letters.is_none() {
+                        tracing::error!(%error, topic = %self.topic, partition = message.partition(), offset = message.offset(), "not an OSLC event; skipped");
+                    }
                 }
             }
             self.consumer.commit_message(&message, CommitMode::Sync).map_err(delivery)?;

@@ -454,3 +454,106 @@ async fn records_carry_cloudevents_attributes_in_binary_mode() {
     let payload = Event::from_bytes(message.payload().unwrap(), oxrdf_turtle()).unwrap();
     assert_eq!(payload, appended);
 }
+
+/// Refuses events about `bad` for good, fails those about `flaky` every time, keeps the others.
+#[derive(Default)]
+struct Picky {
+    kept: Mutex<Vec<String>>,
+    tries: AtomicUsize,
+}
+
+#[async_trait]
+impl EventHandler for Picky {
+    async fn handle(&self, event: &Event) -> oslc_events::Result<()> {
+        match event.changed.as_str() {
+            "https://tool.example/bad" => {
+                Err(oslc_core::Error::InvalidResource { message: "the tool refuses it".into() }.into())
+            }
+            "https://tool.example/flaky" => {
+                self.tries.fetch_add(1, Ordering::SeqCst);
+                Err(oslc_events::Error::Delivery { message: "the tool is away".into() })
+            }
+            other => {
+                self.kept.lock().unwrap().push(other.to_owned());
+                Ok(())
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::{Headers, Message};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("dlq-{}", uuid::Uuid::new_v4().simple());
+    let producer: FutureProducer = rdkafka::ClientConfig::new().set("bootstrap.servers", &brokers).create().unwrap();
+    // All on one key, so on one partition, in this order: nothing after a bad one may be held back.
+    let send = |payload: Vec<u8>, content_type: &'static str| {
+        let headers = rdkafka::message::OwnedHeaders::new()
+            .insert(rdkafka::message::Header { key: "content-type", value: Some(content_type) });
+        let producer = producer.clone();
+        let topic = topic.clone();
+        async move {
+            producer
+                .send(FutureRecord::to(&topic).key("k").payload(&payload).headers(headers), Duration::from_secs(10))
+                .await
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+    };
+    let about = |iri: &str| {
+        Event::new(ChangeKind::Modification, NamedNode::new_unchecked(iri)).to_bytes(oxrdf_turtle()).unwrap()
+    };
+    send(about("https://tool.example/bad"), "text/turtle").await;
+    send(about("https://tool.example/flaky"), "text/turtle").await;
+    send(b"not rdf at all {".to_vec(), "text/turtle").await;
+    send(about("https://tool.example/good"), "text/turtle").await;
+
+    let picky = Arc::new(Picky::default());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic).with_max_attempts(3), &topic).unwrap();
+    let handler = picky.clone();
+    let consuming = tokio::spawn(async move {
+        consumer
+            .run(handler.as_ref(), async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    wait_until("the good event behind the bad ones", 60, || picky.kept.lock().unwrap().len() == 1).await;
+    assert_eq!(picky.tries.load(Ordering::SeqCst), 3, "the transient failure was tried max_attempts times");
+
+    let dead: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", format!("{topic}-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    dead.subscribe(&[format!("{topic}.dlq").as_str()]).unwrap();
+    let mut letters = Vec::new();
+    while letters.len() < 3 {
+        let message = tokio::time::timeout(Duration::from_secs(60), dead.recv()).await.unwrap().unwrap();
+        let headers: BTreeMap<String, String> = message
+            .headers()
+            .unwrap()
+            .iter()
+            .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+            .collect();
+        letters.push((headers, message.payload().unwrap_or_default().to_vec()));
+    }
+    let classes: Vec<(&str, &str)> =
+        letters.iter().map(|(h, _)| (h["dlq-error-class"].as_str(), h["dlq-attempts"].as_str())).collect();
+    assert_eq!(classes, [("permanent", "1"), ("transient", "3"), ("not-an-event", "1")]);
+    for (headers, _) in &letters {
+        assert_eq!(headers["dlq-original-topic"], topic);
+        assert_eq!(headers["dlq-group"], topic);
+        assert_eq!(headers["content-type"], "text/turtle", "the original headers travel with it");
+        assert!(headers.contains_key("dlq-original-offset") && headers.contains_key("dlq-original-partition"));
+    }
+    assert!(letters[0].0["dlq-error"].contains("the tool refuses it"));
+    assert_eq!(letters[2].1, b"not rdf at all {", "the payload as it came");
+    let _ = stop.send(());
+    consuming.await.unwrap().unwrap();
+}
