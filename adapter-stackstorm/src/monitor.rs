@@ -36,7 +36,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bson::{Document, doc};
-use futures_util::StreamExt;
 use mongodb::change_stream::ChangeStream;
 use mongodb::change_stream::event::{ChangeStreamEvent, OperationType, ResumeToken};
 use mongodb::options::FullDocumentType;
@@ -47,6 +46,9 @@ use oslc_events::{Checkpoint, Event, EventLog};
 use crate::events::{EventFactory, RuleChange, RuleSnapshot, classify};
 use crate::st2::document::{self, RULES, TRIGGERS};
 use crate::st2::{MASKED, Rule};
+
+/// How often the monitor checkpoints its position in a quiet stream: a minute, far inside any oplog window.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(60);
 
 /// The checkpoint of the monitor's position in the change stream (its resume token).
 pub const MONITOR_CHECKPOINT: &str = "st2-monitor:token";
@@ -172,6 +174,7 @@ pub struct ChangeStreamMonitor {
     secret_cache: HashMap<String, (BTreeSet<String>, std::time::Instant)>,
     watching: Option<tokio::sync::watch::Sender<bool>>,
     cache: Option<Arc<crate::st2::RuleCache>>,
+    heartbeat: Duration,
 }
 
 impl std::fmt::Debug for ChangeStreamMonitor {
@@ -218,7 +221,28 @@ impl ChangeStreamMonitor {
             secret_cache: HashMap::new(),
             watching: None,
             cache: None,
+            heartbeat: DEFAULT_HEARTBEAT,
         })
+    }
+
+    /// How often the stream's position is checkpointed while no rule changes (default [`DEFAULT_HEARTBEAT`]).
+    #[must_use]
+    pub fn with_heartbeat(mut self, every: Duration) -> Self {
+        self.heartbeat = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// Checkpoints the stream's position when it moved past what was checkpointed without a rule changing (the
+    /// server's post-batch resume token advances with the whole oplog), so after a quiet period longer than the
+    /// oplog window the monitor still resumes instead of resynchronizing. Every change the stream returned was
+    /// handled before this runs, so the position never skips one.
+    async fn heartbeat(&self, state: &mut State, token: Option<ResumeToken>) -> Result<(), MonitorError> {
+        if token.is_some() && token != state.token {
+            self.log.set_checkpoint(token_checkpoint(token.as_ref())?).await?;
+            tracing::debug!("change stream position checkpointed (no rule changed)");
+            state.token = token;
+        }
+        Ok(())
     }
 
     /// Keeps `cache` current: each rule seen changing is read again through the API once its event is kept.
@@ -251,7 +275,12 @@ impl ChangeStreamMonitor {
         &self,
         token: Option<ResumeToken>,
     ) -> Result<ChangeStream<ChangeStreamEvent<Document>>, mongodb::error::Error> {
-        self.rules.watch().full_document(FullDocumentType::UpdateLookup).resume_after(token).await
+        self.rules
+            .watch()
+            .full_document(FullDocumentType::UpdateLookup)
+            .resume_after(token)
+            .max_await_time(Duration::from_millis(500))
+            .await
     }
 
     /// Opens a change stream now, to learn whether the server offers them.
@@ -496,10 +525,37 @@ impl ChangeStreamMonitor {
             if !log_failing {
                 self.report(true);
             }
+            // One getMore at a time (`next_if_any`), so after an empty batch the stream's position is the server's
+            // post-batch resume token, safe to checkpoint: every change returned before it was handled.
+            let mut checkpointed = std::time::Instant::now();
             loop {
+                let asked = std::time::Instant::now();
                 let next = tokio::select! {
                     () = &mut shutdown => return Ok(()),
-                    next = stream.next() => next,
+                    next = stream.next_if_any() => next,
+                };
+                let next = match next {
+                    Ok(None) => {
+                        if checkpointed.elapsed() >= self.heartbeat {
+                            if let Err(error) = self.heartbeat(&mut state, stream.resume_token()).await {
+                                tracing::warn!(%error, "could not checkpoint the change stream's position; will try again");
+                            }
+                            checkpointed = std::time::Instant::now();
+                        }
+                        if !stream.is_alive() {
+                            break;
+                        }
+                        // A server that answers an empty batch at once is not asked again at once.
+                        if asked.elapsed() < Duration::from_millis(50) {
+                            tokio::select! {
+                                () = &mut shutdown => return Ok(()),
+                                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                            }
+                        }
+                        continue;
+                    }
+                    Ok(Some(change)) => Some(Ok(change)),
+                    Err(error) => Some(Err(error)),
                 };
                 match next {
                     Some(Ok(change)) => match self.handle(&mut state, change).await {

@@ -57,8 +57,17 @@ struct Watching {
 impl Watching {
     /// Connects a monitor to `s` over `log`, runs it and waits until it watches.
     async fn start(s: &Setup, log: Arc<dyn EventLog>) -> Self {
+        Self::start_with(s, log, adapter_stackstorm::monitor::DEFAULT_HEARTBEAT).await
+    }
+
+    /// [`Watching::start`] with a heartbeat of `every`.
+    async fn start_with(s: &Setup, log: Arc<dyn EventLog>, every: std::time::Duration) -> Self {
         let (status, watching) = tokio::sync::watch::channel(false);
-        let monitor = ChangeStreamMonitor::connect(&s.uri, log, s.factory.clone()).await.unwrap().with_status(status);
+        let monitor = ChangeStreamMonitor::connect(&s.uri, log, s.factory.clone())
+            .await
+            .unwrap()
+            .with_status(status)
+            .with_heartbeat(every);
         monitor.check().await.unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(monitor.run(async {
@@ -270,5 +279,33 @@ async fn set_style_updates_are_classified_from_their_update_description_on_repla
     let kinds: Vec<String> = events.iter().map(qualifier).collect();
     let expected: Vec<&str> = (0..10).flat_map(|_| ["RuleEnabled", "RuleDisabled"]).collect();
     assert_eq!(kinds, expected);
+    restarted.stop().await;
+}
+
+#[tokio::test]
+async fn a_quiet_stream_keeps_its_checkpointed_position_moving() {
+    let Some(s) = setup().await else { return };
+    s.st2.create(&rule("quiet")).await.unwrap();
+    let watching = Watching::start_with(&s, s.log.clone(), std::time::Duration::from_millis(100)).await;
+    let first = s.log.checkpoint(MONITOR_CHECKPOINT).await.unwrap().unwrap();
+    // No rule changes; other collections of the database do (as st2's executions and traces do all the time).
+    let client = mongodb::Client::with_uri_str(&s.uri).await.unwrap();
+    let other = client
+        .database(&adapter_stackstorm::st2::document::database_of(&s.uri))
+        .collection::<bson::Document>("execution_d_b");
+    let mut n = 0;
+    eventually("the checkpointed position to move without a rule change", 30, async || {
+        n += 1;
+        other.insert_one(doc! {"n": n}).await.unwrap();
+        s.log.checkpoint(MONITOR_CHECKPOINT).await.unwrap().unwrap() != first
+    })
+    .await;
+    assert_eq!(s.log.head().await.unwrap(), 0, "no event was made up");
+    watching.stop().await;
+    // And the monitor resumes from there: a rule change after the restart is seen, once.
+    let restarted = Watching::start(&s, s.log.clone()).await;
+    s.st2.create(&rule("after")).await.unwrap();
+    let events = events_after(s.log.as_ref(), 0, 1).await;
+    assert_eq!(events.iter().map(qualifier).collect::<Vec<_>>(), ["RuleCreated"]);
     restarted.stop().await;
 }
