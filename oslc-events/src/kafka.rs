@@ -54,6 +54,76 @@ pub struct KafkaConfig {
     /// How many times a consumer tries a handler that fails with a transient error before the message becomes a
     /// dead letter (default 5); a permanent error makes it one at once.
     pub max_attempts: usize,
+    /// How records carry CloudEvents (default [`CloudEventsMode::Binary`]).
+    pub cloudevents: CloudEventsMode,
+}
+
+/// How a [`KafkaSink`] writes CloudEvents (the Kafka protocol binding); a [`KafkaConsumer`] reads both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CloudEventsMode {
+    /// The payload is the event in [`KafkaConfig::format`]; the attributes are `ce_*` headers
+    /// ([`cloudevents_headers`]).
+    #[default]
+    Binary,
+    /// The payload is one `application/cloudevents+json` document: the attributes, and the event as JSON-LD in
+    /// `data` (`datacontenttype` `application/ld+json`), for consumers that read JSON only.
+    Structured,
+}
+
+/// The media type of a structured-mode CloudEvent.
+pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json; charset=UTF-8";
+
+/// `event` as a structured-mode CloudEvent (see [`CloudEventsMode::Structured`]).
+///
+/// # Errors
+/// What writing the event as JSON-LD returns.
+pub fn structured_cloudevent(event: &Event) -> Result<Vec<u8>> {
+    let jsonld = rdf::content_type_format(Some("application/ld+json"))?;
+    let data: serde_json::Value = serde_json::from_slice(&event.to_bytes(jsonld)?)
+        .map_err(|e| Error::invalid(format!("the event's JSON-LD: {e}")))?;
+    let mut document = serde_json::Map::new();
+    for (header, value) in cloudevents_headers(event) {
+        document.insert(header.trim_start_matches("ce_").to_owned(), serde_json::Value::String(value));
+    }
+    document.insert("datacontenttype".into(), "application/ld+json".into());
+    document.insert("data".into(), data);
+    serde_json::to_vec(&document).map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// The event a record's payload holds, given its `content-type`: an RDF syntax (binary mode), or a structured-mode
+/// CloudEvent whose `data` is JSON-LD (an object) or a string in its `datacontenttype` (`data_base64` too).
+///
+/// # Errors
+/// [`Error::InvalidEvent`] for a payload that holds no event; parse errors within [`rdf::ParseLimits::default`].
+pub fn decode_record(payload: &[u8], content_type: Option<&str>) -> Result<Event> {
+    let structured = content_type.is_some_and(|ct| {
+        ct.split(';').next().is_some_and(|e| e.trim().eq_ignore_ascii_case("application/cloudevents+json"))
+    });
+    if !structured {
+        let format = rdf::content_type_format(content_type).unwrap_or(RdfFormat::Turtle);
+        return Event::from_bytes(payload, format);
+    }
+    let document: serde_json::Value =
+        serde_json::from_slice(payload).map_err(|e| Error::invalid(format!("a structured CloudEvent: {e}")))?;
+    let data_type = document.get("datacontenttype").and_then(serde_json::Value::as_str);
+    let format = rdf::content_type_format(data_type.or(Some("application/ld+json")))
+        .map_err(|e| Error::invalid(format!("a CloudEvent whose data is {data_type:?}: {e}")))?;
+    match (document.get("data"), document.get("data_base64").and_then(serde_json::Value::as_str)) {
+        (Some(serde_json::Value::String(text)), _) => Event::from_bytes(text.as_bytes(), format),
+        (Some(data), _) => {
+            let bytes = serde_json::to_vec(data).map_err(|e| Error::invalid(e.to_string()))?;
+            Event::from_bytes(&bytes, format)
+        }
+        (None, Some(encoded)) => {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| Error::invalid(format!("a CloudEvent's data_base64: {e}")))?;
+            Event::from_bytes(&bytes, format)
+        }
+        (None, None) => Err(Error::invalid("a CloudEvent without data")),
+    }
 }
 
 /// The default [`KafkaConfig::max_event_bytes`]: 900 KiB, under Kafka's default `message.max.bytes` of 1 MB with
@@ -119,7 +189,15 @@ impl KafkaConfig {
             settings: Vec::new(),
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             max_attempts: 5,
+            cloudevents: CloudEventsMode::Binary,
         }
+    }
+
+    /// Sets [`KafkaConfig::cloudevents`].
+    #[must_use]
+    pub fn with_cloudevents(mut self, mode: CloudEventsMode) -> Self {
+        self.cloudevents = mode;
+        self
     }
 
     /// Sets [`KafkaConfig::dead_letter_topic`].
@@ -243,14 +321,18 @@ fn refused_for_good(error: &KafkaError) -> bool {
 impl KafkaSink {
     /// The payload of `event` and whether its state was left out to fit [`KafkaConfig::max_event_bytes`].
     fn payload(&self, event: &Event) -> Result<(Vec<u8>, bool)> {
-        let payload = event.to_bytes(self.config.format)?;
+        let encode = |event: &Event| match self.config.cloudevents {
+            CloudEventsMode::Binary => event.to_bytes(self.config.format),
+            CloudEventsMode::Structured => structured_cloudevent(event),
+        };
+        let payload = encode(event)?;
         if payload.len() <= self.config.max_event_bytes || event.state.is_none() {
             return Ok((payload, false));
         }
         let mut slim = event.clone();
         slim.state = None;
         tracing::warn!(event_id = %event.id, event_order = event.order_number(), bytes = payload.len(), limit = self.config.max_event_bytes, "event too large for Kafka: publishing it without the resource's state");
-        Ok((slim.to_bytes(self.config.format)?, true))
+        Ok((encode(&slim)?, true))
     }
 }
 
@@ -265,15 +347,21 @@ impl EventSink for KafkaSink {
         for event in events {
             let (payload, omitted) = self.payload(event)?;
             let order = event.order_number().to_string();
+            let content_type = match self.config.cloudevents {
+                CloudEventsMode::Binary => self.config.format.media_type(),
+                CloudEventsMode::Structured => CLOUDEVENTS_JSON,
+            };
             let mut headers = OwnedHeaders::new()
-                .insert(Header { key: "content-type", value: Some(self.config.format.media_type()) })
+                .insert(Header { key: "content-type", value: Some(content_type) })
                 .insert(Header { key: "oslc-event-id", value: Some(event.id.as_str()) })
                 .insert(Header { key: "oslc-event-order", value: Some(order.as_str()) });
             if omitted {
                 headers = headers.insert(Header { key: STATE_HEADER, value: Some("omitted") });
             }
-            for (key, value) in cloudevents_headers(event) {
-                headers = headers.insert(Header { key, value: Some(value.as_str()) });
+            if self.config.cloudevents == CloudEventsMode::Binary {
+                for (key, value) in cloudevents_headers(event) {
+                    headers = headers.insert(Header { key, value: Some(value.as_str()) });
+                }
             }
             let record =
                 FutureRecord::to(&self.config.topic).key(event.changed.as_str()).payload(&payload).headers(headers);
@@ -453,21 +541,20 @@ impl KafkaConsumer {
                     continue;
                 }
             };
-            let format = message
+            let content_type = message
                 .headers()
                 .and_then(|h| h.iter().find(|h| h.key == "content-type").and_then(|h| h.value))
                 .and_then(|v| std::str::from_utf8(v).ok())
-                .and_then(|ct| rdf::content_type_format(Some(ct)).ok())
-                .unwrap_or(RdfFormat::Turtle);
+                .map(str::to_owned);
             let payload = message.payload().unwrap_or_default();
             // Parsing is bounded (rdf::ParseLimits), but a large payload still goes to the blocking pool.
             let parsed = if payload.len() > 16 * 1024 {
                 let owned = payload.to_vec();
-                tokio::task::spawn_blocking(move || Event::from_bytes(&owned, format))
+                tokio::task::spawn_blocking(move || decode_record(&owned, content_type.as_deref()))
                     .await
                     .unwrap_or_else(|e| Err(Error::invalid(format!("the event parser task failed: {e}"))))
             } else {
-                Event::from_bytes(payload, format)
+                decode_record(payload, content_type.as_deref())
             };
             match parsed {
                 Ok(event) if self.seen.contains(event.id.as_str()) => {
@@ -520,5 +607,51 @@ impl KafkaConsumer {
 impl crate::source::EventSource for KafkaConsumer {
     async fn run(&mut self, handler: &dyn EventHandler, shutdown: crate::source::Shutdown) -> Result<()> {
         self.consume(handler, shutdown).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::ChangeKind;
+
+    fn event() -> Event {
+        let rule = oxrdf::NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1/changeRequests/1");
+        let mut state = oxrdf::Graph::new();
+        state.insert(oxrdf::TripleRef::new(
+            &rule,
+            oslc_core::vocab::dcterms::title,
+            &oxrdf::Literal::new_simple_literal("r"),
+        ));
+        let mut event = Event::new(ChangeKind::Creation, rule).with_state(state);
+        event.order = std::num::NonZeroU64::new(7);
+        event
+    }
+
+    #[test]
+    fn structured_cloudevents_are_json_with_the_event_as_json_ld() {
+        let event = event();
+        let bytes = structured_cloudevent(&event).unwrap_or_default();
+        let document: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!(document["specversion"], "1.0");
+        assert_eq!(document["id"], event.id.as_str());
+        assert_eq!(document["sequence"], "00000000000000000007");
+        assert_eq!(document["datacontenttype"], "application/ld+json");
+        assert!(document["data"].is_object());
+        assert_eq!(decode_record(&bytes, Some(CLOUDEVENTS_JSON)).ok(), Some(event.clone()));
+        // Binary mode and other producers' structured forms read the same.
+        let turtle = event.to_bytes(RdfFormat::Turtle).unwrap_or_default();
+        assert_eq!(decode_record(&turtle, Some("text/turtle")).ok(), Some(event.clone()));
+        let text = String::from_utf8(turtle.clone()).unwrap_or_default();
+        let as_string = serde_json::json!({"specversion": "1.0", "datacontenttype": "text/turtle", "data": text});
+        let bytes = serde_json::to_vec(&as_string).unwrap_or_default();
+        assert_eq!(decode_record(&bytes, Some("application/cloudevents+json")).ok(), Some(event.clone()));
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&turtle);
+        let as_base64 =
+            serde_json::json!({"specversion": "1.0", "datacontenttype": "text/turtle", "data_base64": encoded});
+        let bytes = serde_json::to_vec(&as_base64).unwrap_or_default();
+        assert_eq!(decode_record(&bytes, Some("application/cloudevents+json")).ok(), Some(event));
+        assert!(decode_record(b"{\"specversion\":\"1.0\"}", Some("application/cloudevents+json")).is_err());
     }
 }

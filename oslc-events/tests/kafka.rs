@@ -557,3 +557,35 @@ async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() 
     let _ = stop.send(());
     consuming.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn the_consumer_reads_binary_and_structured_cloudevents() {
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("ce-modes-{}", uuid::Uuid::new_v4().simple());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let sent = log.append(events(0..2, &topic), Vec::new()).await.unwrap();
+    let binary = KafkaSink::new(config(&brokers, &topic)).unwrap();
+    let structured =
+        KafkaSink::new(config(&brokers, &topic).with_cloudevents(oslc_events::kafka::CloudEventsMode::Structured))
+            .unwrap();
+    oslc_events::EventSink::publish(&binary, &sent[..1]).await.unwrap();
+    oslc_events::EventSink::publish(&structured, &sent[1..]).await.unwrap();
+
+    let keeper = Arc::new(Keeper::default());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap();
+    let handler = keeper.clone();
+    let consuming = tokio::spawn(async move {
+        consumer
+            .run(handler.as_ref(), async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    wait_until("both events", 60, || keeper.0.lock().unwrap().len() == 2).await;
+    let mut received = keeper.0.lock().unwrap().clone();
+    received.sort_by_key(Event::order_number);
+    assert_eq!(received, sent, "the same events, whichever mode carried them");
+    let _ = stop.send(());
+    consuming.await.unwrap().unwrap();
+}
