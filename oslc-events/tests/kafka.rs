@@ -301,6 +301,33 @@ async fn a_broker_outage_delays_events_but_loses_none() {
 }
 
 /// Records the events it is given, state included.
+/// A consumer running `handler` in a task, until [`Consuming::stop`].
+struct Consuming {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<oslc_events::Result<()>>,
+}
+
+impl Consuming {
+    fn start<H: EventHandler>(config: &KafkaConfig, group: &str, handler: Arc<H>) -> Self {
+        let consumer = KafkaConsumer::new(config, group).unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            consumer
+                .run(handler.as_ref(), async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Self { stop, task }
+    }
+
+    /// Stops it; it must end cleanly.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
 #[derive(Default)]
 struct Keeper(Mutex<Vec<Event>>);
 
@@ -339,17 +366,7 @@ async fn oversize_and_refused_events_never_block_delivery() {
     let (stop_relay, relay) = spawn_relay(log.clone(), sink, "relay:oversize");
     wait_for_delivered(log.as_ref(), "relay:oversize", 60, |d| d == 4).await;
     let keeper = Arc::new(Keeper::default());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap();
-    let handler = keeper.clone();
-    let consuming = tokio::spawn(async move {
-        consumer
-            .run(handler.as_ref(), async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
+    let consuming = Consuming::start(&consumer_config(&brokers, &topic), &topic, keeper.clone());
     wait_until("3 events", 60, || keeper.0.lock().unwrap().len() >= 3).await;
     let mut received = keeper.0.lock().unwrap().clone();
     // Each changed resource has its own key, so partitions may interleave them.
@@ -359,8 +376,7 @@ async fn oversize_and_refused_events_never_block_delivery() {
     assert!(received[0].state.is_some());
     assert!(received[1].state.is_none(), "published without its 1.2 MB state");
     assert!(received[2].state.is_some());
-    let _ = stop.send(());
-    consuming.await.unwrap();
+    consuming.stop().await;
     let _ = stop_relay.send(());
     relay.await.unwrap();
 }
@@ -388,19 +404,9 @@ async fn a_poison_message_is_skipped_not_a_crash_loop() {
         .map_err(|(e, _)| e)
         .unwrap();
     let keeper = Arc::new(Keeper::default());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap();
-    let handler = keeper.clone();
-    let consuming = tokio::spawn(async move {
-        consumer
-            .run(handler.as_ref(), async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let consuming = Consuming::start(&consumer_config(&brokers, &topic), &topic, keeper.clone());
     wait_until("the event after the poison message", 60, || keeper.0.lock().unwrap().len() == 1).await;
-    let _ = stop.send(());
-    consuming.await.unwrap().unwrap();
+    consuming.stop().await;
 }
 
 fn oxrdf_turtle() -> oslc_core::rdf::RdfFormat {
@@ -512,16 +518,7 @@ async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() 
     send(about("https://tool.example/good"), "text/turtle").await;
 
     let picky = Arc::new(Picky::default());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic).with_max_attempts(3), &topic).unwrap();
-    let handler = picky.clone();
-    let consuming = tokio::spawn(async move {
-        consumer
-            .run(handler.as_ref(), async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let consuming = Consuming::start(&consumer_config(&brokers, &topic).with_max_attempts(3), &topic, picky.clone());
     wait_until("the good event behind the bad ones", 60, || picky.kept.lock().unwrap().len() == 1).await;
     assert_eq!(picky.tries.load(Ordering::SeqCst), 3, "the transient failure was tried max_attempts times");
 
@@ -554,8 +551,7 @@ async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() 
     }
     assert!(letters[0].0["dlq-error"].contains("the tool refuses it"));
     assert_eq!(letters[2].1, b"not rdf at all {", "the payload as it came");
-    let _ = stop.send(());
-    consuming.await.unwrap().unwrap();
+    consuming.stop().await;
 }
 
 #[tokio::test]
@@ -572,20 +568,10 @@ async fn the_consumer_reads_binary_and_structured_cloudevents() {
     oslc_events::EventSink::publish(&structured, &sent[1..]).await.unwrap();
 
     let keeper = Arc::new(Keeper::default());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap();
-    let handler = keeper.clone();
-    let consuming = tokio::spawn(async move {
-        consumer
-            .run(handler.as_ref(), async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let consuming = Consuming::start(&consumer_config(&brokers, &topic), &topic, keeper.clone());
     wait_until("both events", 60, || keeper.0.lock().unwrap().len() == 2).await;
     let mut received = keeper.0.lock().unwrap().clone();
     received.sort_by_key(Event::order_number);
     assert_eq!(received, sent, "the same events, whichever mode carried them");
-    let _ = stop.send(());
-    consuming.await.unwrap().unwrap();
+    consuming.stop().await;
 }
