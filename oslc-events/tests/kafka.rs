@@ -413,11 +413,21 @@ fn oxrdf_turtle() -> oslc_core::rdf::RdfFormat {
     oslc_core::rdf::RdfFormat::Turtle
 }
 
+/// A record's headers, by name, values as text.
+fn headers_of(message: &impl rdkafka::message::Message) -> BTreeMap<String, String> {
+    use rdkafka::message::Headers;
+    let Some(headers) = message.headers() else { return BTreeMap::new() };
+    headers
+        .iter()
+        .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
+        .collect()
+}
+
 /// What a plain Kafka consumer that knows CloudEvents (and nothing of OSLC) reads off a record.
 #[tokio::test]
 async fn records_carry_cloudevents_attributes_in_binary_mode() {
     use rdkafka::consumer::{Consumer, StreamConsumer};
-    use rdkafka::message::{Headers, Message};
+    use rdkafka::message::Message;
     let Some(brokers) = brokers() else { return };
     let topic = format!("cloudevents-{}", uuid::Uuid::new_v4().simple());
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
@@ -438,12 +448,7 @@ async fn records_carry_cloudevents_attributes_in_binary_mode() {
         .unwrap();
     consumer.subscribe(&[topic.as_str()]).unwrap();
     let message = tokio::time::timeout(Duration::from_secs(60), consumer.recv()).await.unwrap().unwrap();
-    let headers: BTreeMap<String, String> = message
-        .headers()
-        .unwrap()
-        .iter()
-        .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
-        .collect();
+    let headers = headers_of(&message);
     let get = |name: &str| headers.get(name).map(String::as_str);
     assert_eq!(get("ce_specversion"), Some("1.0"));
     assert_eq!(get("ce_id"), Some(appended.id.as_str()));
@@ -490,7 +495,7 @@ impl EventHandler for Picky {
 #[tokio::test]
 async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() {
     use rdkafka::consumer::{Consumer, StreamConsumer};
-    use rdkafka::message::{Headers, Message};
+    use rdkafka::message::Message;
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let Some(brokers) = brokers() else { return };
     let topic = format!("dlq-{}", uuid::Uuid::new_v4().simple());
@@ -532,12 +537,7 @@ async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() 
     let mut letters = Vec::new();
     while letters.len() < 3 {
         let message = tokio::time::timeout(Duration::from_secs(60), dead.recv()).await.unwrap().unwrap();
-        let headers: BTreeMap<String, String> = message
-            .headers()
-            .unwrap()
-            .iter()
-            .map(|h| (h.key.to_owned(), String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned()))
-            .collect();
+        let headers = headers_of(&message);
         letters.push((headers, message.payload().unwrap_or_default().to_vec()));
     }
     let classes: Vec<(&str, &str)> =
