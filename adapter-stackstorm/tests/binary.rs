@@ -203,3 +203,50 @@ async fn an_emptied_event_log_is_refused_unless_a_new_one_is_asked_for() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
+    let (_running, addr) = spawn_st2_oslc(&["--demo", "--listen", "127.0.0.1:0", "--poll-interval-ms", "50"]);
+    let client = reqwest::Client::new();
+    let base = format!("http://{addr}");
+    let rules = format!("{base}/serviceProviders/1/changeRequests");
+    for _ in 0..3 {
+        assert_eq!(client.get(format!("{base}/serviceProviders/catalog")).send().await.unwrap().status(), 200);
+    }
+    let body = "<> <http://purl.org/dc/terms/title> \"metered\" ; <https://w3id.org/st2-oslc/ns#pack> \"ops\" ; \
+                <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.generic.notifytrigger\" ; \
+                <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" .";
+    let created = client
+        .post(&rules)
+        .bearer_auth("binary-test-token")
+        .header("content-type", "text/turtle")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let metrics = testkit::wait::for_value("the creation's event in the metrics", 30, async || {
+        let text = client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
+        text.contains("oslc_events_log_head 1").then_some(text)
+    })
+    .await;
+    assert!(
+        metrics.contains(r#"http_requests_total{method="GET",route="/serviceProviders/catalog",status="200"} 3"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"http_requests_total{method="POST",route="/serviceProviders/1/changeRequests",status="201"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(metrics.contains("st2_oslc_change_source_watching 1"), "{metrics}");
+    // The demo's events go to an in-process bus, which takes them at once: nothing is left to deliver.
+    let caught_up = testkit::wait::for_value("the relay to catch up", 30, async || {
+        let text = client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
+        text.contains("oslc_events_relay_lag 0").then_some(text)
+    })
+    .await;
+    assert!(caught_up.contains("oslc_events_relay_delivered 1"), "{caught_up}");
+}

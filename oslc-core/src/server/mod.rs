@@ -41,6 +41,7 @@ mod built;
 mod core_version;
 mod cors;
 mod health;
+mod metrics;
 pub use cors::{OslcCorsLayer, PreflightCors};
 mod cpu;
 mod handlers;
@@ -71,6 +72,8 @@ pub use body::{RdfBody, RdfBodyConfig, parse_body, read_body};
 pub use built::{BuildError, Built, BuiltCollection, BuiltProvider, Layout};
 pub use cpu::{cpu_permits, run_cpu_bound};
 pub use health::Readiness;
+pub use metrics::Metrics;
+pub use prometheus_client;
 pub use response::{
     ErrorResponse, OSLC_CORE_VERSION, insert_etag, negotiated_response, rdf_response, resource_response,
 };
