@@ -125,14 +125,19 @@ impl Adapter {
         };
         let poller = listing.poller(log.clone(), interval).await?;
         let metrics = Metrics::new();
-        tokio::spawn(watch_gauges(
-            metrics.clone(),
-            log.clone(),
-            format!("relay:{}", config.kafka_topic),
-            watching.subscribe(),
-            delivering_status,
-            stop_signal(&stopped),
-        ));
+        let gauges =
+            oslc_events::metrics::LogMetrics::new(&metrics, log.clone(), format!("relay:{}", config.kafka_topic))
+                .with_flag(
+                    "oslc_events_relay_delivering",
+                    "1 while events are delivered, 0 while delivery fails",
+                    delivering_status,
+                )
+                .with_flag(
+                    "st2_oslc_change_source_watching",
+                    "1 while rule changes are watched, 0 otherwise",
+                    watching.subscribe(),
+                );
+        tokio::spawn(gauges.run(stop_signal(&stopped)));
         let source = match config.mongo_uri.clone() {
             Some(uri) => tokio::spawn(watch_rules(uri, log, factory, cache, poller, watching, stopped)),
             None => tokio::spawn(poller.run(stop_signal(&stopped), Some(watching))),
@@ -179,47 +184,6 @@ impl Adapter {
             Ok(Err(error)) => tracing::error!(%error, "the relay stopped"),
             Err(error) => tracing::error!(%error, "the relay task failed"),
             Ok(Ok(())) => {}
-        }
-    }
-}
-
-/// Keeps the event-stream gauges current (every 5 s, and at once when an event is appended): the log's head, what
-/// the relay delivered and how far behind it is, and whether the change source watches and the relay delivers.
-async fn watch_gauges(
-    metrics: Metrics,
-    log: Arc<dyn EventLog>,
-    relay: String,
-    watching: watch::Receiver<bool>,
-    delivering: watch::Receiver<bool>,
-    shutdown: impl Future<Output = ()> + Send,
-) {
-    use oslc_core::server::prometheus_client::metrics::gauge::Gauge;
-    let gauge = |name: &str, help: &str| {
-        let gauge = Gauge::<i64>::default();
-        metrics.register(name, help, gauge.clone());
-        gauge
-    };
-    let head = gauge("oslc_events_log_head", "The order of the newest event in the event log");
-    let delivered = gauge("oslc_events_relay_delivered", "The order of the last event the sink acknowledged");
-    let lag = gauge("oslc_events_relay_lag", "Events in the log the sink has not acknowledged yet");
-    let relaying = gauge("oslc_events_relay_delivering", "1 while events are delivered, 0 while delivery fails");
-    let source = gauge("st2_oslc_change_source_watching", "1 while rule changes are watched, 0 otherwise");
-    let mut appended = log.subscribe();
-    tokio::pin!(shutdown);
-    loop {
-        if let (Ok(now), Ok(done)) = (log.head().await, oslc_events::sink::delivered_order(log.as_ref(), &relay).await)
-        {
-            let as_gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-            head.set(as_gauge(now));
-            delivered.set(as_gauge(done));
-            lag.set(as_gauge(now.saturating_sub(done)));
-        }
-        relaying.set(i64::from(*delivering.borrow()));
-        source.set(i64::from(*watching.borrow()));
-        tokio::select! {
-            () = &mut shutdown => return,
-            () = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
-            _ = appended.changed() => {}
         }
     }
 }

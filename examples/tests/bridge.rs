@@ -123,6 +123,8 @@ async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
         .env("BRIDGE_KAFKA_SET_FETCH_WAIT_MAX_MS", "20")
         .env("BRIDGE_KAFKA_SET_TOPIC_METADATA_REFRESH_INTERVAL_MS", "500")
         .env("RUST_LOG", std::env::var("BRIDGE_LOG").unwrap_or_else(|_| "warn".into()));
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    bridge.args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")]);
     let (_bridge, _) = start(bridge, "bridge running");
 
     // Disable: a review opens in the tracker, referencing the rule.
@@ -153,6 +155,16 @@ async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
     })
     .await;
     assert_eq!(after.iter().filter(|(_, closed)| !closed).count(), 1);
+    // What the bridge counted: every event it handled, and no dead letter.
+    let metrics = client.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().await.unwrap().text().await;
+    let metrics = metrics.unwrap();
+    let handled = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("oslc_events_consumed_total "))
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .unwrap_or_default();
+    assert!(handled >= 3, "disable, enable and delete at least: {metrics}");
+    assert!(!metrics.contains("oslc_events_dead_letters_total{"), "{metrics}");
 }
 
 fn tempfile_dir() -> String {

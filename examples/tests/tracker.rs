@@ -109,4 +109,9 @@ async fn the_toy_tracker_serves_oslc() {
     let base_page = client.get(format!("{base}/trs/base")).header("accept", "application/n-triples").send().await;
     assert!(base_page.unwrap().text().await.unwrap().contains(&format!("<{location}>")), "the Base lists it");
     assert_eq!(client.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    let metrics = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let catalog = r#"http_requests_total{method="GET",route="/serviceProviders/catalog",status="200"} 1"#;
+    assert!(metrics.contains(catalog), "{metrics}");
+    let refused = r#"http_requests_total{method="POST",route="/serviceProviders/1/changeRequests",status="401"} 1"#;
+    assert!(metrics.contains(refused), "refused requests are counted too: {metrics}");
 }

@@ -9,6 +9,8 @@ pub mod event;
 #[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod log;
+#[cfg(feature = "server")]
+pub mod metrics;
 pub mod poller;
 #[cfg(feature = "reactor")]
 pub mod reactor;

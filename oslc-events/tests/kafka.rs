@@ -309,7 +309,10 @@ struct Consuming {
 
 impl Consuming {
     fn start<H: EventHandler>(config: &KafkaConfig, group: &str, handler: Arc<H>) -> Self {
-        let consumer = KafkaConsumer::new(config, group).unwrap();
+        Self::spawn(KafkaConsumer::new(config, group).unwrap(), handler)
+    }
+
+    fn spawn<H: EventHandler>(consumer: KafkaConsumer, handler: Arc<H>) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             consumer
@@ -523,7 +526,11 @@ async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() 
     send(about("https://tool.example/good"), "text/turtle").await;
 
     let picky = Arc::new(Picky::default());
-    let consuming = Consuming::start(&consumer_config(&brokers, &topic).with_max_attempts(3), &topic, picky.clone());
+    let metrics = oslc_core::server::Metrics::new();
+    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic).with_max_attempts(3), &topic)
+        .unwrap()
+        .with_metrics(&metrics);
+    let consuming = Consuming::spawn(consumer, picky.clone());
     wait_until("the good event behind the bad ones", 60, || picky.kept.lock().unwrap().len() == 1).await;
     assert_eq!(picky.tries.load(Ordering::SeqCst), 3, "the transient failure was tried max_attempts times");
 
@@ -551,6 +558,12 @@ async fn what_cannot_be_handled_becomes_a_dead_letter_and_consumption_goes_on() 
     }
     assert!(letters[0].0["dlq-error"].contains("the tool refuses it"));
     assert_eq!(letters[2].1, b"not rdf at all {", "the payload as it came");
+    let counted = metrics.render();
+    assert!(counted.contains("oslc_events_consumed_total 1"), "{counted}");
+    for class in ["permanent", "transient", "not-an-event"] {
+        let line = format!("oslc_events_dead_letters_total{{topic=\"{topic}\",class=\"{class}\"}} 1");
+        assert!(counted.contains(&line), "{line} in {counted}");
+    }
     consuming.stop().await;
 }
 

@@ -11,7 +11,8 @@
 //! Every flag also comes from the environment: `BRIDGE_RULES`, `BRIDGE_KAFKA_BROKERS`, `BRIDGE_KAFKA_TOPIC`
 //! (default `st2_event`), `BRIDGE_GROUP` (default `oslc-bridge`); `--trs URL` (`BRIDGE_TRS`) follows st2-oslc's TRS
 //! instead of Kafka; `--bearer URL_PREFIX=TOKEN` (`BRIDGE_BEARER`, comma separated) sends a bearer token to the
-//! URLs under a prefix (such as the tracker's). It prints `bridge running` once subscribed.
+//! URLs under a prefix (such as the tracker's); `--metrics-listen ADDR` (`BRIDGE_METRICS_LISTEN`) serves `/metrics`
+//! (events handled, dead letters). It prints `bridge running` once subscribed.
 //! An event's offset is committed only after all its actions succeeded.
 
 use oslc_core::client::Client;
@@ -41,6 +42,14 @@ async fn main() -> anyhow::Result<()> {
             pair.split_once('=').ok_or_else(|| anyhow::anyhow!("--bearer takes URL_PREFIX=TOKEN, not {pair:?}"))?;
         reactor = reactor.with_bearer(prefix.trim(), token.trim());
     }
+    // `--metrics-listen ADDR`: /metrics for Prometheus (events handled, dead letters).
+    let metrics = oslc_core::server::Metrics::new();
+    if let Some(listen) = flag("--metrics-listen", "BRIDGE_METRICS_LISTEN") {
+        let listener = tokio::net::TcpListener::bind(&listen).await?;
+        println!("metrics on {}", listener.local_addr()?);
+        let routes: axum::Router = metrics.routes();
+        tokio::spawn(async move { axum::serve(listener, routes).await });
+    }
     // One handler, two transports: Kafka, or (for tools without it) st2-oslc's TRS (`http://…/trs`).
     let mut source: Box<dyn EventSource> = match flag("--trs", "BRIDGE_TRS") {
         Some(trs) => {
@@ -60,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
                 }
             }
             tracing::info!(rules = reactor.rules().len(), %group, "bridge subscribed");
-            Box::new(KafkaConsumer::new(&config, &group)?)
+            Box::new(KafkaConsumer::new(&config, &group)?.with_metrics(&metrics))
         }
     };
     println!("bridge running");

@@ -35,10 +35,12 @@ use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oslc_core::server::ServiceProviderConfig;
 use oslc_core::server::auth::{Auth, Policy, Sessions, StaticToken};
-use oslc_core::server::{ActionHandler, BuildError, Collection, CollectionAction, Layout, Readiness, Server};
+use oslc_core::server::{ActionHandler, BuildError, Collection, CollectionAction, Layout, Metrics, OslcCorsLayer};
+use oslc_core::server::{Readiness, Server};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
 use oslc_core::{Container, Error, FromGraph, IfMatch, Resource, ResourceProvider, Result, ToGraph};
 use oslc_events::kafka::{KafkaConfig, KafkaSink};
+use oslc_events::metrics::LogMetrics;
 use oslc_events::{EventLog, MemoryEventLog, Relay, Trs};
 
 /// 1. The tool's record.
@@ -194,6 +196,7 @@ fn app(
     api_token: &str,
     log: Arc<dyn EventLog>,
     ready: Readiness,
+    metrics: &Metrics,
 ) -> Result<axum::Router, BuildError> {
     let layout = Layout::new(public_url)?;
     let container = layout.container("1", "changeRequests")?;
@@ -228,12 +231,12 @@ fn app(
         )
         .build::<()>()?;
     let trs = oslc_events::trs::server::router(Trs::new(layout.iri("/trs")?.into_string(), log, tracker), "/trs");
-    Ok(Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
+    let protected = Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
         .with_sessions(Sessions::new())
         .with_actions(&built)
-        .layer(built.router.merge(trs))
-        .merge(ready.routes())
-        .layer(oslc_core::server::OslcCorsLayer::default()))
+        .layer(built.router.merge(trs));
+    // Requests counted and timed by route; /healthz, /readyz and /metrics need no token.
+    Ok(metrics.layer(protected).merge(ready.routes()).merge(metrics.routes()).layer(OslcCorsLayer::default()))
 }
 
 fn flag(name: &str, env: &str) -> Option<String> {
@@ -254,17 +257,24 @@ async fn main() -> anyhow::Result<()> {
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
     let (delivering, delivery) = tokio::sync::watch::channel(true);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics = Metrics::new();
     let relay = match flag("--kafka-brokers", "TRACKER_KAFKA_BROKERS") {
         Some(brokers) => {
             let topic = flag("--kafka-topic", "TRACKER_KAFKA_TOPIC").unwrap_or_else(|| "tracker_event".into());
             let sink = Arc::new(KafkaSink::new(KafkaConfig::new(brokers, &topic))?);
+            let gauges = LogMetrics::new(&metrics, log.clone(), format!("relay:{topic}")).with_flag(
+                "oslc_events_relay_delivering",
+                "1 while events are delivered",
+                delivery.clone(),
+            );
+            tokio::spawn(gauges.run(std::future::pending()));
             let relay = Relay::new(log.clone(), sink, format!("relay:{topic}")).with_status(delivering);
             Some(tokio::spawn(relay.run(async { drop(stopped.await) })))
         }
         None => None,
     };
     let ready = Readiness::new().with_check("events are not being delivered", delivery);
-    let app = app(&public_url, &api_token, log, ready)?;
+    let app = app(&public_url, &api_token, log, ready, &metrics)?;
     println!("listening on {addr}");
     if given.is_none() {
         // Printed, not logged: whoever started the tracker needs it to write.

@@ -31,6 +31,19 @@ pub struct KafkaConsumer {
     seen: SeenIds,
     dead_letters: Option<(FutureProducer, String)>,
     max_attempts: usize,
+    #[cfg(feature = "server")]
+    counters: Option<Counters>,
+}
+
+/// What a consumer counts into [`oslc_core::server::Metrics`] (feature `server`).
+#[cfg(feature = "server")]
+#[derive(Clone)]
+struct Counters {
+    handled: oslc_core::server::prometheus_client::metrics::counter::Counter,
+    dead: oslc_core::server::prometheus_client::metrics::family::Family<
+        Vec<(String, String)>,
+        oslc_core::server::prometheus_client::metrics::counter::Counter,
+    >,
 }
 
 impl std::fmt::Debug for KafkaConsumer {
@@ -73,7 +86,21 @@ impl KafkaConsumer {
             seen: SeenIds::new(100_000),
             dead_letters,
             max_attempts: config.max_attempts.max(1),
+            #[cfg(feature = "server")]
+            counters: None,
         })
+    }
+
+    /// Counts into `metrics`: `oslc_events_consumed_total` (events handled) and
+    /// `oslc_events_dead_letters_total{topic,class}`.
+    #[cfg(feature = "server")]
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: &oslc_core::server::Metrics) -> Self {
+        let counters = Counters { handled: Default::default(), dead: Default::default() };
+        metrics.register("oslc_events_consumed", "Events a consumer handled", counters.handled.clone());
+        metrics.register("oslc_events_dead_letters", "Messages moved to a dead-letter topic", counters.dead.clone());
+        self.counters = Some(counters);
+        self
     }
 
     /// Writes `message` to the dead-letter topic with why; `false` when there is none (the caller retries).
@@ -113,6 +140,11 @@ impl KafkaConsumer {
         }
         match producer.send(record, Duration::from_secs(30)).await {
             Ok(_) => {
+                #[cfg(feature = "server")]
+                if let Some(counters) = &self.counters {
+                    let labels = vec![("topic".to_owned(), self.topic.clone()), ("class".to_owned(), class.to_owned())];
+                    counters.dead.get_or_create(&labels).inc();
+                }
                 tracing::error!(topic = %self.topic, partition = message.partition(), offset = message.offset(), dead_letter_topic = %topic, error_class = class, %error, attempts, "message moved to the dead-letter topic");
                 true
             }
@@ -178,10 +210,14 @@ impl KafkaConsumer {
                 Ok(event) => {
                     let mut backoff = Backoff::new();
                     let mut attempts = 0;
+                    let mut handled = false;
                     loop {
                         attempts += 1;
                         let error = match handler.handle(&event).await {
-                            Ok(()) => break,
+                            Ok(()) => {
+                                handled = true;
+                                break;
+                            }
                             Err(error) => error,
                         };
                         let wait = backoff.next_wait();
@@ -197,6 +233,12 @@ impl KafkaConsumer {
                         }
                     }
                     self.seen.insert(event.id.as_str());
+                    #[cfg(feature = "server")]
+                    if let (Some(counters), true) = (&self.counters, handled) {
+                        counters.handled.inc();
+                    }
+                    #[cfg(not(feature = "server"))]
+                    let _ = handled;
                 }
                 Err(error) => {
                     // Not an event: a dead letter where there is a topic for them, else logged and passed.
