@@ -171,6 +171,43 @@ async fn deploy_files_agree_with_the_binaries() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    // Monitoring: Prometheus scrapes the services where the compose file runs them, and every series the Grafana
+    // dashboard plots is one the programs serve.
+    let prometheus = &yaml_documents(&deploy().join("monitoring/prometheus.yml"))[0];
+    let mut targets = BTreeMap::new();
+    for job in prometheus["scrape_configs"].as_sequence().unwrap() {
+        assert_eq!(job["metrics_path"].as_str(), Some("/metrics"));
+        let target = job["static_configs"][0]["targets"][0].as_str().unwrap().to_owned();
+        targets.insert(job["job_name"].as_str().unwrap().to_owned(), target);
+    }
+    assert_eq!(targets["st2-oslc"], format!("st2-oslc:{listen}"));
+    assert_eq!(targets["tracker"], "tracker:8081");
+    let bridge_env = string_map(&service("bridge")["environment"]);
+    assert_eq!(targets["bridge"], format!("bridge:{}", port_of(&bridge_env["BRIDGE_METRICS_LISTEN"])));
+    let served = client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
+    let library =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../oslc-events/src/kafka/consumer.rs"))
+            .unwrap();
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(deploy().join("monitoring/grafana-dashboard.json")).unwrap())
+            .unwrap();
+    let mut plotted = 0;
+    for target in dashboard["panels"].as_array().unwrap().iter().flat_map(|p| p["targets"].as_array().unwrap()) {
+        let expr = target["expr"].as_str().unwrap();
+        let names = expr
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|w| w.starts_with("http_") || w.starts_with("oslc_events_") || w.starts_with("st2_oslc_"));
+        for name in names {
+            plotted += 1;
+            if expr.contains("job=\"bridge\"") {
+                let registered = name.trim_end_matches("_total");
+                assert!(library.contains(&format!("\"{registered}\"")), "the consumer registers no {name}");
+            } else {
+                assert!(served.contains(name), "st2-oslc serves no {name}:\n{served}");
+            }
+        }
+    }
+    assert!(plotted >= 8, "{plotted}");
     let _ = child.kill();
     let _ = child.wait();
 }
