@@ -39,6 +39,7 @@ pub enum Error {
 }
 
 impl Error {
+    #[cfg_attr(not(feature = "redb"), allow(dead_code))]
     pub(crate) fn storage(
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,

@@ -304,6 +304,7 @@ pub fn prefixes() -> Prefixes {
 /// [`Event::from_graph`], the one codec of messages, TRS change logs and storage. Logs written before 0.2 hold
 /// compact JSON (the state as N-Triples), still read.
 #[derive(Debug, Serialize, Deserialize)]
+#[cfg_attr(not(feature = "redb"), allow(dead_code))]
 pub(crate) struct StoredEvent {
     id: String,
     kind: ChangeKind,
@@ -318,6 +319,7 @@ pub(crate) struct StoredEvent {
     state: Option<String>,
 }
 
+#[cfg_attr(not(feature = "redb"), allow(dead_code))]
 impl StoredEvent {
     pub(crate) fn encode(event: &Event) -> Result<Vec<u8>> {
         event.to_bytes(RdfFormat::NTriples)
