@@ -554,11 +554,11 @@ impl ChangeStreamMonitor {
                         }
                         continue;
                     }
-                    Ok(Some(change)) => Some(Ok(change)),
-                    Err(error) => Some(Err(error)),
+                    Ok(Some(change)) => Ok(change),
+                    Err(error) => Err(error),
                 };
                 match next {
-                    Some(Ok(change)) => match self.handle(&mut state, change).await {
+                    Ok(change) => match self.handle(&mut state, change).await {
                         Ok(_) => {
                             backoff.reset();
                             if log_failing {
@@ -581,11 +581,10 @@ impl ChangeStreamMonitor {
                             break;
                         }
                     },
-                    Some(Err(error)) => {
+                    Err(error) => {
                         tracing::warn!(%error, "the change stream failed; restarting it");
                         break;
                     }
-                    None => break,
                 }
             }
             if !backoff.sleep_unless(shutdown.as_mut()).await {

@@ -142,7 +142,6 @@ impl RuleCache {
                 tracing::debug!(rule_id = id, %error, "cannot refresh a cached rule; it will be read again");
                 let mut cached = self.write();
                 cached.rules.remove(id);
-                cached.changes += 1;
                 cached.complete = false;
                 cached.changes += 1;
             }
