@@ -62,12 +62,18 @@ impl Watching {
 
     /// [`Watching::start`] with a heartbeat of `every`.
     async fn start_with(s: &Setup, log: Arc<dyn EventLog>, every: std::time::Duration) -> Self {
+        Self::start_configured(s, log, every, adapter_stackstorm::monitor::DEFAULT_GROUP_COMMIT).await
+    }
+
+    /// [`Watching::start`] with a heartbeat of `every` and group commits of up to `group` changes.
+    async fn start_configured(s: &Setup, log: Arc<dyn EventLog>, every: std::time::Duration, group: usize) -> Self {
         let (status, watching) = tokio::sync::watch::channel(false);
         let monitor = ChangeStreamMonitor::connect(&s.uri, log, s.factory.clone())
             .await
             .unwrap()
             .with_status(status)
-            .with_heartbeat(every);
+            .with_heartbeat(every)
+            .with_group_commit(group);
         monitor.check().await.unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(monitor.run(async {
@@ -280,6 +286,48 @@ async fn set_style_updates_are_classified_from_their_update_description_on_repla
     let expected: Vec<&str> = (0..10).flat_map(|_| ["RuleEnabled", "RuleDisabled"]).collect();
     assert_eq!(kinds, expected);
     restarted.stop().await;
+}
+
+#[tokio::test]
+async fn changes_waiting_in_the_stream_are_appended_together_in_order() {
+    let Some(s) = setup().await else { return };
+    let first = s.st2.create(&rule("burst")).await.unwrap();
+    let id = first.id.clone().unwrap();
+    let log = Arc::new(FailingLog::new());
+    Watching::start(&s, log.clone()).await.stop().await;
+    // While the monitor is away, 60 changes pile up: 20 new rules and 40 flips of the first.
+    let mut created = Vec::new();
+    for i in 0..20 {
+        created.push(s.st2.create(&rule(&format!("burst_{i}"))).await.unwrap().id.unwrap());
+        s.st2.set_enabled(&id, true).await.unwrap();
+        s.st2.set_enabled(&id, false).await.unwrap();
+    }
+    let appends_before = log.appends();
+    let restarted = Watching::start(&s, log.clone()).await;
+    let events = events_after(log.as_ref(), 0, 60).await;
+    restarted.stop().await;
+    // Every change, once, in the order st2 made them...
+    let kinds: Vec<String> = events.iter().map(qualifier).collect();
+    let expected: Vec<&str> = (0..20).flat_map(|_| ["RuleCreated", "RuleEnabled", "RuleDisabled"]).collect();
+    assert_eq!(kinds, expected);
+    let changed: Vec<&str> = events.iter().step_by(3).map(|e| e.changed.as_str().rsplit('/').next().unwrap()).collect();
+    assert_eq!(changed, created);
+    // ...in far fewer transactions than changes (the stream hands them over in batches).
+    let appends = log.appends() - appends_before;
+    assert!(appends < 30, "60 waiting changes took {appends} appends");
+    // With group commit off, the same pile-up takes one transaction per change.
+    let heartbeat = adapter_stackstorm::monitor::DEFAULT_HEARTBEAT;
+    let log = Arc::new(FailingLog::new());
+    Watching::start_configured(&s, log.clone(), heartbeat, 1).await.stop().await;
+    for rule in &created[..10] {
+        s.st2.set_enabled(rule, true).await.unwrap();
+    }
+    let before = log.appends();
+    let restarted = Watching::start_configured(&s, log.clone(), heartbeat, 1).await;
+    let events = events_after(log.as_ref(), 0, 10).await;
+    restarted.stop().await;
+    assert_eq!(events.iter().map(qualifier).collect::<Vec<_>>(), ["RuleEnabled"; 10]);
+    assert_eq!(log.appends() - before, 10);
 }
 
 #[tokio::test]

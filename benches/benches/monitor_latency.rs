@@ -3,6 +3,12 @@
 //! 10,000 changes written the way st2 writes them. The figures include the MongoDB-wire server's change-stream
 //! delivery, which the adapter does not control.
 //!
+//!
+//! Then group commit, side by side with one change per transaction: 100 rule changes written into MongoDB at once
+//! (`insert_many`, so they wait in the stream), 20 rounds each, for a monitor appending up to 256 changes per
+//! transaction (the default) and one appending each change on its own: changes appended per second, and the p50
+//! and p99 of MongoDB's write returning → the change's event committed.
+//!
 //! Needs `MONGO_URI` and `KAFKA_BROKERS` (`bash scripts/bench.sh` starts both); under `cargo test` it only says so.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,6 +44,73 @@ impl EventSink for TimedSink {
         }
         Ok(())
     }
+}
+
+const ROUNDS: usize = 20;
+const WAITING: usize = 100;
+
+/// Group commit: `ROUNDS` times, `WAITING` rule changes written at once and appended by a monitor grouping up to
+/// `group` per transaction. Returns (changes per second, p50, p99 of write → commit).
+async fn burst(mongo: &str, group: usize) -> (f64, Duration, Duration) {
+    use adapter_stackstorm::st2::document::{RULES, database_of};
+    let uri = testkit::services::fresh_database(mongo);
+    let st2 = Arc::new(SimulatedSt2::new(MongoBackend::connect(&uri).await.unwrap()));
+    // A rule written by the simulated st2 (with its trigger), copied below as st2 would store more of them.
+    let template =
+        st2.create(&Rule::new("bench", "template", "core.st2.generic.notifytrigger", "core.local")).await.unwrap();
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let rules = client.database(&database_of(&uri)).collection::<bson::Document>(RULES);
+    let id = bson::oid::ObjectId::parse_str(template.id.as_deref().unwrap()).unwrap();
+    let template = rules.find_one(bson::doc! {"_id": id}).await.unwrap().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log: Arc<dyn EventLog> = Arc::new(RedbEventLog::open(dir.path().join("events.redb")).unwrap());
+    let config =
+        AppConfig { public_url: "http://bench.test".into(), api_token: None, protect_reads: false, body_limit: 4096 };
+    let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
+    let factory = EventFactory::new(built.provider, built.service_provider);
+    let (status, mut watching) = tokio::sync::watch::channel(false);
+    let monitor = ChangeStreamMonitor::connect(&uri, log.clone(), factory)
+        .await
+        .unwrap()
+        .with_status(status)
+        .with_group_commit(group);
+    let monitoring = tokio::spawn(monitor.run(std::future::pending()));
+    watching.wait_for(|w| *w).await.unwrap();
+    let mut head = log.subscribe();
+    let mut expected = *head.borrow_and_update();
+    let mut latencies = Vec::new();
+    let mut busy = Duration::ZERO;
+    for round in 0..ROUNDS {
+        let documents: Vec<bson::Document> = (0..WAITING)
+            .map(|i| {
+                let mut document = template.clone();
+                let name = format!("b{round}_{i}");
+                document.insert("_id", bson::oid::ObjectId::new());
+                document.insert("ref", format!("bench.{name}"));
+                document.insert("uid", format!("rule:bench:{name}"));
+                document.insert("name", name);
+                document
+            })
+            .collect();
+        rules.insert_many(documents).await.unwrap();
+        let written = Instant::now();
+        expected += WAITING as u64;
+        let mut last = *head.borrow_and_update();
+        while last < expected {
+            tokio::time::timeout(Duration::from_secs(60), head.changed())
+                .await
+                .expect("the monitor did not log the burst within a minute")
+                .unwrap();
+            let now = Instant::now();
+            let at = *head.borrow_and_update();
+            latencies.extend((last..at).map(|_| now - written));
+            last = at;
+        }
+        busy += written.elapsed();
+    }
+    monitoring.abort();
+    let (p50, p99) = percentiles(latencies);
+    ((ROUNDS * WAITING) as f64 / busy.as_secs_f64(), p50, p99)
 }
 
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
@@ -131,17 +204,26 @@ fn main() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         relay.abort();
-        let acked = sink.acked.lock().unwrap();
-        let committed = committed.lock().unwrap();
-        let (commit_p50, commit_p99) =
-            percentiles((1..=CHANGES as u64).map(|o| committed[&o] - written_at[o as usize - 1]).collect());
-        let (kafka_p50, kafka_p99) =
-            percentiles((1..=CHANGES as u64).map(|o| acked[&o] - written_at[o as usize - 1]).collect());
-        println!(
-            "{CHANGES} rule changes written the way st2 writes them in {written:.1?} ({:.0}/s)",
-            CHANGES as f64 / written.as_secs_f64()
-        );
-        println!("st2 write -> durable log commit: p50 {commit_p50:?}, p99 {commit_p99:?}");
-        println!("st2 write -> Kafka acknowledgement: p50 {kafka_p50:?}, p99 {kafka_p99:?}");
+        {
+            let acked = sink.acked.lock().unwrap();
+            let committed = committed.lock().unwrap();
+            let (commit_p50, commit_p99) =
+                percentiles((1..=CHANGES as u64).map(|o| committed[&o] - written_at[o as usize - 1]).collect());
+            let (kafka_p50, kafka_p99) =
+                percentiles((1..=CHANGES as u64).map(|o| acked[&o] - written_at[o as usize - 1]).collect());
+            println!(
+                "{CHANGES} rule changes written the way st2 writes them in {written:.1?} ({:.0}/s)",
+                CHANGES as f64 / written.as_secs_f64()
+            );
+            println!("st2 write -> durable log commit: p50 {commit_p50:?}, p99 {commit_p99:?}");
+            println!("st2 write -> Kafka acknowledgement: p50 {kafka_p50:?}, p99 {kafka_p99:?}");
+        }
+
+        for (name, group) in [("one change per transaction", 1), ("group commit (up to 256)", 256)] {
+            let (rate, p50, p99) = burst(&mongo, group).await;
+            println!(
+                "{WAITING} changes waiting, {name}: {rate:.0} changes/s appended; write -> commit p50 {p50:?}, p99 {p99:?}"
+            );
+        }
     });
 }

@@ -173,11 +173,13 @@ pub async fn serve(router: axum::Router) -> String {
 }
 
 /// An event log whose writes fail while [`FailingLog::fail`] is on, as a full disk makes them fail: a fault injected
-/// into a real (in-memory) log.
+/// into a real (in-memory) log. It also counts the appends that went through ([`FailingLog::appends`]), so a test can
+/// see how many transactions a writer used.
 #[derive(Debug, Default)]
 pub struct FailingLog {
     inner: oslc_events::MemoryEventLog,
     failing: std::sync::atomic::AtomicBool,
+    appends: std::sync::atomic::AtomicUsize,
 }
 
 impl FailingLog {
@@ -189,6 +191,11 @@ impl FailingLog {
     /// Makes writes fail (`true`) or work again.
     pub fn fail(&self, failing: bool) {
         self.failing.store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many appends (each one transaction) succeeded.
+    pub fn appends(&self) -> usize {
+        self.appends.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn check(&self) -> oslc_events::Result<()> {
@@ -208,7 +215,9 @@ impl oslc_events::EventLog for FailingLog {
         checkpoints: Vec<oslc_events::Checkpoint>,
     ) -> oslc_events::Result<Vec<oslc_events::Event>> {
         self.check()?;
-        self.inner.append(events, checkpoints).await
+        let appended = self.inner.append(events, checkpoints).await?;
+        self.appends.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(appended)
     }
     async fn read_forward(&self, after: u64, limit: usize) -> oslc_events::Result<Vec<oslc_events::Event>> {
         self.inner.read_forward(after, limit).await

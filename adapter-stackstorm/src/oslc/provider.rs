@@ -28,9 +28,10 @@ use crate::st2::{Rule, RuleStore, simulated::is_object_id};
 pub struct RuleProvider {
     store: Arc<dyn RuleStore>,
     uris: RuleUris,
-    /// The resource made for each rule as last seen, reused while the rule is unchanged: building a resource, its
-    /// ETag and its query index costs far more than comparing two rules.
-    resources: Mutex<HashMap<String, (Rule, Resource)>>,
+    /// The resource made for each rule as last seen, with a digest of that rule, reused while the rule is
+    /// unchanged: building a resource, its ETag and its query index costs far more than digesting a rule. The
+    /// digest, not a copy of the rule, is kept, so the cache costs the resource and 16 bytes per rule.
+    resources: Mutex<HashMap<Box<str>, (RuleDigest, Resource)>>,
     /// The last list made, with the store's [`RuleStore::version`] it was made at: while the version is the same,
     /// a query is answered without listing and comparing every rule again.
     listed: Mutex<Option<(u64, Arc<[Resource]>)>>,
@@ -83,15 +84,16 @@ impl RuleProvider {
     /// # Errors
     /// What [`rule_to_resource`] returns.
     pub fn resource(&self, rule: &Rule) -> Result<Resource> {
-        let id = rule.id.clone().unwrap_or_default();
-        let mut cache = self.resources.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((seen, resource)) = cache.get(&id)
-            && seen == rule
+        let id = rule.id.as_deref().unwrap_or_default();
+        let digest = RuleDigest::of(rule);
+        if let Some((seen, resource)) = self.resources.lock().unwrap_or_else(PoisonError::into_inner).get(id)
+            && *seen == digest
         {
             return Ok(resource.clone());
         }
+        // Built outside the lock: other rules' reads go on meanwhile.
         let resource = rule_to_resource(rule, &self.uris)?;
-        cache.insert(id, (rule.clone(), resource.clone()));
+        self.resources.lock().unwrap_or_else(PoisonError::into_inner).insert(id.into(), (digest, resource.clone()));
         Ok(resource)
     }
 
@@ -145,6 +147,23 @@ impl oslc_core::server::ActionHandler for SetEnabled {
     }
 }
 
+/// The first 16 bytes of the SHA-256 of a rule's JSON (serde_json writes fields in declaration order and maps in key
+/// order, so equal rules give equal digests), streamed into the hash without copying the rule.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct RuleDigest([u8; 16]);
+
+impl RuleDigest {
+    fn of(rule: &Rule) -> Self {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        // Writing into a hasher cannot fail, and a rule always serializes (string keys, no non-finite floats).
+        let _ = serde_json::to_writer(&mut hasher, rule);
+        let mut digest = [0u8; 16];
+        digest.copy_from_slice(&hasher.finalize()[..16]);
+        Self(digest)
+    }
+}
+
 /// Whether the resource of a rule says it is enabled.
 pub(crate) fn is_enabled(resource: &Resource) -> bool {
     matches!(resource.object(super::vocab::enabled), Some(oslc_core::oxrdf::TermRef::Literal(l)) if l.value() == "true")
@@ -168,7 +187,7 @@ impl ResourceProvider for RuleProvider {
             && cache.len() > page.rules.len()
         {
             let live: std::collections::HashSet<&str> = page.rules.iter().filter_map(|r| r.id.as_deref()).collect();
-            cache.retain(|id, _| live.contains(id.as_str()));
+            cache.retain(|id, _| live.contains(&**id));
         }
         if let Some(version) = version {
             *self.listed.lock().unwrap_or_else(PoisonError::into_inner) = Some((version, resources.clone().into()));

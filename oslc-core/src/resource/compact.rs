@@ -18,8 +18,25 @@ pub(super) struct Compact {
     /// binary-searches a few cache lines of numbers instead of chasing each IRI's heap string, and queries over
     /// many resources are bound by those cache misses.
     pub(super) index: Box<[(u64, u32)]>,
-    /// Triples about other subjects (nested blank nodes, inlined resources), sorted by subject, predicate, value.
-    pub(super) others: Box<[Triple]>,
+    /// Triples about other subjects (nested blank nodes, inlined resources, actions), grouped by subject, sorted by
+    /// subject, predicate, value: each subject and predicate is held once, not once per triple.
+    pub(super) others: Box<[Node]>,
+    /// How many triples `others` holds.
+    others_len: usize,
+}
+
+/// The properties of one subject other than the resource's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Node {
+    subject: NamedOrBlankNode,
+    properties: Box<[(Predicate, Term)]>,
+}
+
+impl Node {
+    fn triples(&self) -> impl Iterator<Item = TripleRef<'_>> + Clone {
+        let subject = self.subject.as_ref();
+        self.properties.iter().map(move |(p, o)| TripleRef::new(subject, p.as_ref(), o))
+    }
 }
 
 impl Compact {
@@ -39,6 +56,16 @@ impl Compact {
         own.dedup();
         others.sort_unstable_by(|a, b| cmp_triples(a.as_ref(), b.as_ref()));
         others.dedup();
+        let others_len = others.len();
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut properties = Vec::new();
+        let mut others = others.into_iter().peekable();
+        while let Some(t) = others.next() {
+            properties.push((Predicate::of(t.predicate.as_ref()), t.object));
+            if others.peek().is_none_or(|next| next.subject != t.subject) {
+                nodes.push(Node { subject: t.subject, properties: std::mem::take(&mut properties).into_boxed_slice() });
+            }
+        }
         let mut index: Vec<(u64, u32)> = Vec::new();
         for (i, (p, _)) in own.iter().enumerate() {
             if i == 0 || own[i - 1].0 != *p {
@@ -46,7 +73,12 @@ impl Compact {
             }
         }
         index.sort_unstable();
-        Self { own: own.into_boxed_slice(), index: index.into_boxed_slice(), others: others.into_boxed_slice() }
+        Self {
+            own: own.into_boxed_slice(),
+            index: index.into_boxed_slice(),
+            others: nodes.into_boxed_slice(),
+            others_len,
+        }
     }
 
     pub(super) fn of_graph(subject: NamedNodeRef<'_>, graph: &Graph) -> Self {
@@ -54,14 +86,14 @@ impl Compact {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.own.len() + self.others.len()
+        self.own.len() + self.others_len
     }
 
     pub(super) fn triples<'a>(&'a self, subject: NamedNodeRef<'a>) -> impl Iterator<Item = TripleRef<'a>> + Clone + 'a {
         self.own
             .iter()
             .map(move |(p, o)| TripleRef::new(subject, p.as_ref(), o))
-            .chain(self.others.iter().map(Triple::as_ref))
+            .chain(self.others.iter().flat_map(Node::triples))
     }
 
     pub(super) fn objects<'a>(&'a self, predicate: NamedNodeRef<'_>) -> impl Iterator<Item = TermRef<'a>> + 'a {
@@ -77,10 +109,10 @@ impl Compact {
         self.own[from..to].iter().map(|(_, o)| o.as_ref())
     }
 
-    pub(super) fn others_of<'a>(&'a self, node: NamedOrBlankNodeRef<'_>) -> &'a [Triple] {
-        let start = self.others.partition_point(|t| cmp_subjects(t.subject.as_ref(), node) == Ordering::Less);
-        let len = self.others[start..].iter().take_while(|t| t.subject.as_ref() == node).count();
-        &self.others[start..start + len]
+    /// The properties of `node` (none when the resource says nothing about it).
+    pub(super) fn others_of<'a>(&'a self, node: NamedOrBlankNodeRef<'_>) -> impl Iterator<Item = TripleRef<'a>> + 'a {
+        let at = self.others.binary_search_by(|n| cmp_subjects(n.subject.as_ref(), node)).ok();
+        at.and_then(|i| self.others.get(i)).into_iter().flat_map(Node::triples)
     }
 
     pub(super) fn to_graph(&self, subject: NamedNodeRef<'_>) -> Graph {

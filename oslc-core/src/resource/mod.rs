@@ -150,7 +150,7 @@ impl Resource {
         if node == self.0.subject.as_ref().into() {
             Box::new(compact.own.iter().map(move |(p, o)| TripleRef::new(node, p.as_ref(), o)))
         } else {
-            Box::new(compact.others_of(node).iter().map(Triple::as_ref))
+            Box::new(compact.others_of(node))
         }
     }
 
@@ -163,13 +163,7 @@ impl Resource {
         if node == self.0.subject.as_ref().into() {
             Box::new(self.objects(predicate))
         } else {
-            Box::new(
-                self.compact()
-                    .others_of(node)
-                    .iter()
-                    .filter(move |t| t.predicate.as_ref() == predicate)
-                    .map(|t| t.object.as_ref()),
-            )
+            Box::new(self.compact().others_of(node).filter(move |t| t.predicate == predicate).map(|t| t.object))
         }
     }
 
