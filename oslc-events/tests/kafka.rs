@@ -588,3 +588,49 @@ async fn the_consumer_reads_binary_and_structured_cloudevents() {
     assert_eq!(received, sent, "the same events, whichever mode carried them");
     consuming.stop().await;
 }
+
+/// Handles an event only once let through.
+struct Gate {
+    open: tokio::sync::Semaphore,
+    handled: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait]
+impl EventHandler for Gate {
+    async fn handle(&self, _event: &Event) -> oslc_events::Result<()> {
+        self.open.acquire().await.unwrap().forget();
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// The sum over partitions of `oslc_events_consumer_lag` for `topic`, once reported.
+fn reported_lag(metrics: &oslc_core::server::Metrics, topic: &str) -> Option<i64> {
+    let text = metrics.render();
+    let prefix = format!("oslc_events_consumer_lag{{topic=\"{topic}\",");
+    let values: Vec<i64> =
+        text.lines().filter(|l| l.starts_with(&prefix)).filter_map(|l| l.rsplit(' ').next()?.parse().ok()).collect();
+    (!values.is_empty()).then(|| values.iter().sum())
+}
+
+#[tokio::test]
+async fn a_consumer_held_up_reports_its_lag_until_it_catches_up() {
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("lag-{}", uuid::Uuid::new_v4().simple());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let sent = log.append(events(0..10, &topic), Vec::new()).await.unwrap();
+    oslc_events::EventSink::publish(&KafkaSink::new(config(&brokers, &topic)).unwrap(), &sent).await.unwrap();
+
+    let gate = Arc::new(Gate { open: tokio::sync::Semaphore::new(0), handled: Default::default() });
+    let metrics = oslc_core::server::Metrics::new();
+    let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap().with_metrics(&metrics);
+    let consuming = Consuming::spawn(consumer, gate.clone());
+    // The handler holds the first event: nothing is committed, so every partition shows what waits there (the
+    // broker's watermarks decide the figure; here it only has to show).
+    wait_until("the lag of the held-up consumer", 60, || reported_lag(&metrics, &topic).is_some_and(|l| l > 0)).await;
+    assert_eq!(gate.handled.load(Ordering::SeqCst), 0);
+    gate.open.add_permits(10);
+    wait_until("every event handled", 60, || gate.handled.load(Ordering::SeqCst) == 10).await;
+    wait_until("the lag back to 0", 60, || reported_lag(&metrics, &topic) == Some(0)).await;
+    consuming.stop().await;
+}

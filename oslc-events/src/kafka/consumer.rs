@@ -1,6 +1,8 @@
 //! Consuming events in a consumer group: offsets committed after the handler, duplicates skipped, dead letters.
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,7 +27,9 @@ use crate::{Error, Result};
 /// handler (`KafkaConfig::new(brokers, "st2_event.dlq")` and a dead-letter topic of its own, or none): the
 /// payloads and content types are the originals, and handlers deduplicate by event id.
 pub struct KafkaConsumer {
-    consumer: StreamConsumer,
+    consumer: Arc<StreamConsumer>,
+    /// The last lag measured, by partition (see [`measure_lag`]).
+    lags: Arc<Mutex<BTreeMap<i32, i64>>>,
     topic: String,
     group: String,
     seen: SeenIds,
@@ -33,6 +37,43 @@ pub struct KafkaConsumer {
     max_attempts: usize,
     #[cfg(feature = "server")]
     counters: Option<Counters>,
+}
+
+/// How often the consumer's lag is measured.
+const LAG_INTERVAL: Duration = Duration::from_secs(5);
+
+#[cfg(feature = "server")]
+type LagGauge = oslc_core::server::prometheus_client::metrics::family::Family<
+    Vec<(String, String)>,
+    oslc_core::server::prometheus_client::metrics::gauge::Gauge,
+>;
+
+/// The lag of `consumer`'s group on each partition assigned to it: the partition's high watermark minus the
+/// group's committed offset (its low watermark while the group has committed nothing there, as the consumer starts
+/// at the earliest). Blocking: librdkafka asks the brokers.
+fn measure_lag(consumer: &StreamConsumer) -> Result<BTreeMap<(String, i32), i64>> {
+    let timeout = Duration::from_secs(5);
+    let assigned = consumer.assignment().map_err(delivery)?;
+    let committed = consumer.committed_offsets(assigned, timeout).map_err(delivery)?;
+    let mut lags = BTreeMap::new();
+    for element in committed.elements() {
+        let (low, high) = consumer.fetch_watermarks(element.topic(), element.partition(), timeout).map_err(delivery)?;
+        let position = match element.offset() {
+            rdkafka::Offset::Offset(offset) => offset,
+            _ => low,
+        };
+        lags.insert((element.topic().to_owned(), element.partition()), (high - position).max(0));
+    }
+    Ok(lags)
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// What a consumer counts into [`oslc_core::server::Metrics`] (feature `server`).
@@ -44,6 +85,7 @@ struct Counters {
         Vec<(String, String)>,
         oslc_core::server::prometheus_client::metrics::counter::Counter,
     >,
+    lag: LagGauge,
 }
 
 impl std::fmt::Debug for KafkaConsumer {
@@ -80,7 +122,8 @@ impl KafkaConsumer {
             None => None,
         };
         Ok(Self {
-            consumer,
+            consumer: Arc::new(consumer),
+            lags: Arc::default(),
             topic: config.topic.clone(),
             group: group.to_owned(),
             seen: SeenIds::new(100_000),
@@ -91,14 +134,28 @@ impl KafkaConsumer {
         })
     }
 
-    /// Counts into `metrics`: `oslc_events_consumed_total` (events handled) and
-    /// `oslc_events_dead_letters_total{topic,class}`.
+    /// The consumer's lag by partition of its topic: how many messages are published and not yet handled and
+    /// committed by its group, measured every 5 s while [`KafkaConsumer::run`] runs (apart from the handler, so a
+    /// held-up handler shows as a growing lag); partitions not assigned to it, or not measured yet, are absent.
+    #[must_use]
+    pub fn lag(&self) -> BTreeMap<i32, i64> {
+        self.lags.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Counts into `metrics`: `oslc_events_consumed_total` (events handled),
+    /// `oslc_events_dead_letters_total{topic,class}` and the gauge `oslc_events_consumer_lag{topic,partition}`
+    /// (see [`KafkaConsumer::lag`]).
     #[cfg(feature = "server")]
     #[must_use]
     pub fn with_metrics(mut self, metrics: &oslc_core::server::Metrics) -> Self {
-        let counters = Counters { handled: Default::default(), dead: Default::default() };
+        let counters = Counters { handled: Default::default(), dead: Default::default(), lag: Default::default() };
         metrics.register("oslc_events_consumed", "Events a consumer handled", counters.handled.clone());
         metrics.register("oslc_events_dead_letters", "Messages moved to a dead-letter topic", counters.dead.clone());
+        metrics.register(
+            "oslc_events_consumer_lag",
+            "Messages published and not yet handled and committed by the consumer's group, by partition",
+            counters.lag.clone(),
+        );
         self.counters = Some(counters);
         self
     }
@@ -164,7 +221,39 @@ impl KafkaConsumer {
     /// # Errors
     /// Kafka errors that end consumption.
     pub async fn run(mut self, handler: &dyn EventHandler, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
+        let _measuring = AbortOnDrop(tokio::spawn(self.measure_lags()));
         self.consume(handler, shutdown).await
+    }
+
+    /// Measures the lag every [`LAG_INTERVAL`] on the blocking pool, into [`KafkaConsumer::lag`] and the gauge.
+    fn measure_lags(&self) -> impl Future<Output = ()> + Send + 'static {
+        let (consumer, lags) = (self.consumer.clone(), self.lags.clone());
+        #[cfg(feature = "server")]
+        let gauge = self.counters.as_ref().map(|c| c.lag.clone());
+        async move {
+            loop {
+                tokio::time::sleep(LAG_INTERVAL).await;
+                let consumer = consumer.clone();
+                let measured = match tokio::task::spawn_blocking(move || measure_lag(&consumer)).await {
+                    Ok(Ok(measured)) => measured,
+                    Ok(Err(error)) => {
+                        tracing::debug!(%error, "could not measure the consumer's lag");
+                        continue;
+                    }
+                    Err(_) => continue,
+                };
+                #[cfg(feature = "server")]
+                if let Some(gauge) = &gauge {
+                    for ((topic, partition), lag) in &measured {
+                        let labels =
+                            vec![("topic".to_owned(), topic.clone()), ("partition".to_owned(), partition.to_string())];
+                        gauge.get_or_create(&labels).set(*lag);
+                    }
+                }
+                *lags.lock().unwrap_or_else(PoisonError::into_inner) =
+                    measured.into_iter().map(|((_, partition), lag)| (partition, lag)).collect();
+            }
+        }
     }
 
     async fn consume(&mut self, handler: &dyn EventHandler, shutdown: impl Future<Output = ()> + Send) -> Result<()> {
