@@ -131,7 +131,22 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async {
         adapter_stackstorm::install_crypto_provider();
-        let uri = testkit::services::fresh_database(&mongo);
+        if std::env::var("MONITOR_BENCH").as_deref() != Ok("burst") {
+            one_by_one(&mongo, &kafka).await;
+        }
+        for (name, group) in [("one change per transaction", 1), ("group commit (up to 256)", 256)] {
+            let (rate, p50, p99) = burst(&mongo, group).await;
+            println!(
+                "{WAITING} changes waiting, {name}: {rate:.0} changes/s appended; write -> commit p50 {p50:?}, p99 {p99:?}"
+            );
+        }
+    });
+}
+
+/// 10,000 changes written one after the other, each timed to its commit and to Kafka's acknowledgement.
+async fn one_by_one(mongo: &str, kafka: &str) {
+    {
+        let uri = testkit::services::fresh_database(mongo);
         let st2 = Arc::new(SimulatedSt2::new(MongoBackend::connect(&uri).await.unwrap()));
         let dir = tempfile::tempdir().unwrap();
         let log: Arc<dyn EventLog> = Arc::new(RedbEventLog::open(dir.path().join("events.redb")).unwrap());
@@ -168,7 +183,7 @@ fn main() {
 
         let topic = format!("st2_event_bench_{}", std::process::id());
         let sink = Arc::new(TimedSink {
-            inner: KafkaSink::new(KafkaConfig::new(&kafka, &topic)).unwrap(),
+            inner: KafkaSink::new(KafkaConfig::new(kafka, &topic)).unwrap(),
             acked: Mutex::default(),
         });
         let relay = tokio::spawn(
@@ -218,12 +233,5 @@ fn main() {
             println!("st2 write -> durable log commit: p50 {commit_p50:?}, p99 {commit_p99:?}");
             println!("st2 write -> Kafka acknowledgement: p50 {kafka_p50:?}, p99 {kafka_p99:?}");
         }
-
-        for (name, group) in [("one change per transaction", 1), ("group commit (up to 256)", 256)] {
-            let (rate, p50, p99) = burst(&mongo, group).await;
-            println!(
-                "{WAITING} changes waiting, {name}: {rate:.0} changes/s appended; write -> commit p50 {p50:?}, p99 {p99:?}"
-            );
-        }
-    });
+    }
 }
