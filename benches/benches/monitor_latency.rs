@@ -3,11 +3,10 @@
 //! 10,000 changes written the way st2 writes them. The figures include the MongoDB-wire server's change-stream
 //! delivery, which the adapter does not control.
 //!
-//!
 //! Then group commit, side by side with one change per transaction: 100 rule changes written into MongoDB at once
 //! (`insert_many`, so they wait in the stream), 20 rounds each, for a monitor appending up to 256 changes per
 //! transaction (the default) and one appending each change on its own: changes appended per second, and the p50
-//! and p99 of MongoDB's write returning → the change's event committed.
+//! and p99 of MongoDB's write returning → the change's event committed. `MONITOR_BENCH=burst` runs this part alone.
 //!
 //! Needs `MONGO_URI` and `KAFKA_BROKERS` (`bash scripts/bench.sh` starts both); under `cargo test` it only says so.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
