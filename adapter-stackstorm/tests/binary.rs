@@ -225,6 +225,7 @@ async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
+    let posted = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
     let metrics = testkit::wait::for_value("the creation's event in the metrics", 30, async || {
         let text = client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
         text.contains("oslc_events_log_head 1").then_some(text)
@@ -242,6 +243,18 @@ async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
     );
     assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
     assert!(metrics.contains("st2_oslc_change_source_watching 1"), "{metrics}");
+    // When the change was seen, and how long ago: the poller saw it within its interval of the POST.
+    let value = |name: &str| -> f64 {
+        let line = metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"));
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let seen = value("oslc_events_log_last_event_timestamp_seconds");
+    assert!((posted - 5.0..posted + 30.0).contains(&seen), "seen at {seen}, posted at {posted}");
+    let age = value("oslc_events_log_last_event_age_seconds");
+    assert!((0.0..30.0).contains(&age), "age {age}");
     // The demo's events go to an in-process bus, which takes them at once: nothing is left to deliver.
     let caught_up = testkit::wait::for_value("the relay to catch up", 30, async || {
         let text = client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;

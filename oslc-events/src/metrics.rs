@@ -1,5 +1,6 @@
-//! Event-stream metrics for [`oslc_core::server::Metrics`] (feature `server`): the log's head, what a relay
-//! delivered and how far behind it is, and flags such as "the change source watches" or "the relay delivers".
+//! Event-stream metrics for [`oslc_core::server::Metrics`] (feature `server`): the log's head and when its newest
+//! event was seen, what a relay delivered and how far behind it is, and flags such as "the change source watches"
+//! or "the relay delivers".
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -18,11 +19,13 @@
 //! ```
 
 use std::future::Future;
+use std::str::FromStr as _;
 use std::sync::Arc;
 use std::time::Duration;
 
 use oslc_core::server::Metrics;
 use oslc_core::server::prometheus_client::metrics::gauge::Gauge;
+use oxsdatatypes::DateTime;
 use tokio::sync::watch;
 
 use crate::log::EventLog;
@@ -32,6 +35,8 @@ pub struct LogMetrics {
     log: Arc<dyn EventLog>,
     relay: String,
     head: Gauge,
+    last_event: FloatGauge,
+    last_event_age: FloatGauge,
     delivered: Gauge,
     lag: Gauge,
     flags: Vec<(Gauge, watch::Receiver<bool>)>,
@@ -44,6 +49,24 @@ impl std::fmt::Debug for LogMetrics {
     }
 }
 
+type FloatGauge = Gauge<f64, std::sync::atomic::AtomicU64>;
+
+fn float_gauge(metrics: &Metrics, name: &str, help: &str) -> FloatGauge {
+    let gauge = FloatGauge::default();
+    metrics.register(name, help, gauge.clone());
+    gauge
+}
+
+/// Seconds from the Unix epoch to `time`.
+fn unix_seconds(time: DateTime) -> Option<f64> {
+    let epoch = DateTime::from_str("1970-01-01T00:00:00Z").ok()?;
+    seconds(time.checked_sub(epoch)?)
+}
+
+fn seconds(duration: oxsdatatypes::DayTimeDuration) -> Option<f64> {
+    Some(f64::from(oxsdatatypes::Double::from(duration.as_seconds())))
+}
+
 fn gauge(metrics: &Metrics, name: &str, help: &str) -> Gauge {
     let gauge = Gauge::default();
     metrics.register(name, help, gauge.clone());
@@ -51,13 +74,25 @@ fn gauge(metrics: &Metrics, name: &str, help: &str) -> Gauge {
 }
 
 impl LogMetrics {
-    /// Registers `oslc_events_log_head`, `oslc_events_relay_delivered` and `oslc_events_relay_lag` for `log` and the
-    /// relay whose checkpoint is `relay`.
+    /// Registers `oslc_events_log_head`, `oslc_events_log_last_event_timestamp_seconds` (when the newest event's
+    /// change was seen, its `dcterms:created`, as Unix time), `oslc_events_log_last_event_age_seconds` (how long
+    /// ago, as of the last update; `time() - …timestamp_seconds` gives it exactly), `oslc_events_relay_delivered`
+    /// and `oslc_events_relay_lag` for `log` and the relay whose checkpoint is `relay`.
     pub fn new(metrics: &Metrics, log: Arc<dyn EventLog>, relay: impl Into<String>) -> Self {
         Self {
             log,
             relay: relay.into(),
             head: gauge(metrics, "oslc_events_log_head", "The order of the newest event in the event log"),
+            last_event: float_gauge(
+                metrics,
+                "oslc_events_log_last_event_timestamp_seconds",
+                "When the change of the newest event in the log was seen (Unix time)",
+            ),
+            last_event_age: float_gauge(
+                metrics,
+                "oslc_events_log_last_event_age_seconds",
+                "How long ago the change of the newest event in the log was seen",
+            ),
             delivered: gauge(
                 metrics,
                 "oslc_events_relay_delivered",
@@ -85,6 +120,16 @@ impl LogMetrics {
             self.head.set(as_gauge(head));
             self.delivered.set(as_gauge(delivered));
             self.lag.set(as_gauge(head.saturating_sub(delivered)));
+        }
+        if let Ok(newest) = self.log.read_backward(None, 1).await
+            && let Some(event) = newest.first()
+        {
+            if let Some(at) = unix_seconds(event.created) {
+                self.last_event.set(at);
+            }
+            if let Some(age) = DateTime::now().checked_sub(event.created).and_then(seconds) {
+                self.last_event_age.set(age.max(0.0));
+            }
         }
         for (gauge, status) in &self.flags {
             gauge.set(i64::from(*status.borrow()));
