@@ -229,7 +229,11 @@ pub fn build_with_log(
         }
         router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
     }
-    let router = auth.layer(router).merge(readiness.routes()).layer(oslc_core::server::OslcCorsLayer::default());
+    let router = auth
+        .layer(router)
+        .merge(readiness.routes())
+        .merge(oslc_events::schema::router())
+        .layer(oslc_core::server::OslcCorsLayer::default());
     Ok(App { router, provider, service_provider, catalog })
 }
 

@@ -26,6 +26,20 @@ pub enum LogFormat {
     Json,
 }
 
+/// How events are written on Kafka.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[non_exhaustive]
+pub enum KafkaPayload {
+    /// The event in Turtle, CloudEvents attributes as `ce_*` headers (binary mode).
+    #[default]
+    Turtle,
+    /// The event as plain JSON (the versioned JSON-LD form of `oslc_events::schema`, `ce_dataschema` its schema),
+    /// CloudEvents attributes as headers (binary mode).
+    Json,
+    /// One `application/cloudevents+json` document, the event as plain JSON in its `data` (structured mode).
+    Cloudevents,
+}
+
 /// The StackStorm OSLC adapter: StackStorm rules as OSLC resources, rule changes as OSLC Events.
 #[derive(Clone, Parser)]
 #[command(name = "st2-oslc", version, about)]
@@ -57,6 +71,10 @@ pub struct Config {
     /// Kafka topic of the OSLC Events.
     #[arg(long, env = "ST2_OSLC_KAFKA_TOPIC", default_value = "st2_event")]
     pub kafka_topic: String,
+    /// How events are written on Kafka: `turtle`, `json` (both CloudEvents binary mode) or `cloudevents`
+    /// (structured mode, JSON).
+    #[arg(long, env = "ST2_OSLC_KAFKA_PAYLOAD", value_enum, default_value = "turtle")]
+    pub kafka_payload: KafkaPayload,
     /// How often the polling change source lists the rules, in milliseconds (used where MongoDB change streams
     /// are not available).
     #[arg(long, env = "ST2_OSLC_POLL_INTERVAL_MS", default_value_t = 2000)]
@@ -117,6 +135,7 @@ impl std::fmt::Debug for Config {
             .field("mongo_uri", &self.mongo_uri.as_deref().map(without_password))
             .field("kafka_brokers", &self.kafka_brokers)
             .field("kafka_topic", &self.kafka_topic)
+            .field("kafka_payload", &self.kafka_payload)
             .field("poll_interval_ms", &self.poll_interval_ms)
             .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)

@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use app::{AppConfig, app};
-pub use config::{Config, LogFormat};
+pub use config::{Config, KafkaPayload, LogFormat};
 pub use error::AdapterError;
 
 /// The adapter's version.
@@ -247,11 +247,18 @@ fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Ada
 fn event_sink(config: &Config) -> Result<Arc<dyn EventSink>, AdapterError> {
     Ok(match &config.kafka_brokers {
         Some(brokers) => {
-            tracing::info!(%brokers, topic = %config.kafka_topic, "publishing OSLC Events to Kafka");
-            Arc::new(oslc_events::kafka::KafkaSink::new(oslc_events::kafka::KafkaConfig::new(
-                brokers,
-                &config.kafka_topic,
-            ))?)
+            tracing::info!(%brokers, topic = %config.kafka_topic, payload = ?config.kafka_payload, "publishing OSLC Events to Kafka");
+            let mut kafka = oslc_events::kafka::KafkaConfig::new(brokers, &config.kafka_topic);
+            match config.kafka_payload {
+                crate::config::KafkaPayload::Turtle => {}
+                crate::config::KafkaPayload::Json => {
+                    kafka.format = oslc_core::rdf::content_type_format(Some("application/ld+json"))?;
+                }
+                crate::config::KafkaPayload::Cloudevents => {
+                    kafka = kafka.with_cloudevents(oslc_events::kafka::CloudEventsMode::Structured);
+                }
+            }
+            Arc::new(oslc_events::kafka::KafkaSink::new(kafka)?)
         }
         None => {
             tracing::info!("no --kafka-brokers: OSLC Events go to the TRS and an in-process bus");

@@ -725,3 +725,18 @@ async fn json_ld_has_a_context_short_terms_and_json_values_and_round_trips_throu
     assert_eq!(stored.trigger.parameters["delta"], 30);
     assert_eq!(stored.trigger.parameters["unit"], "seconds");
 }
+
+#[tokio::test]
+async fn the_event_schema_and_context_are_served_without_credentials() {
+    let adapter = adapter().await;
+    let schema = call(&adapter.app, "GET", "/events/v1/schema.json", &[], Body::empty()).await;
+    assert_eq!(schema.status, 200);
+    assert_eq!(schema.header("content-type"), Some("application/schema+json"));
+    let document: serde_json::Value = serde_json::from_str(&schema.body).unwrap();
+    assert_eq!(document["$id"], oslc_events::schema::SCHEMA_IRI);
+    let context = call(&adapter.app, "GET", "/events/v1/context.jsonld", &[], Body::empty()).await;
+    assert_eq!(context.status, 200);
+    assert_eq!(context.header("content-type"), Some("application/ld+json"));
+    let document: serde_json::Value = serde_json::from_str(&context.body).unwrap();
+    assert_eq!(document["@context"]["changed"]["@id"], "http://open-services.net/ns/core/trs#changed");
+}

@@ -35,10 +35,12 @@ impl Drop for Adapter {
     }
 }
 
-fn start_adapter(st2_url: &str, mongo: &str, kafka: &str, topic: &str, data_dir: &Path) -> Adapter {
+/// st2-oslc against the fake st2 and the test services, writing events on Kafka as `payload` says
+/// (`--kafka-payload`).
+fn start_adapter(st2_url: &str, mongo: &str, kafka: &str, topic: &str, data_dir: &Path, payload: &str) -> Adapter {
     let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
         .args(["--listen", "127.0.0.1:0", "--st2-url", st2_url, "--st2-api-key", API_KEY, "--mongo-uri", mongo])
-        .args(["--kafka-brokers", kafka, "--kafka-topic", topic, "--api-token", TOKEN])
+        .args(["--kafka-brokers", kafka, "--kafka-topic", topic, "--api-token", TOKEN, "--kafka-payload", payload])
         .arg("--data-dir")
         .arg(data_dir)
         .env("RUST_LOG", "warn")
@@ -155,7 +157,7 @@ async fn oslc_changes_reach_the_trs_and_kafka_in_order() {
     let (st2_url, mongo_db, _st2) = fake_st2(&mongo).await;
     let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
     let data = tempfile::tempdir().unwrap();
-    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path(), "cloudevents");
     let client = reqwest::Client::new();
     wait_ready(&client, &adapter.base).await;
     let rules = format!("{}/serviceProviders/1/changeRequests", adapter.base);
@@ -208,6 +210,8 @@ async fn oslc_changes_reach_the_trs_and_kafka_in_order() {
         events.iter().map(|e| e.qualifiers[0].as_str().rsplit('#').next().unwrap().to_owned()).collect();
     assert_eq!(qualifiers, expected);
     assert!(events.iter().all(|e| e.changed.as_str() == location));
+    // Written as structured CloudEvents (`--kafka-payload cloudevents`), read back whole: the rule's state too.
+    assert!(events[..4].iter().all(|e| e.state.as_ref().is_some_and(|s| !s.is_empty())), "{events:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +221,7 @@ async fn a_sigkill_while_changes_stream_in_loses_nothing() {
     let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
     let data = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path(), "turtle");
     wait_ready(&client, &adapter.base).await;
 
     // 60 rules written the way st2 writes them, while the adapter is killed a third of the way in.
@@ -242,7 +246,7 @@ async fn a_sigkill_while_changes_stream_in_loses_nothing() {
     drop(adapter); // SIGKILL, mid-stream
     let ids = writer.await.unwrap();
 
-    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path(), "turtle");
     wait_ready(&client, &adapter.base).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -268,7 +272,7 @@ async fn changes_made_while_the_adapter_was_down_reach_the_trs_and_kafka() {
     let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
     let data = tempfile::tempdir().unwrap();
     let client = reqwest::Client::new();
-    let mut adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    let mut adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path(), "turtle");
     wait_ready(&client, &adapter.base).await;
     // Stopped cleanly (SIGTERM), then 100 changes: 50 enabled rules created, 25 of them disabled, 25 deleted.
     Command::new("kill").args(["-TERM", &adapter.child.id().to_string()]).status().unwrap();
@@ -287,7 +291,7 @@ async fn changes_made_while_the_adapter_was_down_reach_the_trs_and_kafka() {
         st2.delete(id).await.unwrap();
     }
 
-    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path());
+    let adapter = start_adapter(&st2_url, &mongo_db, &kafka, &topic, data.path(), "json");
     wait_ready(&client, &adapter.base).await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let changes = loop {

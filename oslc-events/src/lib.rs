@@ -16,6 +16,7 @@ pub mod poller;
 pub mod reactor;
 #[cfg(feature = "redb")]
 mod redb_log;
+pub mod schema;
 pub mod sink;
 pub mod source;
 pub mod tracked;

@@ -634,3 +634,127 @@ async fn a_consumer_held_up_reports_its_lag_until_it_catches_up() {
     wait_until("the lag back to 0", 60, || reported_lag(&metrics, &topic) == Some(0)).await;
     consuming.stop().await;
 }
+
+/// What the CloudEvents Python SDK (interop/cloudevents_read.py, installed by scripts/interop.sh) reads off
+/// `records`: per record, its attributes and data.
+fn read_with_cloudevents_sdk(records: &[(BTreeMap<String, String>, String, Vec<u8>)]) -> Vec<serde_json::Value> {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop");
+    let python = interop.join(".venv/bin/python");
+    assert!(python.is_file(), "{} is missing: run scripts/interop.sh", python.display());
+    let mut child = std::process::Command::new(python)
+        .arg(interop.join("cloudevents_read.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = String::new();
+    for (headers, key, value) in records {
+        let value = base64::engine::general_purpose::STANDARD.encode(value);
+        input.push_str(&serde_json::json!({"headers": headers, "key": key, "value": value}).to_string());
+        input.push('\n');
+    }
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the CloudEvents SDK refused a record");
+    String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A consumer that knows CloudEvents and JSON, and nothing of OSLC or RDF: the CloudEvents SDK reads every mode,
+/// and the JSON data follows the published, versioned schema.
+#[tokio::test]
+async fn a_cloudevents_sdk_reads_every_mode_and_the_json_follows_the_schema() {
+    use oslc_events::kafka::CloudEventsMode;
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::message::Message;
+    let Some(brokers) = brokers() else { return };
+    let topic = format!("ce-sdk-{}", uuid::Uuid::new_v4().simple());
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let rule = NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1/changeRequests/58eddb87");
+    let mut state = oxrdf::Graph::new();
+    state.insert(oxrdf::TripleRef::new(
+        &rule,
+        oxrdf::NamedNodeRef::new_unchecked("http://purl.org/dc/terms/title"),
+        &oxrdf::Literal::new_simple_literal("on call"),
+    ));
+    let events: Vec<Event> = (0..3)
+        .map(|i| {
+            let mut event = Event::new(ChangeKind::Modification, rule.clone())
+                .with_id_from(&format!("{topic}-{i}"))
+                .with_qualifier(NamedNode::new_unchecked("https://w3id.org/st2-oslc/ns#RuleDisabled"))
+                .with_service_provider(NamedNode::new_unchecked("https://st2-oslc.example/serviceProviders/1"));
+            event.state = Some(state.clone());
+            event
+        })
+        .collect();
+    let appended = log.append(events, Vec::new()).await.unwrap();
+    let jsonld = oslc_core::rdf::content_type_format(Some("application/ld+json")).unwrap();
+    let mut json_ld_config = config(&brokers, &topic);
+    json_ld_config.format = jsonld;
+    for (sink_config, event) in [
+        (config(&brokers, &topic), &appended[0]),
+        (json_ld_config, &appended[1]),
+        (config(&brokers, &topic).with_cloudevents(CloudEventsMode::Structured), &appended[2]),
+    ] {
+        let sink = KafkaSink::new(sink_config).unwrap();
+        oslc_events::EventSink::publish(&sink, std::slice::from_ref(event)).await.unwrap();
+    }
+
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", &topic)
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic.as_str()]).unwrap();
+    let mut records = Vec::new();
+    while records.len() < 3 {
+        let message = tokio::time::timeout(Duration::from_secs(60), consumer.recv()).await.unwrap().unwrap();
+        let key = String::from_utf8(message.key().unwrap().to_vec()).unwrap();
+        records.push((headers_of(&message), key, message.payload().unwrap().to_vec()));
+    }
+    // One key, one partition: in publication order.
+    let read = read_with_cloudevents_sdk(&records);
+    let schema: serde_json::Value = serde_json::from_str(oslc_events::schema::SCHEMA).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).unwrap();
+    for (i, (read, sent)) in read.iter().zip(&appended).enumerate() {
+        let attributes = &read["attributes"];
+        assert_eq!(attributes["specversion"], "1.0");
+        assert_eq!(attributes["id"], sent.id.as_str());
+        assert_eq!(attributes["source"], "https://st2-oslc.example/serviceProviders/1");
+        assert_eq!(attributes["type"], "https://w3id.org/st2-oslc/ns#RuleDisabled");
+        assert_eq!(attributes["subject"], rule.as_str());
+        assert_eq!(attributes["sequence"], format!("{:020}", sent.order_number()));
+        assert_eq!(attributes["partitionkey"], rule.as_str());
+        let data = match i {
+            // Binary Turtle: the data is the event in Turtle, no schema.
+            0 => {
+                assert_eq!(attributes["datacontenttype"], "text/turtle");
+                assert!(attributes.get("dataschema").is_none());
+                let turtle = read["data"].as_str().unwrap();
+                assert_eq!(&Event::from_bytes(turtle.as_bytes(), oxrdf_turtle()).unwrap(), sent);
+                continue;
+            }
+            // Binary JSON-LD: the data is JSON text in the schema's form.
+            1 => serde_json::from_str(read["data"].as_str().unwrap()).unwrap(),
+            // Structured: the SDK parsed the data as JSON already.
+            _ => read["data"].clone(),
+        };
+        assert_eq!(attributes["dataschema"], oslc_events::schema::SCHEMA_IRI);
+        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?} in {data}");
+        assert_eq!(data["changed"], rule.as_str(), "plain JSON keys");
+        assert_eq!(data["order"], sent.order_number());
+        assert_eq!(&oslc_events::schema::from_json(&data).unwrap(), sent);
+        assert_eq!(
+            &oslc_events::kafka::decode_record(&records[i].2, records[i].0.get("content-type").map(String::as_str))
+                .unwrap(),
+            sent
+        );
+    }
+    // The schema says what it refuses: an event without `changed`.
+    let mut broken = oslc_events::schema::to_json(&appended[0]).unwrap();
+    broken.as_object_mut().unwrap().remove("changed");
+    assert!(!validator.is_valid(&broken));
+}

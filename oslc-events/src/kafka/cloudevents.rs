@@ -15,8 +15,9 @@ pub enum CloudEventsMode {
     /// ([`cloudevents_headers`]).
     #[default]
     Binary,
-    /// The payload is one `application/cloudevents+json` document: the attributes, and the event as JSON-LD in
-    /// `data` (`datacontenttype` `application/ld+json`), for consumers that read JSON only.
+    /// The payload is one `application/cloudevents+json` document: the attributes, and the event in `data` in its
+    /// versioned JSON form ([`crate::schema`]: `datacontenttype` `application/ld+json`, `dataschema`
+    /// [`SCHEMA_IRI`](crate::schema::SCHEMA_IRI)), for consumers that read JSON only.
     Structured,
 }
 
@@ -28,14 +29,13 @@ pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json; charset=UTF-8"
 /// # Errors
 /// What writing the event as JSON-LD returns.
 pub fn structured_cloudevent(event: &Event) -> Result<Vec<u8>> {
-    let jsonld = rdf::content_type_format(Some("application/ld+json"))?;
-    let data: serde_json::Value = serde_json::from_slice(&event.to_bytes(jsonld)?)
-        .map_err(|e| Error::invalid(format!("the event's JSON-LD: {e}")))?;
+    let data = crate::schema::to_json(event)?;
     let mut document = serde_json::Map::new();
     for (header, value) in cloudevents_headers(event) {
         document.insert(header.trim_start_matches("ce_").to_owned(), serde_json::Value::String(value));
     }
     document.insert("datacontenttype".into(), "application/ld+json".into());
+    document.insert("dataschema".into(), crate::schema::SCHEMA_IRI.into());
     document.insert("data".into(), data);
     serde_json::to_vec(&document).map_err(|e| Error::invalid(e.to_string()))
 }
@@ -51,6 +51,12 @@ pub fn decode_record(payload: &[u8], content_type: Option<&str>) -> Result<Event
     });
     if !structured {
         let format = rdf::content_type_format(content_type).unwrap_or(RdfFormat::Turtle);
+        if matches!(format, RdfFormat::JsonLd { .. })
+            && let Ok(json) = serde_json::from_slice::<serde_json::Value>(payload)
+            && crate::schema::is_json_form(&json)
+        {
+            return crate::schema::from_json(&json);
+        }
         return Event::from_bytes(payload, format);
     }
     let document: serde_json::Value =
@@ -59,6 +65,7 @@ pub fn decode_record(payload: &[u8], content_type: Option<&str>) -> Result<Event
     let format = rdf::content_type_format(data_type.or(Some("application/ld+json")))
         .map_err(|e| Error::invalid(format!("a CloudEvent whose data is {data_type:?}: {e}")))?;
     match (document.get("data"), document.get("data_base64").and_then(serde_json::Value::as_str)) {
+        (Some(data), _) if crate::schema::is_json_form(data) => crate::schema::from_json(data),
         (Some(serde_json::Value::String(text)), _) => Event::from_bytes(text.as_bytes(), format),
         (Some(data), _) => {
             let bytes = serde_json::to_vec(data).map_err(|e| Error::invalid(e.to_string()))?;

@@ -11,9 +11,10 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use super::{
     CLOUDEVENTS_JSON, CloudEventsMode, KafkaConfig, STATE_HEADER, cloudevents_headers, delivery, structured_cloudevent,
 };
-use crate::Result;
 use crate::event::Event;
 use crate::sink::EventSink;
+use crate::{Error, Result};
+use oslc_core::rdf::RdfFormat;
 
 /// Publishes events to Kafka.
 pub struct KafkaSink {
@@ -91,11 +92,20 @@ pub(super) fn refused_for_good(error: &KafkaError) -> bool {
     )
 }
 
+/// The payload of `event` in binary mode: the event in `format`, JSON-LD in the versioned JSON form
+/// ([`crate::schema`]), so JSON consumers read fixed keys.
+fn binary_payload(event: &Event, format: RdfFormat) -> Result<Vec<u8>> {
+    if matches!(format, RdfFormat::JsonLd { .. }) {
+        return serde_json::to_vec(&crate::schema::to_json(event)?).map_err(|e| Error::invalid(e.to_string()));
+    }
+    event.to_bytes(format)
+}
+
 impl KafkaSink {
     /// The payload of `event` and whether its state was left out to fit [`KafkaConfig::max_event_bytes`].
     fn payload(&self, event: &Event) -> Result<(Vec<u8>, bool)> {
         let encode = |event: &Event| match self.config.cloudevents {
-            CloudEventsMode::Binary => event.to_bytes(self.config.format),
+            CloudEventsMode::Binary => binary_payload(event, self.config.format),
             CloudEventsMode::Structured => structured_cloudevent(event),
         };
         let payload = encode(event)?;
@@ -134,6 +144,9 @@ impl EventSink for KafkaSink {
             if self.config.cloudevents == CloudEventsMode::Binary {
                 for (key, value) in cloudevents_headers(event) {
                     headers = headers.insert(Header { key, value: Some(value.as_str()) });
+                }
+                if matches!(self.config.format, RdfFormat::JsonLd { .. }) {
+                    headers = headers.insert(Header { key: "ce_dataschema", value: Some(crate::schema::SCHEMA_IRI) });
                 }
             }
             let record =
