@@ -204,12 +204,63 @@ async fn an_emptied_event_log_is_refused_unless_a_new_one_is_asked_for() {
     }
 }
 
+/// `text` as the Prometheus Python client's OpenMetrics parser reads it (interop/metrics_read.py, installed by
+/// scripts/interop.sh): `(sample name, labels, value)` for each sample.
+fn parse_openmetrics(text: &str) -> Vec<(String, std::collections::BTreeMap<String, String>, f64)> {
+    use std::io::Write as _;
+    let interop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop");
+    let python = interop.join(".venv/bin/python");
+    assert!(python.is_file(), "{} is missing: run scripts/interop.sh", python.display());
+    let mut child = std::process::Command::new(python)
+        .arg(interop.join("metrics_read.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the OpenMetrics parser refused /metrics:\n{text}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let sample: serde_json::Value = serde_json::from_str(line).unwrap();
+            let labels = sample["labels"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            (sample["name"].as_str().unwrap().to_owned(), labels, sample["value"].as_f64().unwrap())
+        })
+        .collect()
+}
+
+/// The value of the sample `name` with `labels` (all of them, exactly).
+fn sample(
+    samples: &[(String, std::collections::BTreeMap<String, String>, f64)],
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| {
+            n == name
+                && l.len() == labels.len()
+                && labels.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|(_, _, v)| *v)
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
     let (_running, addr) = spawn_st2_oslc(&["--demo", "--listen", "127.0.0.1:0", "--poll-interval-ms", "50"]);
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
     let rules = format!("{base}/serviceProviders/1/changeRequests");
+    // Read as Prometheus reads it: before any change, the log is empty.
+    let before = parse_openmetrics(&client.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap());
+    assert_eq!(sample(&before, "oslc_events_log_head", &[]), Some(0.0));
     for _ in 0..3 {
         assert_eq!(client.get(format!("{base}/serviceProviders/catalog")).send().await.unwrap().status(), 200);
     }
@@ -262,4 +313,13 @@ async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
     })
     .await;
     assert!(caught_up.contains("oslc_events_relay_delivered 1"), "{caught_up}");
+    // The same, through the parser: the values moved with the event and the requests.
+    let after = parse_openmetrics(&caught_up);
+    assert_eq!(sample(&after, "oslc_events_log_head", &[]), Some(1.0));
+    assert_eq!(sample(&after, "oslc_events_relay_lag", &[]), Some(0.0));
+    let catalog = [("method", "GET"), ("route", "/serviceProviders/catalog"), ("status", "200")];
+    assert_eq!(sample(&after, "http_requests_total", &catalog), Some(3.0));
+    let timed = [("method", "GET"), ("route", "/serviceProviders/catalog")];
+    let count = sample(&after, "http_request_duration_seconds_count", &timed).unwrap();
+    assert!(count >= 3.0, "{count}");
 }
