@@ -112,6 +112,31 @@ async fn burst(mongo: &str, group: usize) -> (f64, Duration, Duration) {
     ((ROUNDS * WAITING) as f64 / busy.as_secs_f64(), p50, p99)
 }
 
+/// The ceiling the server sets: `ROUNDS` times, `WAITING` rule documents written at once and read off a bare change
+/// stream (nothing classified or logged). Returns (changes per second, p50, p99 of write → read).
+async fn raw_stream(mongo: &str) -> (f64, Duration, Duration) {
+    use adapter_stackstorm::st2::document::{RULES, database_of};
+    use futures_util::StreamExt as _;
+    let uri = testkit::services::fresh_database(mongo);
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let rules = client.database(&database_of(&uri)).collection::<bson::Document>(RULES);
+    let mut stream = rules.watch().await.unwrap();
+    let (mut latencies, mut busy) = (Vec::new(), Duration::ZERO);
+    for round in 0..ROUNDS {
+        let documents: Vec<bson::Document> =
+            (0..WAITING).map(|i| bson::doc! {"name": format!("b{round}_{i}"), "pack": "bench"}).collect();
+        rules.insert_many(documents).await.unwrap();
+        let written = Instant::now();
+        for _ in 0..WAITING {
+            tokio::time::timeout(Duration::from_secs(60), stream.next()).await.unwrap().unwrap().unwrap();
+            latencies.push(written.elapsed());
+        }
+        busy += written.elapsed();
+    }
+    let (p50, p99) = percentiles(latencies);
+    ((ROUNDS * WAITING) as f64 / busy.as_secs_f64(), p50, p99)
+}
+
 fn percentiles(mut samples: Vec<Duration>) -> (Duration, Duration) {
     samples.sort_unstable();
     let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
@@ -133,6 +158,10 @@ fn main() {
         if std::env::var("MONITOR_BENCH").as_deref() != Ok("burst") {
             one_by_one(&mongo, &kafka).await;
         }
+        let (rate, p50, p99) = raw_stream(&mongo).await;
+        println!(
+            "{WAITING} changes waiting, a bare change stream (the server's delivery, no monitor): {rate:.0} changes/s; write -> read p50 {p50:?}, p99 {p99:?}"
+        );
         for (name, group) in [("one change per transaction", 1), ("group commit (up to 256)", 256)] {
             let (rate, p50, p99) = burst(&mongo, group).await;
             println!(

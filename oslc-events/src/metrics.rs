@@ -114,13 +114,9 @@ impl LogMetrics {
     /// Reads the log and the flags once.
     pub async fn update(&self) {
         let as_gauge = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        if let (Ok(head), Ok(delivered)) =
-            (self.log.head().await, crate::sink::delivered_order(self.log.as_ref(), &self.relay).await)
-        {
-            self.head.set(as_gauge(head));
-            self.delivered.set(as_gauge(delivered));
-            self.lag.set(as_gauge(head.saturating_sub(delivered)));
-        }
+        let counts = (self.log.head().await, crate::sink::delivered_order(self.log.as_ref(), &self.relay).await);
+        // The newest event is read after the head and set before it, so a scrape that shows a head shows that
+        // event's time (or a later one's).
         if let Ok(newest) = self.log.read_backward(None, 1).await
             && let Some(event) = newest.first()
         {
@@ -130,6 +126,11 @@ impl LogMetrics {
             if let Some(age) = DateTime::now().checked_sub(event.created).and_then(seconds) {
                 self.last_event_age.set(age.max(0.0));
             }
+        }
+        if let (Ok(head), Ok(delivered)) = counts {
+            self.head.set(as_gauge(head));
+            self.delivered.set(as_gauge(delivered));
+            self.lag.set(as_gauge(head.saturating_sub(delivered)));
         }
         for (gauge, status) in &self.flags {
             gauge.set(i64::from(*status.borrow()));
