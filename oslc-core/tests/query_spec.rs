@@ -497,3 +497,42 @@ async fn providers_may_evaluate_the_query_themselves() {
     assert_eq!(member_ids(&graph).len(), ITEMS.len());
     assert_eq!(provider.calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+/// Members listed already in natural order (as a provider that sorts once per change lists them) page exactly as
+/// members listed in any other order: same pages, same tokens, nothing skipped or repeated.
+#[test]
+fn members_listed_in_order_page_as_members_listed_out_of_order() {
+    use oslc_core::query::{Evaluation, Query, evaluate_within, sort_in_natural_order};
+    let resources: Vec<Resource> = (0..250)
+        .rev()
+        .map(|i| Resource::new(NamedNode::new(format!("http://tool.test/r/{}", i * 7 % 250)).unwrap()))
+        .collect();
+    let mut sorted = resources.clone();
+    sort_in_natural_order(&mut sorted);
+    let pages = |listed: &Vec<Resource>| {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut params =
+                vec![("oslc.paging".to_owned(), "true".to_owned()), ("oslc.pageSize".to_owned(), "40".to_owned())];
+            if let Some(token) = &token {
+                params.push((oslc_core::query::PAGE_TOKEN_PARAM.to_owned(), token.clone()));
+            }
+            let query =
+                Query::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str())), &Default::default()).unwrap();
+            let page = evaluate_within(&query, listed.clone(), Evaluation::Filter, Some(40), None).unwrap();
+            all.extend(page.members.iter().map(|m| (m.order, m.resource.subject().as_str().to_owned())));
+            assert!(all.len() <= 250, "paging does not end: {:?}", &all[all.len() - 3..]);
+            match page.next_page_token {
+                Some(next) => token = Some(next),
+                None => return all,
+            }
+        }
+    };
+    let from_sorted = pages(&sorted);
+    assert_eq!(from_sorted, pages(&resources));
+    assert_eq!(from_sorted.len(), 250);
+    let expected: Vec<String> = (0..250).map(|i| format!("http://tool.test/r/{i}")).collect();
+    assert_eq!(from_sorted.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), expected);
+    assert_eq!(from_sorted.iter().map(|(o, _)| *o).collect::<Vec<_>>(), (1..=250).collect::<Vec<_>>());
+}

@@ -181,7 +181,9 @@ impl ResourceProvider for RuleProvider {
             return Ok(resources.to_vec());
         }
         let page = self.store.list(None).await?;
-        let resources = page.rules.iter().map(|rule| self.resource(rule)).collect::<Result<Vec<_>>>()?;
+        let mut resources = page.rules.iter().map(|rule| self.resource(rule)).collect::<Result<Vec<_>>>()?;
+        // Kept in the order of queries without `oslc.orderBy`, so they need no sort while nothing changes.
+        oslc_core::query::sort_in_natural_order(&mut resources);
         // Rules deleted behind the adapter's back leave the cache.
         if let Ok(mut cache) = self.resources.lock()
             && cache.len() > page.rules.len()

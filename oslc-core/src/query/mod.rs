@@ -30,7 +30,9 @@ pub use ast::{
     ComparisonOp, CompoundTerm, PrefixedName, Property, SearchTermList, SelectList, SelectTerm, SimpleTerm, SortList,
     SortTerm, Value,
 };
-pub use eval::{Evaluation, Member, QueryPage, evaluate, evaluate_within, project, project_refs};
+pub use eval::{
+    Evaluation, Member, QueryPage, evaluate, evaluate_within, project, project_refs, sort_in_natural_order,
+};
 
 use parse::Parser;
 

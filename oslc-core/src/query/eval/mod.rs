@@ -28,6 +28,25 @@ use filter::{holds, prepare};
 use order::{Key, fingerprint, score, sort_paths};
 pub use project::{project, project_refs};
 
+/// Sorts `resources` in the order queries without `oslc.orderBy` list them: by IRI, runs of digits compared as
+/// numbers (`…/9` before `…/10`). A provider that keeps its listing in this order (sorted once per change, not
+/// per request) saves every such query the sort.
+///
+/// ```
+/// use oslc_core::Resource;
+/// use oslc_core::oxrdf::NamedNode;
+/// let mut resources: Vec<Resource> = ["10", "9", "a"]
+///     .iter()
+///     .map(|id| Resource::new(NamedNode::new(format!("https://tool.example/r/{id}")).unwrap()))
+///     .collect();
+/// oslc_core::query::sort_in_natural_order(&mut resources);
+/// let order: Vec<&str> = resources.iter().map(|r| r.subject().as_str().rsplit('/').next().unwrap()).collect();
+/// assert_eq!(order, ["9", "10", "a"]);
+/// ```
+pub fn sort_in_natural_order(resources: &mut [Resource]) {
+    resources.sort_by(|a, b| order::natural_cmp(a.subject().as_str(), b.subject().as_str()));
+}
+
 /// A member of a query result, with its `oslc:score` when the query searched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Member {
@@ -136,7 +155,16 @@ pub fn evaluate_within(
     }
     let before_page = total_count - keyed.len();
     let compare = |a: &(Key, Member), b: &(Key, Member)| a.0.cmp_with(&b.0, &paths);
+    // Members listed in the query's order already (a provider that keeps its list in natural order, see
+    // [`sort_in_natural_order`], and a query without `oslc.orderBy` or search terms) need no selection or sort: one
+    // linear check instead.
+    let sorted = keyed.is_sorted_by(|a, b| compare(a, b) != Ordering::Greater);
     let next_page_token = match page_size {
+        Some(size) if keyed.len() > size && sorted => {
+            keyed.truncate(size);
+            keyed.last().map(|(key, _)| key.to_token(&fingerprint))
+        }
+        _ if sorted => None,
         Some(size) if keyed.len() > size => {
             // Only the page is sorted: selecting it is linear in the number of members.
             keyed.select_nth_unstable_by(size, compare);
