@@ -121,6 +121,31 @@ async fn read_stream(mut stream: ChangeStream<ChangeStreamEvent<Document>>, read
     }
 }
 
+/// Appends what was staged in one transaction (checkpoints apply in order, so the last change's win), then
+/// refreshes the cache with the rules it changed. Returns how many changes it held.
+async fn commit(
+    log: Arc<dyn EventLog>,
+    cache: Option<Arc<crate::st2::RuleCache>>,
+    staged: Staged,
+) -> Result<usize, MonitorError> {
+    if staged.changes == 0 {
+        return Ok(0);
+    }
+    let appended = log.append(staged.events, staged.checkpoints).await?;
+    for event in &appended {
+        tracing::info!(event_order = event.order_number(), rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
+    }
+    if staged.changes > 1 {
+        tracing::debug!(changes = staged.changes, events = appended.len(), "changes appended in one transaction");
+    }
+    if let Some(cache) = &cache {
+        for id in &staged.changed {
+            cache.refresh(id).await;
+        }
+    }
+    Ok(staged.changes)
+}
+
 /// Aborts the reader when the monitor leaves its loop (the reader then drops its stream).
 struct Reader(tokio::task::JoinHandle<()>);
 
@@ -554,25 +579,45 @@ impl ChangeStreamMonitor {
         Ok(())
     }
 
-    /// Appends what was staged in one transaction (checkpoints apply in order, so the last change's win), then
-    /// refreshes the cache with the rules it changed.
-    async fn commit(&self, staged: Staged) -> Result<(), MonitorError> {
-        if staged.changes == 0 {
-            return Ok(());
-        }
-        let appended = self.log.append(staged.events, staged.checkpoints).await?;
-        for event in &appended {
-            tracing::info!(event_order = event.order_number(), rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
-        }
-        if staged.changes > 1 {
-            tracing::debug!(changes = staged.changes, events = appended.len(), "changes appended in one transaction");
-        }
-        if let Some(cache) = &self.cache {
-            for id in &staged.changed {
-                cache.refresh(id).await;
+    /// Takes the outcome of a commit: whether watching goes on (`false`: restart from the checkpoint).
+    fn settled(
+        &self,
+        outcome: Result<Result<usize, MonitorError>, tokio::task::JoinError>,
+        backoff: &mut Backoff,
+        checkpointed: &mut std::time::Instant,
+        log_failing: &mut bool,
+    ) -> bool {
+        match outcome {
+            Ok(Ok(changes)) => {
+                if changes > 0 {
+                    backoff.reset();
+                    *checkpointed = std::time::Instant::now();
+                    if *log_failing {
+                        tracing::info!("the event log takes changes again");
+                        *log_failing = false;
+                        self.report(true);
+                    }
+                }
+                true
+            }
+            // The checkpoint still points before these changes, so they are seen again after the restart.
+            Ok(Err(MonitorError::Log(error))) => {
+                if !*log_failing {
+                    tracing::error!(%error, "cannot append to the event log; will retry the change");
+                }
+                *log_failing = true;
+                self.report(false);
+                false
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not process a rule change; restarting the stream");
+                false
+            }
+            Err(error) => {
+                tracing::error!(%error, "the commit of rule changes failed; restarting the stream");
+                false
             }
         }
-        Ok(())
     }
 
     /// Watches until `shutdown` completes. MongoDB failures and event-log failures alike are logged and retried
@@ -617,6 +662,9 @@ impl ChangeStreamMonitor {
             let (sender, mut reads) = tokio::sync::mpsc::channel(self.group_commit.saturating_mul(2).max(16));
             let _reader = Reader(tokio::spawn(read_stream(stream, sender)));
             let mut checkpointed = std::time::Instant::now();
+            // The commit in flight: the next changes are staged while it is written (a pipeline of two), and it
+            // is awaited before the next one starts, so the log's order is the stream's.
+            let mut in_flight: Option<tokio::task::JoinHandle<Result<usize, MonitorError>>> = None;
             'watching: loop {
                 let first = tokio::select! {
                     () = &mut shutdown => return Ok(()),
@@ -636,7 +684,7 @@ impl ChangeStreamMonitor {
                         break;
                     };
                     if let Err(error) = self.stage(&mut state, *change, &mut staged).await {
-                        // Nothing staged was appended: the checkpoint still points before it all.
+                        // Nothing staged here was appended: the checkpoint still points before it all.
                         tracing::warn!(%error, "could not process a rule change; restarting the stream");
                         break 'watching;
                     }
@@ -644,31 +692,22 @@ impl ChangeStreamMonitor {
                         next = reads.try_recv().ok();
                     }
                 }
-                let changes = staged.changes;
-                match self.commit(staged).await {
-                    Ok(()) if changes > 0 => {
-                        backoff.reset();
-                        checkpointed = std::time::Instant::now();
-                        if log_failing {
-                            tracing::info!("the event log takes changes again");
-                            log_failing = false;
-                            self.report(true);
-                        }
-                    }
-                    Ok(()) => {}
-                    // The checkpoint still points before these changes, so they are seen again after the restart.
-                    Err(MonitorError::Log(error)) => {
-                        if !log_failing {
-                            tracing::error!(%error, "cannot append to the event log; will retry the change");
-                        }
-                        log_failing = true;
-                        self.report(false);
-                        break;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%error, "could not process a rule change; restarting the stream");
-                        break;
-                    }
+                if let Some(previous) = in_flight.take()
+                    && !self.settled(previous.await, &mut backoff, &mut checkpointed, &mut log_failing)
+                {
+                    break;
+                }
+                if staged.changes > 0 {
+                    in_flight = Some(tokio::spawn(commit(self.log.clone(), self.cache.clone(), staged)));
+                }
+                if after.is_none() {
+                    continue;
+                }
+                // A quiet stream or its end: everything read before is appended first.
+                if let Some(current) = in_flight.take()
+                    && !self.settled(current.await, &mut backoff, &mut checkpointed, &mut log_failing)
+                {
+                    break;
                 }
                 match after {
                     Some(Read::Quiet(token)) => {
@@ -686,6 +725,10 @@ impl ChangeStreamMonitor {
                     Some(Read::Ended) => break,
                     Some(Read::Change(_)) | None => {}
                 }
+            }
+            // A restart reads the checkpoints: the commit in flight lands first.
+            if let Some(current) = in_flight.take() {
+                self.settled(current.await, &mut backoff, &mut checkpointed, &mut log_failing);
             }
             if !backoff.sleep_unless(shutdown.as_mut()).await {
                 return Ok(());
