@@ -12,7 +12,8 @@
 //!   API masks them.
 //! - Group commit: a task reads the stream ahead of the one classifying; the changes waiting when one is taken (up
 //!   to [`DEFAULT_GROUP_COMMIT`], see [`ChangeStreamMonitor::with_group_commit`]) are appended, in order, in one
-//!   transaction with the checkpoints of the last, so a burst costs one commit, not one per change.
+//!   transaction with the checkpoints of the last, so a burst costs one commit, not one per change; the next changes
+//!   are classified while that commit is written, and commits land in the stream's order.
 //!
 //! ```no_run
 //! use std::sync::Arc;

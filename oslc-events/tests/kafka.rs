@@ -624,14 +624,17 @@ async fn a_consumer_held_up_reports_its_lag_until_it_catches_up() {
     let gate = Arc::new(Gate { open: tokio::sync::Semaphore::new(0), handled: Default::default() });
     let metrics = oslc_core::server::Metrics::new();
     let consumer = KafkaConsumer::new(&consumer_config(&brokers, &topic), &topic).unwrap().with_metrics(&metrics);
+    let lag = consumer.lag();
     let consuming = Consuming::spawn(consumer, gate.clone());
     // The handler holds the first event: nothing is committed, so every partition shows what waits there (the
     // broker's watermarks decide the figure; here it only has to show).
     wait_until("the lag of the held-up consumer", 60, || reported_lag(&metrics, &topic).is_some_and(|l| l > 0)).await;
     assert_eq!(gate.handled.load(Ordering::SeqCst), 0);
+    wait_until("the lag through its handle", 30, || lag.total() > 0).await;
     gate.open.add_permits(10);
     wait_until("every event handled", 60, || gate.handled.load(Ordering::SeqCst) == 10).await;
     wait_until("the lag back to 0", 60, || reported_lag(&metrics, &topic) == Some(0)).await;
+    assert_eq!(lag.total(), 0);
     consuming.stop().await;
 }
 

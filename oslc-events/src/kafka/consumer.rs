@@ -67,6 +67,26 @@ fn measure_lag(consumer: &StreamConsumer) -> Result<BTreeMap<(String, i32), i64>
     Ok(lags)
 }
 
+/// The lag of a [`KafkaConsumer`]'s group by partition of its topic: how many messages are published and not yet
+/// handled and committed, measured every 5 s while [`KafkaConsumer::run`] runs (apart from the handler, so a
+/// held-up handler shows as a growing lag). Partitions not assigned to the consumer, or not measured yet, are absent.
+#[derive(Debug, Clone)]
+pub struct ConsumerLag(Arc<Mutex<BTreeMap<i32, i64>>>);
+
+impl ConsumerLag {
+    /// The last lag measured, by partition.
+    #[must_use]
+    pub fn by_partition(&self) -> BTreeMap<i32, i64> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The last lag measured, over every partition assigned.
+    #[must_use]
+    pub fn total(&self) -> i64 {
+        self.by_partition().values().sum()
+    }
+}
+
 /// Aborts a background task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -134,12 +154,10 @@ impl KafkaConsumer {
         })
     }
 
-    /// The consumer's lag by partition of its topic: how many messages are published and not yet handled and
-    /// committed by its group, measured every 5 s while [`KafkaConsumer::run`] runs (apart from the handler, so a
-    /// held-up handler shows as a growing lag); partitions not assigned to it, or not measured yet, are absent.
+    /// A handle on the consumer's lag, to read while [`KafkaConsumer::run`] has the consumer.
     #[must_use]
-    pub fn lag(&self) -> BTreeMap<i32, i64> {
-        self.lags.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    pub fn lag(&self) -> ConsumerLag {
+        ConsumerLag(self.lags.clone())
     }
 
     /// Counts into `metrics`: `oslc_events_consumed_total` (events handled),
@@ -242,16 +260,18 @@ impl KafkaConsumer {
                     }
                     Err(_) => continue,
                 };
+                *lags.lock().unwrap_or_else(PoisonError::into_inner) =
+                    measured.iter().map(|((_, partition), lag)| (*partition, *lag)).collect();
                 #[cfg(feature = "server")]
                 if let Some(gauge) = &gauge {
+                    // Partitions no longer assigned (a rebalance) leave the gauge.
+                    gauge.clear();
                     for ((topic, partition), lag) in &measured {
                         let labels =
                             vec![("topic".to_owned(), topic.clone()), ("partition".to_owned(), partition.to_string())];
                         gauge.get_or_create(&labels).set(*lag);
                     }
                 }
-                *lags.lock().unwrap_or_else(PoisonError::into_inner) =
-                    measured.into_iter().map(|((_, partition), lag)| (partition, lag)).collect();
             }
         }
     }

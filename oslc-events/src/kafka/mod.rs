@@ -26,7 +26,7 @@ mod consumer;
 mod sink;
 
 pub use cloudevents::{CLOUDEVENTS_JSON, CloudEventsMode, cloudevents_headers, decode_record, structured_cloudevent};
-pub use consumer::KafkaConsumer;
+pub use consumer::{ConsumerLag, KafkaConsumer};
 pub use sink::KafkaSink;
 
 /// Where and how events travel on Kafka.
