@@ -295,13 +295,8 @@ async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
     assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
     assert!(metrics.contains("st2_oslc_change_source_watching 1"), "{metrics}");
     // When the change was seen, and how long ago: the poller saw it within its interval of the POST.
-    let value = |name: &str| -> f64 {
-        let line = metrics
-            .lines()
-            .find(|l| l.starts_with(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("{name} in {metrics}"));
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
+    let parsed = parse_openmetrics(&metrics);
+    let value = |name: &str| sample(&parsed, name, &[]).unwrap_or_else(|| panic!("{name} in {metrics}"));
     let seen = value("oslc_events_log_last_event_timestamp_seconds");
     assert!((posted - 5.0..posted + 30.0).contains(&seen), "seen at {seen}, posted at {posted}");
     let age = value("oslc_events_log_last_event_age_seconds");

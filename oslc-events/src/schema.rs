@@ -93,8 +93,11 @@ pub fn from_json(json: &Value) -> Result<Event> {
         Some(CONTEXT_IRI) => {}
         other => return Err(Error::invalid(format!("an event in JSON with @context {other:?}, not {CONTEXT_IRI}"))),
     }
-    let context: Value = serde_json::from_str(CONTEXT).map_err(|e| Error::invalid(e.to_string()))?;
-    document.insert("@context".into(), context["@context"].clone());
+    // The context's own `@context` value, parsed once.
+    static CONTEXT_VALUE: std::sync::LazyLock<Option<Value>> =
+        std::sync::LazyLock::new(|| serde_json::from_str::<Value>(CONTEXT).ok()?.get("@context").cloned());
+    let context = CONTEXT_VALUE.clone().ok_or_else(|| Error::invalid("the version 1 context does not parse"))?;
+    document.insert("@context".into(), context);
     let bytes = serde_json::to_vec(&document).map_err(|e| Error::invalid(e.to_string()))?;
     Event::from_bytes(&bytes, jsonld()?)
 }
