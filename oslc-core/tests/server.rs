@@ -55,12 +55,12 @@ async fn every_format_round_trips() {
 #[tokio::test]
 async fn accept_that_cannot_be_served_gives_406_and_creates_nothing() {
     let (app, provider) = app();
-    let reply = get(&app, CRS, "text/html").await;
+    let reply = get(&app, CRS, "application/pdf").await;
     assert_eq!(reply.status, 406);
     assert_eq!(reply.header("content-type"), Some("text/turtle"));
     let (status, message) = oslc_error(&reply);
     assert_eq!(status, "406");
-    assert!(message.contains("text/html"), "{message}");
+    assert!(message.contains("application/pdf"), "{message}");
 
     let request = request("POST", CRS).header("content-type", "text/turtle").header("accept", "image/png");
     let reply = send(&app, request.body(Body::from(NEW_CR)).unwrap()).await;

@@ -224,6 +224,12 @@ impl Property {
     pub fn is_read_only(&self) -> bool {
         self.read_only.unwrap_or(false)
     }
+
+    /// Its description, if it has one.
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
 }
 
 impl ToGraph for Property {

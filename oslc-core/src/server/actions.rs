@@ -68,7 +68,7 @@ pub(super) enum Binding {
 #[derive(Clone)]
 pub struct CollectionAction {
     pub(super) name: String,
-    title: String,
+    pub(super) title: String,
     description: Option<String>,
     available: Option<Availability>,
     pub(super) binding: Binding,

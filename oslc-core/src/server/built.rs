@@ -35,6 +35,12 @@ pub enum BuildError {
         /// The name given twice.
         segment: String,
     },
+    /// An origin given to [`super::ServerBuilder::with_frame_ancestor`] is not `scheme://host[:port]` or `*`.
+    #[error("invalid frame ancestor {origin:?}: give an origin such as https://tool.example.com, or *")]
+    Origin {
+        /// The origin given.
+        origin: String,
+    },
     /// A path (of a document, or one made from the names given) does not make an IRI under the base URL.
     #[error("invalid path {path:?}: {reason}")]
     Path {

@@ -33,6 +33,18 @@ pub(super) struct CollectionState {
     pub(super) properties: Vec<crate::discovery::Property>,
     /// `Link: <shape>; rel="http://www.w3.org/ns/ldp#constrainedBy"`, sent with a body the shape refuses.
     pub(super) constrained_by: HeaderValue,
+    /// The collection's title.
+    pub(super) title: String,
+    /// The types of its resources.
+    pub(super) resource_types: Vec<NamedNode>,
+    /// Its shape's IRI.
+    pub(super) shape: String,
+    /// Its delegated dialogs.
+    pub(super) dialogs: super::dialogs::DialogIris,
+    /// `Link` to the dialog descriptors, sent on the container.
+    pub(super) dialog_link: HeaderValue,
+    /// The dialog descriptors, for `PreferDialog`.
+    pub(super) dialog_descriptors: Vec<Resource>,
 }
 
 impl CollectionState {
@@ -69,7 +81,14 @@ pub(super) fn document<S: Clone + Send + Sync + 'static>(
     doc: Arc<StaticDocument>,
     shared: Arc<Shared>,
 ) -> MethodRouter<S> {
-    get(move |headers: HeaderMap| async move { respond(&headers, serve_static(&doc, &shared, &headers)) })
+    get(move |RawQuery(raw): RawQuery, headers: HeaderMap| async move {
+        let headers = super::html::with_format_override(&headers, raw.as_deref()).unwrap_or(headers);
+        if super::html::prefers_html(&headers) {
+            let page = super::html::document_page(&shared, &doc.resource);
+            return super::html::html_response(&shared, StatusCode::OK, page, super::html::Framing::Never);
+        }
+        respond(&headers, serve_static(&doc, &shared, &headers))
+    })
 }
 
 /// [`serve`] for a document that never changes: its bytes are serialized once per syntax.
@@ -137,23 +156,65 @@ fn serve(resource: &Resource, etag: &crate::ETag, shared: &Shared, headers: &Hea
 /// GET (query capability), POST (creation factory) and OPTIONS on a collection.
 pub(super) fn collection_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
     let (list_state, create_state) = (state.clone(), state.clone());
+    let options_state = state.clone();
     get(move |RawQuery(raw): RawQuery, headers: HeaderMap| async move {
-        let params: Vec<(String, String)> =
-            form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
-        let result = super::results::query_response(&list_state, &headers, &params, raw.as_deref()).await;
-        respond(&headers, result)
+        let headers = super::html::with_format_override(&headers, raw.as_deref()).unwrap_or(headers);
+        let params: Vec<(String, String)> = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+            .into_owned()
+            .filter(|(k, _)| k != "format")
+            .collect();
+        let result = if super::html::prefers_html(&headers) {
+            super::pages::collection_page(&list_state, &params).await
+        } else if super::preview::prefers_include(&headers, super::preview::PREFER_DIALOG) {
+            dialogs_response(&list_state, &headers)
+        } else {
+            super::results::query_response(&list_state, &headers, &params, raw.as_deref()).await
+        };
+        let mut response = respond(&headers, result);
+        response.headers_mut().append(LINK, list_state.dialog_link.clone());
+        response
     })
     .post(move |headers: HeaderMap, body: Body| async move {
         let result = post(&create_state, &headers, body).await;
         respond(&headers, result)
     })
-    .options(|| async { options_response("GET, HEAD, POST, OPTIONS", LDP_CONTAINER, true) })
+    .options(move || async move {
+        let mut response = options_response("GET, HEAD, POST, OPTIONS", LDP_CONTAINER, true);
+        response.headers_mut().append(LINK, options_state.dialog_link.clone());
+        response
+    })
+}
+
+/// A container's answer to `Prefer: return=representation; include="…#PreferDialog"`: the container (its type
+/// and title, minimal: no members) with its dialog descriptors.
+fn dialogs_response(state: &CollectionState, headers: &HeaderMap) -> Result<Response> {
+    use crate::vocab::{dcterms, ldp, oslc, rdf as rdf_vocab};
+    let format = response_format(headers)?;
+    let container = state.container.iri();
+    let mut graph = Graph::new();
+    graph.insert(TripleRef::new(container, rdf_vocab::r#type, ldp::DirectContainer));
+    graph.insert(TripleRef::new(container, dcterms::title, &oxrdf::Literal::new_simple_literal(&state.title)));
+    for (predicate, descriptor) in
+        [oslc::selectionDialog, oslc::creationDialog].into_iter().zip(&state.dialog_descriptors)
+    {
+        graph.insert(TripleRef::new(container, predicate, descriptor.subject()));
+        for triple in descriptor.triples() {
+            graph.insert(triple);
+        }
+    }
+    let mut response = rdf_response(StatusCode::OK, &graph, format, &state.shared.prefixes, None);
+    let h = response.headers_mut();
+    h.insert(HeaderName::from_static("preference-applied"), HeaderValue::from_static("return=representation"));
+    h.insert(http::header::VARY, HeaderValue::from_static("Accept, Prefer"));
+    h.insert(LINK, HeaderValue::from_static(LDP_CONTAINER));
+    Ok(response)
 }
 
 /// GET, PUT, DELETE and OPTIONS on one member.
 pub(super) fn member_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
     let (get_state, put_state, delete_state) = (state.clone(), state.clone(), state);
     get(move |Path(id): Path<String>, RawQuery(raw): RawQuery, headers: HeaderMap| async move {
+        let headers = super::html::with_format_override(&headers, raw.as_deref()).unwrap_or(headers);
         let result = read(&get_state, &id, &headers, raw.as_deref()).await;
         respond(&headers, result)
     })
@@ -197,6 +258,30 @@ async fn post(state: &CollectionState, headers: &HeaderMap, body: Body) -> Resul
 }
 
 async fn read(state: &CollectionState, id: &str, headers: &HeaderMap, raw_query: Option<&str>) -> Result<Response> {
+    use super::preview::{self, Asked};
+    let asked = preview::asked(raw_query);
+    let html = super::html::prefers_html(headers) && super::html::format_override(raw_query).is_none();
+    if asked.is_some() || html || preview::accepts_compact_xml(headers) {
+        let resource = state.provider.get(&state.container, id).await?;
+        return match asked {
+            Some(Asked::Compact) => preview::compact_response(state, &resource, headers),
+            Some(Asked::Preview(size)) => Ok(preview::preview_page(state, &resource, size)),
+            None if html => Ok(super::pages::member_page(state, &resource)),
+            None => preview::compact_xml_response(state, &resource),
+        };
+    }
+    if preview::prefers_include(headers, super::PREFER_COMPACT) {
+        let resource = state.provider.get(&state.container, id).await?;
+        return preview::inline_compact_response(state, &resource, headers);
+    }
+    let mut response = read_rdf(state, id, headers, raw_query).await?;
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        preview::insert_compact_link(response.headers_mut(), state.container.member(id).as_str());
+    }
+    Ok(response)
+}
+
+async fn read_rdf(state: &CollectionState, id: &str, headers: &HeaderMap, raw_query: Option<&str>) -> Result<Response> {
     let format = response_format(headers)?;
     let selected = selected_properties(state, raw_query)?;
     let resource = state.provider.get(&state.container, id).await?;
@@ -317,6 +402,12 @@ pub(super) fn action_route<S: Clone + Send + Sync + 'static>(
     axum::routing::post(move |Path(id): Path<String>, headers: HeaderMap| {
         let (state, action, handler) = (state.clone(), action.clone(), handler.clone());
         async move {
+            // A browser's form: only from the server's own pages (a cross-site form would carry cached Basic
+            // credentials), answered by going back to the resource's page.
+            let browser_form = super::pages::is_browser_form(&headers);
+            if super::html::is_form(&headers) && !super::html::same_origin(&headers, &state.shared.base) {
+                return super::html::cross_site_refusal(&state.shared);
+            }
             let result = async {
                 let format = response_format(&headers)?;
                 let current = state.provider.get(&state.container, &id).await?;
@@ -326,6 +417,9 @@ pub(super) fn action_route<S: Clone + Send + Sync + 'static>(
                     });
                 }
                 let after = handler.run(&state.container, &id, current).await?;
+                if browser_form {
+                    return Ok(super::pages::see_other(after.subject().as_str()));
+                }
                 let etag = after.etag();
                 let after = super::actions::advertise(&state.actions, after);
                 Ok(with_link(

@@ -44,7 +44,11 @@ mod health;
 mod metrics;
 pub use cors::{OslcCorsLayer, PreflightCors};
 mod cpu;
+mod dialogs;
 mod handlers;
+mod html;
+mod pages;
+mod preview;
 mod representations;
 mod response;
 mod results;
@@ -73,6 +77,7 @@ pub use built::{BuildError, Built, BuiltCollection, BuiltProvider, Layout};
 pub use cpu::{cpu_permits, run_cpu_bound};
 pub use health::Readiness;
 pub use metrics::Metrics;
+pub use preview::{COMPACT_REL, COMPACT_XML, PREFER_COMPACT, PREFER_DIALOG};
 pub use prometheus_client;
 pub use response::{
     ErrorResponse, OSLC_CORE_VERSION, insert_etag, negotiated_response, rdf_response, resource_response,
@@ -108,6 +113,7 @@ impl Server {
             representation_cache_bytes: DEFAULT_REPRESENTATION_CACHE_BYTES,
             documents: Vec::new(),
             cors: Some(default_cors()),
+            frame_ancestors: Vec::new(),
         })
     }
 }
@@ -251,6 +257,7 @@ pub struct ServerBuilder {
     cors: Option<CorsLayer>,
     representation_cache_bytes: usize,
     documents: Vec<(String, Resource)>,
+    frame_ancestors: Vec<String>,
 }
 
 impl ServerBuilder {
@@ -349,6 +356,24 @@ impl ServerBuilder {
         self
     }
 
+    /// An origin (such as `https://elm.example.com`) whose pages may embed this server's delegated dialogs and
+    /// previews in a frame; may be given several times. Other pages are never framed; without any, dialogs and
+    /// previews are framed only by the server's own pages (CSP `frame-ancestors 'self'`).
+    ///
+    /// # Errors
+    /// [`BuildError::Origin`] when `origin` is not `scheme://host[:port]` (or `*`, which lets any site frame them).
+    pub fn with_frame_ancestor(mut self, origin: impl Into<String>) -> std::result::Result<Self, BuildError> {
+        let origin = origin.into();
+        let valid = origin == "*"
+            || (html::origin_of(&origin) == Some(origin.as_str())
+                && origin.chars().all(|c| c.is_ascii_alphanumeric() || ":/.-[]".contains(c)));
+        if !valid {
+            return Err(BuildError::Origin { origin });
+        }
+        self.frame_ancestors.push(origin);
+        Ok(self)
+    }
+
     /// Builds the router, with no state applied (so it can be merged into a `Router<S>` of any state), and
     /// returns it with the IRIs it minted.
     ///
@@ -382,6 +407,11 @@ impl ServerBuilder {
             query_limits: self.query_limits,
             paging: self.paging,
             representations: representations::Representations::new(self.representation_cache_bytes),
+            base: base.clone(),
+            frame_ancestors: std::iter::once("'self'".to_owned())
+                .chain(self.frame_ancestors.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" "),
         });
 
         let mut router = Router::new();
@@ -428,7 +458,32 @@ impl ServerBuilder {
                     Some(i) => services.remove(i),
                     None => Service::new(domain),
                 };
-                services.push(service.with_creation_factory(factory).with_query_capability(query));
+                let dialogs = dialogs::DialogIris::new(base, &config.id, &collection.segment);
+                let dialog_error =
+                    |e: oxrdf::IriParseError| BuildError::Path { path: path.clone(), reason: e.to_string() };
+                let (selection_dialog, selection_descriptor) = dialogs::descriptor(
+                    &dialogs.selection,
+                    &dialogs.selection_form,
+                    &format!("Select {title}"),
+                    &title,
+                    &collection.resource_types,
+                )
+                .map_err(dialog_error)?;
+                let (creation_dialog, creation_descriptor) = dialogs::descriptor(
+                    &dialogs.creation,
+                    &dialogs.creation_form,
+                    &format!("Create {title}"),
+                    &title,
+                    &collection.resource_types,
+                )
+                .map_err(dialog_error)?;
+                services.push(
+                    service
+                        .with_creation_factory(factory)
+                        .with_query_capability(query)
+                        .with_selection_dialog(selection_dialog)
+                        .with_creation_dialog(creation_dialog),
+                );
 
                 router = router
                     .route(&shape_path, handlers::document(StaticDocument::new(shape.to_resource()), shared.clone()));
@@ -446,6 +501,14 @@ impl ServerBuilder {
                     shape: iri(shape_path.clone())?,
                     actions: names.clone(),
                 });
+                let dialog_link = http::HeaderValue::from_str(&dialogs.link())
+                    .map_err(|e| BuildError::Path { path: path.clone(), reason: e.to_string() })?;
+                for (kind, descriptor) in [("selection", &selection_descriptor), ("creation", &creation_descriptor)] {
+                    router = router.route(
+                        &dialogs::DialogIris::path(&config.id, &collection.segment, kind),
+                        handlers::document(StaticDocument::new(descriptor.clone()), shared.clone()),
+                    );
+                }
                 let state = Arc::new(handlers::CollectionState {
                     container,
                     provider: collection.provider.clone(),
@@ -453,7 +516,22 @@ impl ServerBuilder {
                     actions: collection.actions.clone(),
                     properties: collection.properties.clone(),
                     constrained_by,
+                    title: title.clone(),
+                    resource_types: collection.resource_types.clone(),
+                    shape: format!("{base}{shape_path}"),
+                    dialogs,
+                    dialog_link,
+                    dialog_descriptors: vec![selection_descriptor, creation_descriptor],
                 });
+                router = router
+                    .route(
+                        &format!("{}/form", dialogs::DialogIris::path(&config.id, &collection.segment, "selection")),
+                        dialogs::selection_route(state.clone()),
+                    )
+                    .route(
+                        &format!("{}/form", dialogs::DialogIris::path(&config.id, &collection.segment, "creation")),
+                        dialogs::creation_route(state.clone()),
+                    );
                 for action in &collection.actions {
                     if let actions::Binding::Post(handler) = &action.binding {
                         router = router.route(
@@ -501,6 +579,26 @@ impl ServerBuilder {
                     shared.clone(),
                 ),
             );
+        // The stylesheet, script and icon of the pages for people.
+        for (path, body, media_type) in [
+            (html::STYLESHEET_PATH, html::STYLESHEET, "text/css; charset=utf-8"),
+            (html::SCRIPT_PATH, html::SCRIPT, "text/javascript; charset=utf-8"),
+            (html::ICON_PATH, html::ICON, "image/svg+xml"),
+        ] {
+            router = router.route(
+                path,
+                axum::routing::get(move || async move {
+                    (
+                        [
+                            (http::header::CONTENT_TYPE, media_type),
+                            (http::header::CACHE_CONTROL, "public, max-age=3600"),
+                            (http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                        ],
+                        body,
+                    )
+                }),
+            );
+        }
         // The JSON-LD context of every prefix and term this server uses, published for consumers that cache one.
         let context = axum::body::Bytes::from(shared.prefixes.jsonld_context());
         router = router.route(
@@ -566,6 +664,10 @@ struct Shared {
     parse_limits: ParseLimits,
     query_limits: QueryLimits,
     paging: Paging,
+    /// The public base URL.
+    base: String,
+    /// The CSP `frame-ancestors` sources of dialogs and previews.
+    frame_ancestors: String,
 }
 
 /// Where the server kit publishes the JSON-LD context of its prefixes and terms
