@@ -12,6 +12,7 @@
 //!     api_token: Some("secret".into()),
 //!     protect_reads: false,
 //!     body_limit: 1 << 20,
+//!     frame_ancestors: vec!["https://elm.example.com".into()],
 //! };
 //! let router: axum::Router = app(store, &config)?;
 //! # let _ = router;
@@ -47,6 +48,8 @@ pub struct AppConfig {
     pub protect_reads: bool,
     /// The largest request body accepted.
     pub body_limit: usize,
+    /// Origins whose pages may frame the delegated dialogs and previews.
+    pub frame_ancestors: Vec<String>,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -55,6 +58,7 @@ impl std::fmt::Debug for AppConfig {
             .field("public_url", &self.public_url)
             .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)
+            .field("frame_ancestors", &self.frame_ancestors)
             .field("body_limit", &self.body_limit)
             .finish()
     }
@@ -192,7 +196,11 @@ pub fn build_with_log(
             .available_when(is_enabled),
         )
         .with_action(CollectionAction::delete("Delete").with_description("Delete the rule"));
-    let oslc: Built = Server::builder(&base)?
+    let mut builder = Server::builder(&base)?;
+    for origin in &config.frame_ancestors {
+        builder = builder.with_frame_ancestor(origin)?;
+    }
+    let oslc: Built = builder
         .with_title("StackStorm OSLC adapter")
         .with_description("StackStorm rules as OSLC change requests")
         .with_publisher(Publisher::new("StackStorm OSLC adapter", "st2-oslc"))
@@ -223,11 +231,14 @@ pub fn build_with_log(
     let catalog = oslc.catalog.clone();
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
     if let Some((log, identity)) = log {
+        let log_for_live = log.clone();
         let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
         if !identity.is_empty() {
             trs = trs.with_epoch(identity.chars().take(12).collect::<String>());
         }
-        router = router.merge(oslc_events::trs::server::router(trs, "/trs"));
+        router = router
+            .merge(oslc_events::trs::server::router(trs, "/trs"))
+            .merge(oslc_events::live::router(log_for_live, LIVE_EVENTS_PATH));
     }
     let router = auth
         .layer(router)
@@ -236,6 +247,9 @@ pub fn build_with_log(
         .layer(oslc_core::server::OslcCorsLayer::default());
     Ok(App { router, provider, service_provider, catalog })
 }
+
+/// Where the live page and Server-Sent Events stream of the event log are served.
+pub const LIVE_EVENTS_PATH: &str = "/events/live";
 
 /// The `st2` vocabulary as Turtle.
 /// The `st2:` vocabulary (`oslc/st2-vocab.ttl`), served negotiated like every other document.

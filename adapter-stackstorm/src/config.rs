@@ -85,6 +85,11 @@ pub struct Config {
     /// Require the API token for reads too.
     #[arg(long, env = "ST2_OSLC_PROTECT_READS")]
     pub protect_reads: bool,
+    /// An origin (such as `https://elm.example.com`) whose pages may show the delegated dialogs and previews in a
+    /// frame; repeat the flag, or separate origins by commas in the environment variable. Without any, only
+    /// st2-oslc's own pages may frame them.
+    #[arg(long = "frame-ancestor", env = "ST2_OSLC_FRAME_ANCESTORS", value_delimiter = ',')]
+    pub frame_ancestors: Vec<String>,
     /// Run fully embedded: a simulated StackStorm with sample rules, in memory.
     #[arg(long, env = "ST2_OSLC_DEMO")]
     pub demo: bool,
@@ -139,6 +144,7 @@ impl std::fmt::Debug for Config {
             .field("poll_interval_ms", &self.poll_interval_ms)
             .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)
+            .field("frame_ancestors", &self.frame_ancestors)
             .field("demo", &self.demo)
             .field("log_format", &self.log_format)
             .field("new_event_log", &self.new_event_log)

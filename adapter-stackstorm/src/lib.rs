@@ -109,6 +109,7 @@ impl Adapter {
             api_token,
             protect_reads: config.protect_reads,
             body_limit: 1024 * 1024,
+            frame_ancestors: config.frame_ancestors.clone(),
         };
         let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())), readiness)?;
 

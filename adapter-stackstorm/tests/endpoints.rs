@@ -37,6 +37,7 @@ async fn adapter() -> Adapter {
         api_token: Some(ADAPTER_TOKEN.into()),
         protect_reads: false,
         body_limit: 64 * 1024,
+        frame_ancestors: Vec::new(),
     };
     Adapter { app: app(Arc::new(client), &config).unwrap(), st2 }
 }
@@ -272,6 +273,7 @@ async fn st2_unreachable_gives_502() {
         api_token: Some(ADAPTER_TOKEN.into()),
         protect_reads: false,
         body_limit: 4096,
+        frame_ancestors: Vec::new(),
     };
     let app = app(Arc::new(client), &config).unwrap();
     for (method, uri, body) in [

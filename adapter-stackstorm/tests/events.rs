@@ -55,8 +55,13 @@ const RULE: &str = r#"@prefix st2: <https://w3id.org/st2-oslc/ns#> . @prefix dct
 async fn every_kind_of_change_becomes_its_event() {
     let st2 = Arc::new(SimulatedSt2::in_memory());
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let config =
-        AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: Some("t".into()),
+        protect_reads: false,
+        body_limit: 65536,
+        frame_ancestors: Vec::new(),
+    };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
     let poller =
@@ -129,8 +134,13 @@ async fn every_kind_of_change_becomes_its_event() {
 async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
     let st2 = Arc::new(SimulatedSt2::in_memory());
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let config =
-        AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: Some("t".into()),
+        protect_reads: false,
+        body_limit: 65536,
+        frame_ancestors: Vec::new(),
+    };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
     let poller =
@@ -172,7 +182,13 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
 async fn checkpoints_of_the_earlier_pollers_are_carried_over() {
     let store = Arc::new(SimulatedSt2::in_memory());
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let config = AppConfig { public_url: BASE.into(), api_token: None, protect_reads: false, body_limit: 65536 };
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: None,
+        protect_reads: false,
+        body_limit: 65536,
+        frame_ancestors: Vec::new(),
+    };
     let built = app::build(store.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
     let kept = store
@@ -240,8 +256,13 @@ async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
     let counting = Arc::new(CountingStore { inner: store.clone(), lists: Default::default() });
     let cache = Arc::new(adapter_stackstorm::st2::RuleCache::new(counting.clone()));
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let config =
-        AppConfig { public_url: BASE.into(), api_token: Some("t".into()), protect_reads: false, body_limit: 65536 };
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: Some("t".into()),
+        protect_reads: false,
+        body_limit: 65536,
+        frame_ancestors: Vec::new(),
+    };
     let built = app::build(cache.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
     let poller = RuleListing::new(counting.clone(), factory)

@@ -35,7 +35,13 @@ async fn setup() -> Option<Setup> {
     backend.declare_action("pagerduty.create_incident", &["api_key"]).await.unwrap();
     let st2 = Arc::new(SimulatedSt2::new(backend));
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
-    let config = AppConfig { public_url: BASE.into(), api_token: None, protect_reads: false, body_limit: 4096 };
+    let config = AppConfig {
+        public_url: BASE.into(),
+        api_token: None,
+        protect_reads: false,
+        body_limit: 4096,
+        frame_ancestors: Vec::new(),
+    };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);
     Some(Setup { st2, log, factory, uri })

@@ -63,8 +63,13 @@ async fn burst(mongo: &str, group: usize) -> (f64, Duration, Duration) {
     let template = rules.find_one(bson::doc! {"_id": id}).await.unwrap().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(RedbEventLog::open(dir.path().join("events.redb")).unwrap());
-    let config =
-        AppConfig { public_url: "http://bench.test".into(), api_token: None, protect_reads: false, body_limit: 4096 };
+    let config = AppConfig {
+        public_url: "http://bench.test".into(),
+        api_token: None,
+        protect_reads: false,
+        body_limit: 4096,
+        frame_ancestors: Vec::new(),
+    };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);
     let (status, mut watching) = tokio::sync::watch::channel(false);
@@ -183,6 +188,7 @@ async fn one_by_one(mongo: &str, kafka: &str) {
             api_token: None,
             protect_reads: false,
             body_limit: 4096,
+            frame_ancestors: Vec::new(),
         };
         let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
         let factory = EventFactory::new(built.provider, built.service_provider);

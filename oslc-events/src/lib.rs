@@ -8,6 +8,8 @@ mod error;
 pub mod event;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+#[cfg(feature = "server")]
+pub mod live;
 pub mod log;
 #[cfg(feature = "server")]
 pub mod metrics;

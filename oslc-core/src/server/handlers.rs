@@ -409,7 +409,7 @@ pub(super) fn action_route<S: Clone + Send + Sync + 'static>(
                 return super::html::cross_site_refusal(&state.shared);
             }
             let result = async {
-                let format = response_format(&headers)?;
+                let format = if browser_form { RdfFormat::Turtle } else { response_format(&headers)? };
                 let current = state.provider.get(&state.container, &id).await?;
                 if !action.is_available(&current) {
                     return Err(Error::Conflict {
