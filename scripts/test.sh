@@ -14,6 +14,8 @@ fi
 . scripts/services.sh
 # The independent OSLC clients of the interop tests (npm oslc-client, PyPI oslc4py-client), pinned, into interop/.
 bash scripts/interop.sh
+# Headless Chromium and ChromeDriver for the browser tests (adapter-stackstorm/tests/browser.rs).
+bash scripts/browser.sh
 
 cargo test --workspace --all-targets --all-features
 cargo test --workspace --doc --all-features

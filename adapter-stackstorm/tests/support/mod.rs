@@ -10,6 +10,7 @@ use adapter_stackstorm::st2::RuleStore;
 pub use testkit::FailingLog;
 pub use testkit::process::Running;
 pub use testkit::services::{mongo_uri, unique};
+pub use testkit::wait::for_value as wait_for_value;
 pub use testkit::wait::until as eventually;
 
 pub const API_KEY: &str = "test-api-key";

@@ -28,6 +28,7 @@
 
   document.addEventListener('DOMContentLoaded', function () {
     var body = document.body;
+    document.documentElement.setAttribute('data-oslc-ready', '');
     document.querySelectorAll('button.oslc-pick').forEach(function (b) {
       b.addEventListener('click', function () { respond([{ label: b.dataset.label, uri: b.dataset.uri }]); });
     });
