@@ -82,3 +82,47 @@ async fn declared_actions_are_advertised_and_run() {
     assert_eq!(again.status, 409, "{}", again.text());
     assert_eq!(run(format!("{CRS}/999/close")).await.status, 404);
 }
+
+#[tokio::test]
+async fn an_action_button_works_from_the_servers_own_page_only() {
+    let provider = Arc::new(InMemoryProvider::new());
+    let app: axum::Router = Server::builder(BASE)
+        .unwrap()
+        .with_service_provider(ServiceProviderConfig::new("1", "one").with_collection(
+            Collection::new("changeRequests", provider.clone()).with_action(
+                CollectionAction::post("close", "Close", Arc::new(Close(provider.clone()))).available_when(is_open),
+            ),
+        ))
+        .build()
+        .unwrap()
+        .router;
+    let location = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await.header("location").unwrap().to_owned();
+    let page = get(&app, &location, "text/html").await.text();
+    assert!(page.contains(&format!("<form method=\"post\" action=\"{location}/close\">")), "{page}");
+    let press = |site: &'static str| {
+        request("POST", &format!("{location}/close"))
+            .header("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", site)
+            .body(Body::empty())
+            .unwrap()
+    };
+    // A form on another site (which would carry cached Basic credentials) is refused and changes nothing.
+    assert_eq!(send(&app, press("cross-site")).await.status, 403);
+    assert!(is_open(
+        &provider
+            .get(&Container::new(NamedNode::new(CRS).unwrap()), location.rsplit('/').next().unwrap())
+            .await
+            .unwrap()
+    ));
+    // The button on the resource's own page runs it and goes back to the page.
+    let pressed = send(&app, press("same-origin")).await;
+    assert_eq!(pressed.status, 303);
+    assert_eq!(pressed.header("location"), Some(location.as_str()));
+    assert!(!is_open(
+        &provider
+            .get(&Container::new(NamedNode::new(CRS).unwrap()), location.rsplit('/').next().unwrap())
+            .await
+            .unwrap()
+    ));
+}
