@@ -197,6 +197,9 @@ pub fn build_with_log(
         )
         .with_action(CollectionAction::delete("Delete").with_description("Delete the rule"));
     let mut builder = Server::builder(&base)?;
+    if log.is_some() {
+        builder = builder.with_page_link("Live events", LIVE_EVENTS_PATH);
+    }
     for origin in &config.frame_ancestors {
         builder = builder.with_frame_ancestor(origin)?;
     }

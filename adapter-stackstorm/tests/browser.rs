@@ -295,10 +295,12 @@ async fn creation_dialog_creates_a_rule(s: &Setup) {
         input.clear().await.unwrap();
         input.send_keys(value).await.unwrap();
     }
-    s.screenshot("creation-dialog").await;
     s.c.find(Locator::Css("form.create button[type=submit]")).await.unwrap().click().await.unwrap();
     let error = s.c.wait().for_element(Locator::Css("p.error")).await.unwrap().text().await.unwrap();
     assert!(error.contains("criteria"), "{error}");
+    s.c.enter_parent_frame().await.unwrap();
+    s.screenshot("creation-dialog").await;
+    s.c.enter_frame(0).await.unwrap();
     let (_, listing) = s.get_turtle(&s.collection()).await;
     assert!(!listing.contains("created_in_the_dialog"), "a refused form creates nothing");
 

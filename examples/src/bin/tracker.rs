@@ -7,8 +7,9 @@
 //!    as a TRS at `/trs` and, with `--kafka-brokers`, relayed to Kafka (a tool that others change too would use a
 //!    change source that reads it, such as `oslc_events::poller::SnapshotPoller`);
 //! 4. `app`, which describes the service provider with its one OSLC Action (closing an open change request, which
-//!    the kit advertises on each open one with an `http:Request` binding), protects writes, and adds the TRS and
-//!    `/healthz` and `/readyz`.
+//!    the kit advertises on each open one with an `http:Request` binding), protects writes, and adds the TRS, the
+//!    live event feed (`/events/live`) and `/healthz` and `/readyz`. The kit gives it, with no code of its own,
+//!    pages for a browser at every URL, delegated selection and creation dialogs, and resource previews.
 //!
 //! Run it and talk OSLC to it:
 //!
@@ -209,6 +210,8 @@ fn app(
         .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
         // CORS around the auth layer (below), so 401 answers carry it too.
         .with_cors(None)
+        // The live feed of its events (below), linked from the pages for people.
+        .with_page_link("Live events", "/events/live")
         .with_service_provider(
             ServiceProviderConfig::new("1", "Toy tracker project").with_collection(
                 Collection::new("changeRequests", tracker.clone())
@@ -230,11 +233,12 @@ fn app(
             ),
         )
         .build::<()>()?;
+    let live = oslc_events::live::router(log.clone(), "/events/live");
     let trs = oslc_events::trs::server::router(Trs::new(layout.iri("/trs")?.into_string(), log, tracker), "/trs");
     let protected = Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
         .with_sessions(Sessions::new())
         .with_actions(&built)
-        .layer(built.router.merge(trs));
+        .layer(built.router.merge(trs).merge(live));
     // Requests counted and timed by route; /healthz, /readyz and /metrics need no token.
     Ok(metrics.layer(protected).merge(ready.routes()).merge(metrics.routes()).layer(OslcCorsLayer::default()))
 }

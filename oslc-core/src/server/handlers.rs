@@ -446,7 +446,15 @@ async fn create(state: &CollectionState, headers: &HeaderMap, body: Body) -> Res
     let location = HeaderValue::from_str(created.subject().as_str())
         .map_err(|e| Error::backend(format!("created resource IRI {} is not a header value", created.subject()), e))?;
     response.headers_mut().insert(LOCATION, location);
-    Ok(with_link(response, LDP_RESOURCE))
+    let mut response = with_link(response, LDP_RESOURCE);
+    // Resource Preview: the new resource's Compact, anchored at it (the request URI is the container's).
+    let member = created.subject().as_str();
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("<{member}?compact>; rel=\"{}\"; anchor=\"{member}\"", super::COMPACT_REL))
+    {
+        response.headers_mut().append(LINK, value);
+    }
+    Ok(response)
 }
 
 /// PUT on a member: a replacement, or with `oslc.properties` a partial update (OSLC Core 3.0 Selective Properties,

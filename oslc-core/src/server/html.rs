@@ -157,6 +157,7 @@ pub(super) fn page(shared: &Shared, title: &str, body: Markup) -> Markup {
                 header {
                     nav aria-label="Site" {
                         a href={ (base) (super::built::Layout::catalog_path()) } { "Service provider catalog" }
+                        @for (label, url) in &shared.page_links { " · " a href=(url) { (label) } }
                     }
                 }
                 main { (body) }

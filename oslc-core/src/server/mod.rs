@@ -10,6 +10,24 @@
 //! | `/serviceProviders/{sp}/{collection}` | GET, POST, OPTIONS | query capability (OSLC Query 3.0, also as a form POST) and creation factory |
 //! | `/serviceProviders/{sp}/{collection}/{id}` | GET, PUT, DELETE, OPTIONS | one resource |
 //! | `/resourceShapes/{sp}/{collection}` | GET | the collection's [`ResourceShape`] |
+//! | `/dialogs/{sp}/{collection}/selection`, `…/creation` | GET | the collection's delegated dialogs (`oslc:Dialog`) |
+//! | `/dialogs/{sp}/{collection}/selection/form`, `…/creation/form` | GET, POST (creation) | the dialogs' pages |
+//! | `/static/oslc.css`, `/static/oslc.js`, `/static/resource.svg` | GET | what the pages use |
+//!
+//! Members also answer `?compact` (their Compact resource, OSLC Core 3.0 Resource Preview, linked from each member
+//! response with `Link: <…?compact>; rel="http://open-services.net/ns/core#Compact"` and inlined for
+//! `Prefer: return=representation; include="…#PreferCompact"`) and `?preview=small|large` (the preview pages).
+//! Collections advertise their dialogs in the service provider, with `Link` headers (`…#selectionDialog`,
+//! `…#creationDialog`) and for `Prefer: …include="…#PreferDialog"`.
+//!
+//! A browser (`Accept: text/html` ahead of every RDF syntax) gets a page at every one of these URLs: the documents
+//! as property tables, a collection as a query form with its results, a member with its OSLC Actions as buttons and
+//! links to its RDF (`?format=turtle|jsonld|rdfxml|ntriples`). Pages are rendered on the server (maud escapes every
+//! value; only `http`/`https` IRIs become links) under a Content Security Policy that runs only `/static/oslc.js`;
+//! dialogs and previews may be framed by the origins of [`ServerBuilder::with_frame_ancestor`], other pages by
+//! none. A form that changes something (a creation dialog, an action button) is refused with 403 unless the browser
+//! says it comes from the server's own origin (`Sec-Fetch-Site`, else `Origin`): a cross-site form would carry
+//! cached HTTP Basic credentials.
 //!
 //! HEAD is answered wherever GET is. Every RDF response carries `OSLC-Core-Version: 3.0`; resources carry an
 //! [`ETag`]; errors are `oslc:Error` bodies in the negotiated syntax. The router has no state applied, so it can be
@@ -114,6 +132,7 @@ impl Server {
             documents: Vec::new(),
             cors: Some(default_cors()),
             frame_ancestors: Vec::new(),
+            page_links: Vec::new(),
         })
     }
 }
@@ -258,6 +277,7 @@ pub struct ServerBuilder {
     representation_cache_bytes: usize,
     documents: Vec<(String, Resource)>,
     frame_ancestors: Vec<String>,
+    page_links: Vec<(String, String)>,
 }
 
 impl ServerBuilder {
@@ -374,6 +394,13 @@ impl ServerBuilder {
         Ok(self)
     }
 
+    /// A link in the navigation bar of the pages for people, such as the adapter's own pages (`path` relative to
+    /// the base URL, like `/events/live`); may be given several times.
+    pub fn with_page_link(mut self, label: impl Into<String>, path: impl Into<String>) -> Self {
+        self.page_links.push((label.into(), path.into()));
+        self
+    }
+
     /// Builds the router, with no state applied (so it can be merged into a `Router<S>` of any state), and
     /// returns it with the IRIs it minted.
     ///
@@ -412,6 +439,7 @@ impl ServerBuilder {
                 .chain(self.frame_ancestors.iter().cloned())
                 .collect::<Vec<_>>()
                 .join(" "),
+            page_links: self.page_links.iter().map(|(label, path)| (label.clone(), format!("{base}{path}"))).collect(),
         });
 
         let mut router = Router::new();
@@ -668,6 +696,8 @@ struct Shared {
     base: String,
     /// The CSP `frame-ancestors` sources of dialogs and previews.
     frame_ancestors: String,
+    /// Links of the pages' navigation bar: (label, URL).
+    page_links: Vec<(String, String)>,
 }
 
 /// Where the server kit publishes the JSON-LD context of its prefixes and terms
