@@ -275,3 +275,63 @@ fn built_again() -> oslc_core::server::Built {
         .build()
         .unwrap()
 }
+
+struct Nothing;
+
+#[async_trait::async_trait]
+impl oslc_core::server::ActionHandler for Nothing {
+    async fn run(
+        &self,
+        _: &oslc_core::Container,
+        _: &str,
+        current: oslc_core::Resource,
+    ) -> oslc_core::Result<oslc_core::Resource> {
+        Ok(current)
+    }
+}
+
+#[tokio::test]
+async fn a_form_is_a_read_only_when_it_is_a_query() {
+    // Browsers post forms with cached Basic credentials or none: an action button or a creation dialog posted as a
+    // form is a write (or an action), never a read that an anonymous form may make.
+    use oslc_core::server::{Collection, CollectionAction, Server, ServiceProviderConfig};
+    let provider = std::sync::Arc::new(oslc_core::InMemoryProvider::new());
+    let built = Server::builder(BASE)
+        .unwrap()
+        .with_service_provider(ServiceProviderConfig::new("1", "One").with_collection(
+            Collection::new("changeRequests", provider.clone()).with_action(CollectionAction::post(
+                "touch",
+                "Touch",
+                std::sync::Arc::new(Nothing),
+            )),
+        ))
+        .build::<()>()
+        .unwrap();
+    let auth = Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).with_actions(&built);
+    let app = auth.layer(built.router);
+    let created = post(&app, CRS, RdfFormat::Turtle, NEW_CR).await;
+    assert_eq!(created.status, 401);
+    let authorized = request("POST", CRS)
+        .header("content-type", "text/turtle")
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(Body::from(NEW_CR))
+        .unwrap();
+    let member = send(&app, authorized).await.header("location").unwrap().to_owned();
+    let form = |uri: &str, body: &'static str| {
+        request("POST", uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/turtle")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    assert_eq!(send(&app, form(CRS, "oslc.where=dcterms%3Atitle%3D%22x%22")).await.status, 200, "a query");
+    assert_eq!(send(&app, form(&format!("{member}/touch"), "")).await.status, 401, "an action button");
+    let dialog = format!("{BASE}/dialogs/1/changeRequests/creation/form");
+    assert_eq!(send(&app, form(&dialog, "title=x")).await.status, 401, "a creation dialog");
+    assert_eq!(provider.len(), 1, "nothing was created by the anonymous form");
+
+    // Without the layout, the dialogs are still writes.
+    let (plain, _) = app();
+    let plain = Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(plain);
+    assert_eq!(send(&plain, form(&dialog, "title=x")).await.status, 401);
+}

@@ -124,7 +124,7 @@ pub struct Principal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Access {
-    /// GET, HEAD, and form-encoded POSTs (OSLC Query 3.0 queries sent as a form).
+    /// GET, HEAD, and form-encoded POSTs to a query capability (OSLC Query 3.0 queries sent as a form).
     Read,
     /// Creating, replacing and deleting: every other method but OPTIONS.
     Write,
@@ -262,6 +262,8 @@ pub struct Auth {
     sessions: Option<Sessions>,
     /// The path of each container with actions, and their names.
     actions: Arc<[(String, Vec<String>)]>,
+    /// The path of every container (query capability), once known through [`Auth::with_actions`].
+    containers: Option<Arc<[String]>>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -274,13 +276,22 @@ impl Auth {
     /// `verifier` checks the credentials of the requests `policy` protects.
     #[must_use]
     pub fn new(verifier: impl Verifier, policy: Policy) -> Self {
-        Self { verifier: Arc::new(verifier), policy, sessions: None, actions: Arc::from([]) }
+        Self { verifier: Arc::new(verifier), policy, sessions: None, actions: Arc::from([]), containers: None }
     }
 
-    /// Classifies `POST <member>/<action>` on the collections of `built` as [`Access::Action`] (otherwise such a
-    /// request counts as a write).
+    /// Learns the layout of `built`: `POST <member>/<action>` on its collections is [`Access::Action`] (otherwise
+    /// such a request counts as a write), and a form-encoded POST is a read (an OSLC query sent as a form) only when
+    /// it goes to one of its query capabilities; any other form (an action button, a creation dialog) is a write or
+    /// an action. Without it, a form-encoded POST is a read except to a delegated dialog (`/dialogs/…`).
     #[must_use]
     pub fn with_actions<S>(mut self, built: &super::Built<S>) -> Self {
+        self.containers = Some(
+            built
+                .service_providers
+                .iter()
+                .flat_map(|p| p.collections.iter().map(move |c| super::Layout::container_path(&p.id, &c.segment)))
+                .collect(),
+        );
         // Paths relative to the kit's base URL, as the router the layer wraps sees them.
         self.actions = built
             .service_providers
@@ -315,11 +326,20 @@ impl Auth {
         let form = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
             ct.split(';').next().is_some_and(|e| e.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
         });
-        if *method == Method::GET || *method == Method::HEAD || (*method == Method::POST && form) {
+        if *method == Method::GET || *method == Method::HEAD {
             return Access::Read;
         }
         if *method == Method::POST {
             let path = request.uri().path();
+            if form {
+                let query = match &self.containers {
+                    Some(containers) => containers.iter().any(|c| c == path.trim_end_matches('/')),
+                    None => !path.starts_with("/dialogs/"),
+                };
+                if query {
+                    return Access::Read;
+                }
+            }
             let is_action = self.actions.iter().any(|(container, names)| {
                 path.strip_prefix(container.as_str())
                     .and_then(|rest| rest.strip_prefix('/'))
