@@ -331,7 +331,7 @@ async fn a_form_is_a_read_only_when_it_is_a_query() {
     assert_eq!(provider.len(), 1, "nothing was created by the anonymous form");
 
     // Without the layout, the dialogs are still writes.
-    let (plain, _) = app();
+    let (plain, _) = common::app();
     let plain = Auth::new(StaticToken::new(TOKEN), Policy::protect_writes()).layer(plain);
     assert_eq!(send(&plain, form(&dialog, "title=x")).await.status, 401);
 }
