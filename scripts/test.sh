@@ -11,9 +11,10 @@ if [ -n "$heavy" ]; then
     exit 1
 fi
 
-. scripts/services.sh
-# The independent OSLC clients of the interop tests (npm oslc-client, PyPI oslc4py-client), pinned, into interop/.
+# The independent OSLC clients of the interop tests (npm oslc-client, PyPI oslc4py-client) and the OpenID provider
+# of the auth tests (npm oidc-provider), pinned, into interop/.
 bash scripts/interop.sh
+. scripts/services.sh
 # Headless Chromium and ChromeDriver for the browser tests (adapter-stackstorm/tests/browser.rs).
 bash scripts/browser.sh
 

@@ -37,6 +37,7 @@ use crate::{Error, Resource, Result};
 
 /// Credentials for the URLs under a prefix.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credential {
     /// `Authorization: Bearer <token>`.
     Bearer(String),
@@ -47,6 +48,9 @@ pub enum Credential {
         /// The password.
         password: String,
     },
+    /// OAuth 2.0 access tokens from the client credentials grant, renewed before they expire (feature `oidc`).
+    #[cfg(feature = "oidc")]
+    ClientCredentials(crate::oauth::ClientCredentials),
 }
 
 impl std::fmt::Debug for Credential {
@@ -54,6 +58,8 @@ impl std::fmt::Debug for Credential {
         match self {
             Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
             Self::Basic { user, .. } => write!(f, "Basic({user}, <redacted>)"),
+            #[cfg(feature = "oidc")]
+            Self::ClientCredentials(c) => write!(f, "{c:?}"),
         }
     }
 }
@@ -138,11 +144,36 @@ impl Client {
         match self.credentials.iter().find(|(prefix, _)| url.starts_with(prefix.as_str())) {
             Some((_, Credential::Bearer(token))) => request.header(AUTHORIZATION, format!("Bearer {token}")),
             Some((_, Credential::Basic { user, password })) => request.basic_auth(user, Some(password)),
+            // Added when the request is sent (the token may need fetching).
+            #[cfg(feature = "oidc")]
+            Some((_, Credential::ClientCredentials(_))) => request,
             None => request,
         }
     }
 
+    /// Sends `request`, with an OAuth 2.0 token when `url`'s credential is one; a token the server refuses (401)
+    /// is dropped and the request sent once more with a new one.
     async fn send(&self, url: &str, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
+        #[cfg(feature = "oidc")]
+        if let Some((_, Credential::ClientCredentials(tokens))) =
+            self.credentials.iter().find(|(prefix, _)| url.starts_with(prefix.as_str()))
+        {
+            let retry = request.try_clone();
+            let token = tokens.token().await?;
+            let response = self.send_once(url, request.bearer_auth(token)).await;
+            return match (response, retry) {
+                (Err(Error::Remote { status: Some(401), .. }), Some(retry)) => {
+                    tokens.forget().await;
+                    let token = tokens.token().await?;
+                    self.send_once(url, retry.bearer_auth(token)).await
+                }
+                (response, _) => response,
+            };
+        }
+        self.send_once(url, request).await
+    }
+
+    async fn send_once(&self, url: &str, request: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let response = request.send().await.map_err(|e| Error::Remote {
             uri: url.to_owned(),
             status: None,

@@ -7,6 +7,8 @@ pub mod client;
 pub mod discovery;
 mod error;
 mod memory;
+#[cfg(feature = "oidc")]
+pub mod oauth;
 pub mod provider;
 pub mod query;
 pub mod rdf;

@@ -189,7 +189,7 @@ impl oslc_core::server::auth::Verifier for Roles {
     ) -> Option<oslc_core::server::auth::Principal> {
         match credentials {
             oslc_core::server::auth::Credentials::Bearer(token) if token == "operator" || token == "admin" => {
-                Some(oslc_core::server::auth::Principal { name: token.clone() })
+                Some(oslc_core::server::auth::Principal::new(token.clone()))
             }
             _ => None,
         }

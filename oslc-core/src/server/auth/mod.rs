@@ -50,6 +50,9 @@ use subtle::ConstantTimeEq as _;
 use super::ErrorResponse;
 use crate::Error;
 
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub mod oidc;
 mod sessions;
 
 use sessions::csrf_suspect;
@@ -115,9 +118,47 @@ impl Credentials {
 
 /// Who a request was made by, once verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Principal {
-    /// A name for logs (the Basic user name, `token` for a static token).
+    /// A name for logs (the Basic user name, `token` for a static token, a token's subject).
     pub name: String,
+    /// The scopes its credentials were granted, for credentials that have scopes (OAuth 2.0 access tokens);
+    /// `None` for credentials that allow whatever the policy protects.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl Principal {
+    /// A principal named `name`, with no scopes.
+    #[must_use]
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), scopes: None }
+    }
+
+    /// The same, granted `scopes`.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: Vec<String>) -> Self {
+        self.scopes = Some(scopes);
+        self
+    }
+
+    /// Whether it was granted `scope` (always, for credentials without scopes).
+    #[must_use]
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.as_ref().is_none_or(|s| s.iter().any(|g| g == scope))
+    }
+}
+
+/// Why credentials were refused: what a 401 says (RFC 6750 §3.1 for bearer tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Nothing more to say than that they prove nothing (no `error` parameter).
+    Unverified,
+    /// A bearer token that is expired, revoked, malformed, or for someone else: `error="invalid_token"`.
+    InvalidToken {
+        /// Why, for `error_description` (never the token).
+        description: String,
+    },
 }
 
 /// What a request does, as the auth layer classifies it for [`Policy`] and [`Verifier::permits`].
@@ -137,6 +178,35 @@ pub enum Access {
 pub trait Verifier: Send + Sync + 'static {
     /// The principal the credentials prove, or `None` when they prove nothing.
     async fn verify(&self, credentials: &Credentials) -> Option<Principal>;
+
+    /// [`Verifier::verify`], saying why credentials were refused (the default says nothing more).
+    async fn check(&self, credentials: &Credentials) -> Result<Principal, Refusal> {
+        self.verify(credentials).await.ok_or(Refusal::Unverified)
+    }
+
+    /// The challenge of a 403 for `access` (RFC 6750 `error="insufficient_scope"`), for verifiers whose
+    /// principals have scopes; default none.
+    fn insufficient(&self, access: Access) -> Option<String> {
+        let _ = access;
+        None
+    }
+
+    /// The challenges of a 401 for `refusal`: by default [`Verifier::challenges`], with `error="invalid_token"`
+    /// and its description added to the `Bearer` challenge for an invalid token.
+    fn challenges_for(&self, refusal: &Refusal) -> Vec<String> {
+        let mut challenges = self.challenges();
+        if let Refusal::InvalidToken { description } = refusal {
+            let description = description.replace(['"', '\\'], "'");
+            for challenge in &mut challenges {
+                if challenge.starts_with("Bearer") {
+                    let separator = if challenge.len() > "Bearer".len() { "," } else { "" };
+                    challenge
+                        .push_str(&format!("{separator} error=\"invalid_token\", error_description=\"{description}\""));
+                }
+            }
+        }
+        challenges
+    }
 
     /// Whether `principal` may make a request of kind `access` (default: whoever is verified may do anything the
     /// policy protects). A verifier of scoped tokens answers from the token's scopes; a refusal is a 403.
@@ -185,14 +255,69 @@ impl StaticToken {
 impl Verifier for StaticToken {
     async fn verify(&self, credentials: &Credentials) -> Option<Principal> {
         match credentials {
-            Credentials::Bearer(token) if self.matches(token) => Some(Principal { name: "token".to_owned() }),
-            Credentials::Basic { user, password } if self.matches(password) => Some(Principal { name: user.clone() }),
+            Credentials::Bearer(token) if self.matches(token) => Some(Principal::new("token")),
+            Credentials::Basic { user, password } if self.matches(password) => Some(Principal::new(user.clone())),
             _ => None,
         }
     }
 
     fn challenges(&self) -> Vec<String> {
         vec![format!("Basic realm=\"{}\"", self.realm), format!("Bearer realm=\"{}\"", self.realm)]
+    }
+}
+
+/// Two verifiers, either of which may prove a request's credentials (such as a [`StaticToken`] for simple clients
+/// and an OpenID provider's tokens): the first that proves them names the principal; a refusal says what the more
+/// specific of the two said; a principal needs what both permit (a verifier lets through principals it does not
+/// restrict).
+#[derive(Debug, Clone)]
+pub struct Either<A, B> {
+    first: A,
+    second: B,
+}
+
+impl<A: Verifier, B: Verifier> Either<A, B> {
+    /// `first`, else `second`.
+    #[must_use]
+    pub fn new(first: A, second: B) -> Self {
+        Self { first, second }
+    }
+}
+
+#[async_trait]
+impl<A: Verifier, B: Verifier> Verifier for Either<A, B> {
+    async fn verify(&self, credentials: &Credentials) -> Option<Principal> {
+        self.check(credentials).await.ok()
+    }
+
+    async fn check(&self, credentials: &Credentials) -> Result<Principal, Refusal> {
+        let first = match self.first.check(credentials).await {
+            Ok(principal) => return Ok(principal),
+            Err(refusal) => refusal,
+        };
+        match self.second.check(credentials).await {
+            Ok(principal) => Ok(principal),
+            Err(Refusal::Unverified) => Err(first),
+            Err(refusal) => Err(refusal),
+        }
+    }
+
+    fn permits(&self, principal: &Principal, access: Access) -> bool {
+        self.first.permits(principal, access) && self.second.permits(principal, access)
+    }
+
+    fn insufficient(&self, access: Access) -> Option<String> {
+        self.first.insufficient(access).or_else(|| self.second.insufficient(access))
+    }
+
+    /// Both verifiers' challenges, one per scheme: where both take a scheme, the second's (more specific) one.
+    fn challenges(&self) -> Vec<String> {
+        let second = self.second.challenges();
+        let scheme = |c: &str| c.split_whitespace().next().unwrap_or_default().to_ascii_lowercase();
+        let mut challenges: Vec<String> =
+            self.first.challenges().into_iter().filter(|c| !second.iter().any(|s| scheme(s) == scheme(c))).collect();
+        challenges.extend(second);
+        challenges
     }
 }
 
@@ -363,9 +488,10 @@ impl Auth {
             return next.run(request).await;
         }
         let credentials = Credentials::from_header(request.headers().get(header::AUTHORIZATION));
-        if let Some(principal) = self.verifier.verify(&credentials).await {
+        let checked = self.verifier.check(&credentials).await;
+        if let Ok(principal) = checked.clone() {
             if !self.verifier.permits(&principal, access) {
-                return forbidden(&request, &principal, access);
+                return self.forbidden(&request, &principal, access);
             }
             let session = match (&self.sessions, &credentials) {
                 (Some(sessions), Credentials::Basic { .. })
@@ -387,7 +513,7 @@ impl Auth {
             && let Some(principal) = sessions.resume(&id)
         {
             if !self.verifier.permits(&principal, access) {
-                return forbidden(&request, &principal, access);
+                return self.forbidden(&request, &principal, access);
             }
             let read = !self.is_write(&request);
             if read || !csrf_suspect(&request, &id) {
@@ -399,16 +525,18 @@ impl Auth {
             );
             return ErrorResponse::new(Error::Forbidden { message }, request.headers()).into_response();
         }
-        let message = match credentials {
-            Credentials::None => {
+        let refusal = checked.err().unwrap_or(Refusal::Unverified);
+        let message = match (&credentials, &refusal) {
+            (Credentials::None, _) => {
                 "this request needs credentials: Authorization: Bearer <token>, or Basic with the token as password"
                     .to_owned()
             }
-            other => format!("{} that this server does not accept", other.describe()),
+            (_, Refusal::InvalidToken { description }) => format!("the bearer token is not accepted: {description}"),
+            (other, _) => format!("{} that this server does not accept", other.describe()),
         };
         tracing::debug!(method = %request.method(), path = request.uri().path(), reason = %message, "request refused");
         let mut response = ErrorResponse::new(Error::Unauthorized { message }, request.headers()).into_response();
-        for challenge in self.verifier.challenges() {
+        for challenge in self.verifier.challenges_for(&refusal) {
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 response.headers_mut().append(header::WWW_AUTHENTICATE, value);
             }
@@ -417,11 +545,20 @@ impl Auth {
     }
 }
 
-/// The 403 for a principal whose credentials do not allow `access`.
-fn forbidden(request: &Request, principal: &Principal, access: Access) -> Response {
-    let message = format!("{} may not make this request ({access:?})", principal.name);
-    tracing::debug!(method = %request.method(), path = request.uri().path(), reason = %message, "request refused");
-    ErrorResponse::new(Error::Forbidden { message }, request.headers()).into_response()
+impl Auth {
+    /// The 403 for a principal whose credentials do not allow `access`, with the verifier's
+    /// `insufficient_scope` challenge if it has one.
+    fn forbidden(&self, request: &Request, principal: &Principal, access: Access) -> Response {
+        let message = format!("{} may not make this request ({access:?})", principal.name);
+        tracing::debug!(method = %request.method(), path = request.uri().path(), reason = %message, "request refused");
+        let mut response = ErrorResponse::new(Error::Forbidden { message }, request.headers()).into_response();
+        if let Some(challenge) = self.verifier.insufficient(access)
+            && let Ok(value) = HeaderValue::from_str(&challenge)
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
 }
 
 #[cfg(test)]
