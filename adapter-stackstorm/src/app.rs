@@ -13,6 +13,7 @@
 //!     protect_reads: false,
 //!     body_limit: 1 << 20,
 //!     frame_ancestors: vec!["https://elm.example.com".into()],
+//!     oidc: None,
 //! };
 //! let router: axum::Router = app(store, &config)?;
 //! # let _ = router;
@@ -26,7 +27,8 @@ use secrecy::{ExposeSecret, SecretString};
 use axum::Router;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
-use oslc_core::server::auth::{Auth, NoCredentials, Policy, Sessions, StaticToken};
+use oslc_core::server::auth::oidc::JwtVerifier;
+use oslc_core::server::auth::{Auth, Either, NoCredentials, Policy, Sessions, StaticToken};
 use oslc_core::server::{Built, Collection, CollectionAction, Layout, Readiness, Server, ServiceProviderConfig};
 use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
 
@@ -50,6 +52,8 @@ pub struct AppConfig {
     pub body_limit: usize,
     /// Origins whose pages may frame the delegated dialogs and previews.
     pub frame_ancestors: Vec<String>,
+    /// An OpenID provider's access tokens, accepted beside the API token.
+    pub oidc: Option<JwtVerifier>,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -59,6 +63,7 @@ impl std::fmt::Debug for AppConfig {
             .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)
             .field("frame_ancestors", &self.frame_ancestors)
+            .field("oidc", &self.oidc)
             .field("body_limit", &self.body_limit)
             .finish()
     }
@@ -224,10 +229,18 @@ pub fn build_with_log(
     // Writes (and with --protect-reads, reads) need the API token, as a bearer token or a Basic password; a Basic
     // login opens a cookie session, on which Jazz-style clients (oslc-client) write.
     let policy = if config.protect_reads { Policy::protect_all() } else { Policy::protect_writes() };
-    let auth = match &config.api_token {
-        Some(token) => Auth::new(StaticToken::new(token.expose_secret()).with_realm("st2-oslc"), policy)
-            .with_sessions(Sessions::new().secure(base.starts_with("https:"))),
-        None => Auth::new(NoCredentials, policy),
+    // With an OpenID provider, its tokens are taken too, their scopes deciding reads, writes and actions.
+    let sessions = || Sessions::new().secure(base.starts_with("https:"));
+    let auth = match (&config.api_token, &config.oidc) {
+        (Some(token), Some(jwt)) => {
+            Auth::new(Either::new(StaticToken::new(token.expose_secret()).with_realm("st2-oslc"), jwt.clone()), policy)
+                .with_sessions(sessions())
+        }
+        (Some(token), None) => {
+            Auth::new(StaticToken::new(token.expose_secret()).with_realm("st2-oslc"), policy).with_sessions(sessions())
+        }
+        (None, Some(jwt)) => Auth::new(jwt.clone(), policy),
+        (None, None) => Auth::new(NoCredentials, policy),
     }
     .with_actions(&oslc);
     let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
@@ -243,8 +256,12 @@ pub fn build_with_log(
             .merge(oslc_events::trs::server::router(trs, "/trs"))
             .merge(oslc_events::live::router(log_for_live, LIVE_EVENTS_PATH));
     }
-    let router = auth
-        .layer(router)
+    let mut router = auth.layer(router);
+    if let Some(jwt) = &config.oidc {
+        // Where clients learn which issuer to get a token from (RFC 9728), named in every Bearer challenge.
+        router = router.merge(jwt.metadata_router());
+    }
+    let router = router
         .merge(readiness.routes())
         .merge(oslc_events::schema::router())
         .layer(oslc_core::server::OslcCorsLayer::default());

@@ -85,6 +85,25 @@ pub struct Config {
     /// Require the API token for reads too.
     #[arg(long, env = "ST2_OSLC_PROTECT_READS")]
     pub protect_reads: bool,
+    /// The OpenID provider whose access tokens (JWTs, or opaque ones by introspection) st2-oslc accepts, beside
+    /// the API token: its issuer URL, where `/.well-known/openid-configuration` is.
+    #[arg(long, env = "ST2_OSLC_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// The audience the provider's tokens must be for (default: the public URL).
+    #[arg(long, env = "ST2_OSLC_OIDC_AUDIENCE", requires = "oidc_issuer")]
+    pub oidc_audience: Option<String>,
+    /// The scope of reads in the provider's tokens.
+    #[arg(long, env = "ST2_OSLC_OIDC_READ_SCOPE", default_value = "oslc.read")]
+    pub oidc_read_scope: String,
+    /// The scope of writes and actions in the provider's tokens (it allows reads too).
+    #[arg(long, env = "ST2_OSLC_OIDC_WRITE_SCOPE", default_value = "oslc.write")]
+    pub oidc_write_scope: String,
+    /// st2-oslc's client id at the provider, to introspect opaque tokens (with --oidc-client-secret).
+    #[arg(long, env = "ST2_OSLC_OIDC_CLIENT_ID", requires = "oidc_client_secret")]
+    pub oidc_client_id: Option<String>,
+    /// st2-oslc's client secret at the provider.
+    #[arg(long, env = "ST2_OSLC_OIDC_CLIENT_SECRET", hide_env_values = true, value_parser = secret, requires = "oidc_client_id")]
+    pub oidc_client_secret: Option<SecretString>,
     /// An origin (such as `https://elm.example.com`) whose pages may show the delegated dialogs and previews in a
     /// frame; repeat the flag, or separate origins by commas in the environment variable. Without any, only
     /// st2-oslc's own pages may frame them.
@@ -145,6 +164,10 @@ impl std::fmt::Debug for Config {
             .field("api_token", &self.api_token)
             .field("protect_reads", &self.protect_reads)
             .field("frame_ancestors", &self.frame_ancestors)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_audience", &self.oidc_audience)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &self.oidc_client_secret)
             .field("demo", &self.demo)
             .field("log_format", &self.log_format)
             .field("new_event_log", &self.new_event_log)

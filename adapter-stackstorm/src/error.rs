@@ -22,6 +22,9 @@ pub enum AdapterError {
     /// The data directory or the listener.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The OpenID provider given with `--oidc-issuer` could not be used.
+    #[error(transparent)]
+    Oidc(#[from] oslc_core::server::auth::oidc::OidcError),
     /// The data directory had an event log that is now missing or empty.
     #[error(
         "the event log in {data_dir} is missing or empty, but this data directory had event log {previous}: restore events.redb, or start with --new-event-log to begin a new log (TRS clients will rebase)"

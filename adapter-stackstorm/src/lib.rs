@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use oslc_core::server::auth::oidc::JwtVerifier;
 use oslc_core::server::{Metrics, Readiness};
 use oslc_events::{EventLog, EventSink};
 use secrecy::SecretString;
@@ -110,6 +111,7 @@ impl Adapter {
             protect_reads: config.protect_reads,
             body_limit: 1024 * 1024,
             frame_ancestors: config.frame_ancestors.clone(),
+            oidc: oidc_verifier(config, &public_url).await?,
         };
         let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())), readiness)?;
 
@@ -302,6 +304,32 @@ async fn watch_rules(
             }
         }
     }
+}
+
+/// The verifier of `--oidc-issuer`'s tokens, if one is given: the provider's discovery document and keys are
+/// read now, so a wrong issuer stops st2-oslc at start with its reason.
+async fn oidc_verifier(config: &Config, public_url: &str) -> Result<Option<JwtVerifier>, AdapterError> {
+    use oslc_core::server::auth::oidc::{IntrospectionClient, OidcOptions};
+    use secrecy::ExposeSecret as _;
+    let Some(issuer) = &config.oidc_issuer else { return Ok(None) };
+    let audience = config.oidc_audience.clone().unwrap_or_else(|| public_url.to_owned());
+    let mut options = OidcOptions::new(issuer, audience)
+        .with_realm("st2-oslc")
+        .with_scopes(&config.oidc_read_scope, &config.oidc_write_scope, &config.oidc_write_scope)
+        .with_resource_metadata(format!(
+            "{}{}",
+            public_url.trim_end_matches('/'),
+            oslc_core::server::auth::oidc::PROTECTED_RESOURCE_METADATA_PATH
+        ));
+    if let (Some(id), Some(secret)) = (&config.oidc_client_id, &config.oidc_client_secret) {
+        options = options.with_introspection(IntrospectionClient {
+            client_id: id.clone(),
+            client_secret: secret.expose_secret().to_owned(),
+        });
+    }
+    let verifier = JwtVerifier::discover(options).await?;
+    tracing::info!(issuer = %issuer, audience = %verifier.options().audience, "accepting the OpenID provider's access tokens");
+    Ok(Some(verifier))
 }
 
 /// The checkpoint holding the event log's identity.

@@ -25,6 +25,11 @@ fn every_flag_of_the_contract_with_its_environment_variable() {
         ("--kafka-topic", "ST2_OSLC_KAFKA_TOPIC"),
         ("--api-token", "ST2_OSLC_API_TOKEN"),
         ("--demo", "ST2_OSLC_DEMO"),
+        ("--oidc-issuer", "ST2_OSLC_OIDC_ISSUER"),
+        ("--oidc-audience", "ST2_OSLC_OIDC_AUDIENCE"),
+        ("--oidc-client-id", "ST2_OSLC_OIDC_CLIENT_ID"),
+        ("--oidc-client-secret", "ST2_OSLC_OIDC_CLIENT_SECRET"),
+        ("--frame-ancestor", "ST2_OSLC_FRAME_ANCESTORS"),
     ] {
         assert!(text.contains(flag), "{flag} missing from --help:\n{text}");
         assert!(text.contains(env), "{env} missing from --help:\n{text}");
@@ -317,4 +322,90 @@ async fn metrics_count_requests_by_route_and_follow_the_event_stream() {
     let timed = [("method", "GET"), ("route", "/serviceProviders/catalog")];
     let count = sample(&after, "http_request_duration_seconds_count", &timed).unwrap();
     assert!(count >= 3.0, "{count}");
+}
+
+/// A token of the OpenID provider of `scripts/services.sh` (npm oidc-provider) for `audience` with `scope`.
+async fn oidc_token(issuer: &str, scope: &str, audience: &str) -> String {
+    let reply = reqwest::Client::new()
+        .post(format!("{issuer}/token"))
+        .basic_auth("oslc-tests", Some("oslc-tests-secret"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type=client_credentials&scope={}&resource={audience}", scope.replace(' ', "%20")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    reply["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_openid_providers_tokens_are_taken_with_their_scopes() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let issuer = std::env::var("OIDC_ISSUER").expect("OIDC_ISSUER: run the tests with bash scripts/test.sh");
+    let audience = "https://st2-oslc.test";
+    let (_running, addr) = support::spawn_st2_oslc(
+        &[
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--protect-reads",
+            "--oidc-issuer",
+            &issuer,
+            "--oidc-audience",
+            audience,
+        ],
+        "static-token",
+    );
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let rules = format!("{base}/serviceProviders/1/changeRequests");
+    let reader = oidc_token(&issuer, "oslc.read", audience).await;
+    let writer = oidc_token(&issuer, "oslc.read oslc.write", audience).await;
+    let enabled = format!("{rules}?oslc.where=st2:enabled=true");
+    let listing =
+        http.get(&enabled).bearer_auth(&reader).header("accept", "application/n-triples").send().await.unwrap();
+    assert_eq!(listing.status(), 200);
+    let listing = listing.text().await.unwrap();
+    let member = listing.split(['<', '>']).find(|s| s.starts_with(&format!("{rules}/"))).unwrap().to_owned();
+
+    let refused = http.post(format!("{member}/disable")).bearer_auth(&reader).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+    let done = http.post(format!("{member}/disable")).bearer_auth(&writer).send().await.unwrap();
+    assert_eq!(done.status(), 200, "the write scope runs actions");
+    assert_eq!(http.get(&rules).bearer_auth("static-token").send().await.unwrap().status(), 200, "the API token too");
+
+    // A token for another audience, and how a client finds the issuer (RFC 9728).
+    let other = oidc_token(&issuer, "oslc.read", "https://elsewhere.test").await;
+    let refused = http.get(&rules).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    let challenge = refused
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    assert!(challenge.contains("error=\"invalid_token\"") && challenge.contains("resource_metadata="), "{challenge}");
+    let metadata: serde_json::Value = serde_json::from_str(
+        &http.get(format!("{base}/.well-known/oauth-protected-resource")).send().await.unwrap().text().await.unwrap(),
+    )
+    .unwrap();
+    assert_eq!(metadata["authorization_servers"][0], issuer.as_str());
+    assert_eq!(metadata["resource"], audience);
+}
+
+#[test]
+fn a_wrong_issuer_stops_st2_oslc_at_start_with_its_reason() {
+    let output = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(["--demo", "--listen", "127.0.0.1:0", "--oidc-issuer", "http://127.0.0.1:9/nothing-here"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("OpenID discovery document"), "{said}");
 }

@@ -38,6 +38,7 @@ async fn adapter() -> Adapter {
         protect_reads: false,
         body_limit: 64 * 1024,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     Adapter { app: app(Arc::new(client), &config).unwrap(), st2 }
 }
@@ -274,6 +275,7 @@ async fn st2_unreachable_gives_502() {
         protect_reads: false,
         body_limit: 4096,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let app = app(Arc::new(client), &config).unwrap();
     for (method, uri, body) in [

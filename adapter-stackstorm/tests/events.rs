@@ -61,6 +61,7 @@ async fn every_kind_of_change_becomes_its_event() {
         protect_reads: false,
         body_limit: 65536,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -140,6 +141,7 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
         protect_reads: false,
         body_limit: 65536,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -188,6 +190,7 @@ async fn checkpoints_of_the_earlier_pollers_are_carried_over() {
         protect_reads: false,
         body_limit: 65536,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let built = app::build(store.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -262,6 +265,7 @@ async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
         protect_reads: false,
         body_limit: 65536,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let built = app::build(cache.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());

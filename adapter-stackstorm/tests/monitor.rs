@@ -41,6 +41,7 @@ async fn setup() -> Option<Setup> {
         protect_reads: false,
         body_limit: 4096,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);

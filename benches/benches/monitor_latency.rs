@@ -69,6 +69,7 @@ async fn burst(mongo: &str, group: usize) -> (f64, Duration, Duration) {
         protect_reads: false,
         body_limit: 4096,
         frame_ancestors: Vec::new(),
+        oidc: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);
@@ -189,6 +190,7 @@ async fn one_by_one(mongo: &str, kafka: &str) {
             protect_reads: false,
             body_limit: 4096,
             frame_ancestors: Vec::new(),
+            oidc: None,
         };
         let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
         let factory = EventFactory::new(built.provider, built.service_provider);

@@ -221,15 +221,17 @@ impl ClientCredentials {
 
     async fn fetch(&self) -> Result<Held> {
         let inner = &self.inner;
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", "client_credentials");
-        if let Some(scope) = &inner.scope {
-            form.append_pair("scope", scope);
-        }
-        if let Some(resource) = &inner.resource {
-            form.append_pair("resource", resource);
-        }
-        let body = form.finish();
+        let body = {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "client_credentials");
+            if let Some(scope) = &inner.scope {
+                form.append_pair("scope", scope);
+            }
+            if let Some(resource) = &inner.resource {
+                form.append_pair("resource", resource);
+            }
+            form.finish()
+        };
         let url = &inner.token_endpoint;
         let asked = Instant::now();
         let response = inner

@@ -7,7 +7,8 @@
 //! public key can never be used as an HMAC secret), `iss` the issuer, `aud` holding the audience, `exp` and `nbf`
 //! within a small leeway. A token signed with a key the cache does not have refetches the JWKS (key rotation), at
 //! most once per [`OidcOptions::min_refetch`]. Tokens that are not JWTs are checked by RFC 7662 introspection when
-//! [`OidcOptions::introspection`] names the resource server's client (answers cached for a short while).
+//! [`OidcOptions::introspection`] names the resource server's client. A check is kept for a minute at most (never
+//! past the token's expiry), so a client's many requests with one token cost one signature check.
 //!
 //! Scopes map to [`Access`]: reads need [`OidcOptions::read_scope`] (`oslc.read`) or the write scope, writes
 //! [`OidcOptions::write_scope`] (`oslc.write`), actions [`OidcOptions::action_scope`] (by default the write scope).
@@ -43,8 +44,10 @@ use super::{Access, Credentials, Principal, Refusal, Verifier};
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// The longest bearer token looked at.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
-/// Introspection answers kept.
-const INTROSPECTION_CACHE: usize = 10_000;
+/// Verified tokens and introspection answers kept.
+const CACHE_ENTRIES: usize = 10_000;
+/// The default of [`OidcOptions::cache_ttl`].
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// Why the issuer could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +117,10 @@ pub struct OidcOptions {
     pub introspection: Option<IntrospectionClient>,
     /// Time allowed for each call to the issuer (default 5 s).
     pub timeout: Duration,
+    /// How long a token's check is kept (never past the token's expiry), so that a client's many requests with one
+    /// token cost one signature check or introspection (default [`DEFAULT_CACHE_TTL`]; zero keeps none). A key
+    /// removed from the JWKS, or a token revoked at the issuer, is noticed within this time.
+    pub cache_ttl: Duration,
 }
 
 impl OidcOptions {
@@ -132,6 +139,7 @@ impl OidcOptions {
             resource_metadata: None,
             introspection: None,
             timeout: Duration::from_secs(5),
+            cache_ttl: DEFAULT_CACHE_TTL,
         }
     }
 
@@ -162,6 +170,13 @@ impl OidcOptions {
     #[must_use]
     pub fn with_introspection(mut self, client: IntrospectionClient) -> Self {
         self.introspection = Some(client);
+        self
+    }
+
+    /// How long a token's check is kept ([`OidcOptions::cache_ttl`]).
+    #[must_use]
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
         self
     }
 
@@ -208,11 +223,12 @@ struct Inner {
     keys: RwLock<HashMap<String, Arc<Key>>>,
     /// When the JWKS was last fetched for an unknown key; one fetch at a time.
     refetched: tokio::sync::Mutex<Instant>,
-    introspected: Mutex<HashMap<[u8; 32], Introspected>>,
+    /// Tokens checked lately, by their SHA-256: a client sends one token with many requests.
+    checked: Mutex<HashMap<[u8; 32], Checked>>,
 }
 
-/// An introspection answer kept until the instant: the principal, or why the token was refused.
-type Introspected = (Instant, Result<Principal, String>);
+/// A check kept until the instant: the principal, or why the token was refused.
+type Checked = (Instant, Result<Principal, String>);
 
 impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -233,6 +249,8 @@ struct Claims {
     scope: Option<String>,
     #[serde(default)]
     scp: Option<Scopes>,
+    #[serde(default)]
+    exp: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,7 +390,7 @@ impl JwtVerifier {
                 refetched: tokio::sync::Mutex::new(
                     Instant::now().checked_sub(options.min_refetch).unwrap_or_else(Instant::now),
                 ),
-                introspected: Mutex::new(HashMap::new()),
+                checked: Mutex::new(HashMap::new()),
                 options,
             }),
         })
@@ -439,8 +457,46 @@ impl JwtVerifier {
         self.key(kid)
     }
 
-    /// Checks a JWT access token.
+    /// A check of the token with this digest made lately, if it still holds.
+    fn cached(&self, digest: &[u8; 32]) -> Option<Result<Principal, Refusal>> {
+        let cache = self.inner.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        let (until, answer) = cache.get(digest)?;
+        (*until > Instant::now()).then(|| answer.clone().map_err(invalid))
+    }
+
+    fn remember(&self, digest: [u8; 32], left: Duration, answer: Result<Principal, String>) {
+        let left = left.min(self.inner.options.cache_ttl);
+        if left.is_zero() {
+            return;
+        }
+        let until = Instant::now() + left;
+        let mut cache = self.inner.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHE_ENTRIES {
+            let now = Instant::now();
+            cache.retain(|_, (until, _)| *until > now);
+            if cache.len() >= CACHE_ENTRIES {
+                cache.clear();
+            }
+        }
+        cache.insert(digest, (until, answer));
+    }
+
+    /// Checks a JWT access token; a token verified lately is taken again without its signature checked again
+    /// until it expires or [`OidcOptions::cache_ttl`] passes, whichever comes first.
     async fn check_jwt(&self, token: &str) -> Result<Principal, Refusal> {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if let Some(answer) = self.cached(&digest) {
+            return answer;
+        }
+        let (principal, exp) = self.verify_jwt(token).await?;
+        let left = Duration::from_secs(exp.map_or(0, |exp| exp.saturating_sub(unix_now())));
+        self.remember(digest, left, Ok(principal.clone()));
+        Ok(principal)
+    }
+
+    /// Verifies a JWT access token's signature and claims: its principal and expiry.
+    async fn verify_jwt(&self, token: &str) -> Result<(Principal, Option<u64>), Refusal> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is not a well-formed JWT"))?;
         let kid = header.kid.clone().unwrap_or_default();
         let key = self
@@ -469,7 +525,8 @@ impl JwtVerifier {
                 _ => "the token is not valid".to_owned(),
             })
         })?;
-        Ok(data.claims.principal())
+        let exp = data.claims.exp;
+        Ok((data.claims.principal(), exp))
     }
 
     /// Checks an opaque token by introspection (RFC 7662), caching the answer until it expires (at most 60 s).
@@ -481,11 +538,8 @@ impl JwtVerifier {
             return Err(invalid("the token is not a well-formed JWT"));
         };
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-        if let Some((until, answer)) =
-            self.inner.introspected.lock().unwrap_or_else(PoisonError::into_inner).get(&digest)
-            && *until > Instant::now()
-        {
-            return answer.clone().map_err(invalid);
+        if let Some(answer) = self.cached(&digest) {
+            return answer;
         }
         let form = form_urlencoded::Serializer::new(String::new())
             .extend_pairs([("token", token), ("token_type_hint", "access_token")])
@@ -507,7 +561,6 @@ impl JwtVerifier {
         let answer: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|_| invalid("the token could not be introspected"))?;
         let o = &self.inner.options;
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
         let audience_ok = match &answer["aud"] {
             serde_json::Value::String(a) => *a == o.audience,
             serde_json::Value::Array(list) => list.iter().any(|a| a.as_str() == Some(&o.audience)),
@@ -525,16 +578,8 @@ impl JwtVerifier {
                 .map(Claims::principal)
                 .map_err(|_| "the introspection answer is malformed".to_owned())
         };
-        let ttl = exp.map_or(60, |e| e.saturating_sub(now)).min(60);
-        let mut cache = self.inner.introspected.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= INTROSPECTION_CACHE {
-            let now = Instant::now();
-            cache.retain(|_, (until, _)| *until > now);
-            if cache.len() >= INTROSPECTION_CACHE {
-                cache.clear();
-            }
-        }
-        cache.insert(digest, (Instant::now() + Duration::from_secs(ttl), result.clone()));
+        let left = Duration::from_secs(exp.map_or(u64::MAX, |e| e.saturating_sub(unix_now())));
+        self.remember(digest, left, result.clone());
         result.map_err(invalid)
     }
 
@@ -555,6 +600,10 @@ impl JwtVerifier {
             Access::Action => &o.action_scope,
         }
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs()
 }
 
 /// Where [`JwtVerifier::metadata_router`] serves the protected resource metadata (RFC 9728).
