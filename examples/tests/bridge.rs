@@ -73,8 +73,14 @@ async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
     let (_adapter, adapter_addr) = start(adapter, "listening on");
     let adapter = format!("http://{adapter_addr}");
 
+    // With the OpenID provider of scripts/services.sh, the tracker also takes its tokens, and the bridge gets them
+    // with the client credentials grant instead of holding the tracker's API token.
+    let issuer = std::env::var("OIDC_ISSUER").ok();
     let mut tracker = Command::new(env!("CARGO_BIN_EXE_tracker"));
     tracker.args(["--listen", "127.0.0.1:0", "--api-token", "tracker-token"]);
+    if let Some(issuer) = &issuer {
+        tracker.args(["--oidc-issuer", issuer]);
+    }
     let (_tracker, tracker_addr) = start(tracker, "listening on");
     let tracker = format!("http://{tracker_addr}");
 
@@ -116,13 +122,21 @@ async fn disabling_a_rule_opens_a_review_and_enabling_it_closes_it() {
     let mut bridge = Command::new(env!("CARGO_BIN_EXE_bridge"));
     bridge
         .args(["--rules", &rules_file, "--kafka-brokers", &kafka, "--kafka-topic", &topic, "--group", &topic])
-        // The bridge writes to the tracker with its token.
-        .env("BRIDGE_BEARER", format!("{tracker}=tracker-token"))
         .env("BRIDGE_KAFKA_SET_SESSION_TIMEOUT_MS", "6000")
         .env("BRIDGE_KAFKA_SET_HEARTBEAT_INTERVAL_MS", "500")
         .env("BRIDGE_KAFKA_SET_FETCH_WAIT_MAX_MS", "20")
         .env("BRIDGE_KAFKA_SET_TOPIC_METADATA_REFRESH_INTERVAL_MS", "500")
         .env("RUST_LOG", std::env::var("BRIDGE_LOG").unwrap_or_else(|_| "warn".into()));
+    match &issuer {
+        // The tracker's audience is its public URL.
+        Some(issuer) => bridge
+            .env("BRIDGE_OIDC_ISSUER", issuer)
+            .env("BRIDGE_OIDC_CLIENT_ID", "oslc-tests")
+            .env("BRIDGE_OIDC_CLIENT_SECRET", "oslc-tests-secret")
+            .env("BRIDGE_OIDC_AUDIENCE", &tracker),
+        // The bridge writes to the tracker with its token.
+        None => bridge.env("BRIDGE_BEARER", format!("{tracker}=tracker-token")),
+    };
     let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     bridge.args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")]);
     let (_bridge, _) = start(bridge, "bridge running");

@@ -12,10 +12,14 @@
 //! (default `st2_event`), `BRIDGE_GROUP` (default `oslc-bridge`); `--trs URL` (`BRIDGE_TRS`) follows st2-oslc's TRS
 //! instead of Kafka; `--bearer URL_PREFIX=TOKEN` (`BRIDGE_BEARER`, comma separated) sends a bearer token to the
 //! URLs under a prefix (such as the tracker's); `--metrics-listen ADDR` (`BRIDGE_METRICS_LISTEN`) serves `/metrics`
-//! (events handled, dead letters). It prints `bridge running` once subscribed.
+//! (events handled, dead letters); `--oidc-issuer URL`, `--oidc-client-id ID`, `--oidc-client-secret SECRET`,
+//! `--oidc-audience AUD` (`BRIDGE_OIDC_*`) get access tokens with the client credentials grant, renewed before they
+//! expire, for the URLs under `--oidc-prefix URL_PREFIX` (default the audience), scope `--oidc-scope` (default
+//! `oslc.read oslc.write`). It prints `bridge running` once subscribed.
 //! An event's offset is committed only after all its actions succeeded.
 
-use oslc_core::client::Client;
+use oslc_core::client::{Client, Credential};
+use oslc_core::oauth::ClientCredentials;
 use oslc_events::EventSource;
 use oslc_events::kafka::{KafkaConfig, KafkaConsumer};
 use oslc_events::reactor::Reactor;
@@ -41,6 +45,26 @@ async fn main() -> anyhow::Result<()> {
         let (prefix, token) =
             pair.split_once('=').ok_or_else(|| anyhow::anyhow!("--bearer takes URL_PREFIX=TOKEN, not {pair:?}"))?;
         reactor = reactor.with_bearer(prefix.trim(), token.trim());
+    }
+    // `--oidc-issuer …`: OAuth 2.0 client credentials for the tool it acts in (the secret never logged).
+    if let Some(issuer) = flag("--oidc-issuer", "BRIDGE_OIDC_ISSUER") {
+        let required =
+            |name: &str, env: &str| flag(name, env).ok_or_else(|| anyhow::anyhow!("--oidc-issuer needs {name}"));
+        let audience = required("--oidc-audience", "BRIDGE_OIDC_AUDIENCE")?;
+        let prefix = flag("--oidc-prefix", "BRIDGE_OIDC_PREFIX").unwrap_or_else(|| audience.clone());
+        let scope = flag("--oidc-scope", "BRIDGE_OIDC_SCOPE").unwrap_or_else(|| "oslc.read oslc.write".into());
+        let tokens = ClientCredentials::discover(
+            &issuer,
+            required("--oidc-client-id", "BRIDGE_OIDC_CLIENT_ID")?,
+            required("--oidc-client-secret", "BRIDGE_OIDC_CLIENT_SECRET")?,
+        )
+        .await?
+        .with_scope(scope)
+        .with_resource(&audience);
+        // A refused client stops the bridge at start, with the provider's reason.
+        tokens.token().await?;
+        tracing::info!(%issuer, %audience, %prefix, "access tokens from the client credentials grant");
+        reactor = reactor.with_credential(prefix, Credential::ClientCredentials(tokens));
     }
     // `--metrics-listen ADDR`: /metrics for Prometheus (events handled, dead letters).
     let metrics = oslc_core::server::Metrics::new();

@@ -24,7 +24,9 @@
 //!
 //! Flags (or environment): `--listen ADDR` (`TRACKER_LISTEN`, default `127.0.0.1:8081`), `--public-url URL`
 //! (`TRACKER_PUBLIC_URL`, default `http://ADDR`), `--api-token TOKEN` (`TRACKER_API_TOKEN`; writes need it as a
-//! bearer token or a Basic password; without one a token is made and printed), `--kafka-brokers HOSTS` and
+//! bearer token or a Basic password; without one a token is made and printed), `--oidc-issuer URL` and
+//! `--oidc-audience AUD` (`TRACKER_OIDC_ISSUER`, `TRACKER_OIDC_AUDIENCE`, default the public URL: also take that
+//! OpenID provider's access tokens, scopes `oslc.read` and `oslc.write`), `--kafka-brokers HOSTS` and
 //! `--kafka-topic TOPIC` (`TRACKER_KAFKA_BROKERS`, `TRACKER_KAFKA_TOPIC`, default `tracker_event`). It prints
 //! `listening on ADDR` once it accepts connections.
 
@@ -35,7 +37,8 @@ use async_trait::async_trait;
 use oslc_core::discovery::{Occurs, Property, Publisher};
 use oslc_core::oxrdf::{Graph, Literal, NamedNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 use oslc_core::server::ServiceProviderConfig;
-use oslc_core::server::auth::{Auth, Policy, Sessions, StaticToken};
+use oslc_core::server::auth::oidc::{JwtVerifier, OidcOptions, PROTECTED_RESOURCE_METADATA_PATH};
+use oslc_core::server::auth::{Auth, Either, Policy, Sessions, StaticToken};
 use oslc_core::server::{ActionHandler, BuildError, Collection, CollectionAction, Layout, Metrics, OslcCorsLayer};
 use oslc_core::server::{Readiness, Server};
 use oslc_core::vocab::{dcterms, oslc_cm, rdf, xsd};
@@ -198,6 +201,7 @@ fn app(
     log: Arc<dyn EventLog>,
     ready: Readiness,
     metrics: &Metrics,
+    oidc: Option<JwtVerifier>,
 ) -> Result<axum::Router, BuildError> {
     let layout = Layout::new(public_url)?;
     let container = layout.container("1", "changeRequests")?;
@@ -235,10 +239,17 @@ fn app(
         .build::<()>()?;
     let live = oslc_events::live::router(log.clone(), "/events/live");
     let trs = oslc_events::trs::server::router(Trs::new(layout.iri("/trs")?.into_string(), log, tracker), "/trs");
-    let protected = Auth::new(StaticToken::new(api_token).with_realm("tracker"), Policy::protect_writes())
-        .with_sessions(Sessions::new())
-        .with_actions(&built)
-        .layer(built.router.merge(trs).merge(live));
+    let token = StaticToken::new(api_token).with_realm("tracker");
+    // With an OpenID provider, its tokens are taken too (a bridge's, from the client credentials grant).
+    let auth = match &oidc {
+        Some(jwt) => Auth::new(Either::new(token, jwt.clone()), Policy::protect_writes()),
+        None => Auth::new(token, Policy::protect_writes()),
+    };
+    let mut protected =
+        auth.with_sessions(Sessions::new()).with_actions(&built).layer(built.router.merge(trs).merge(live));
+    if let Some(jwt) = &oidc {
+        protected = protected.merge(jwt.metadata_router());
+    }
     // Requests counted and timed by route; /healthz, /readyz and /metrics need no token.
     Ok(metrics.layer(protected).merge(ready.routes()).merge(metrics.routes()).layer(OslcCorsLayer::default()))
 }
@@ -278,7 +289,19 @@ async fn main() -> anyhow::Result<()> {
         None => None,
     };
     let ready = Readiness::new().with_check("events are not being delivered", delivery);
-    let app = app(&public_url, &api_token, log, ready, &metrics)?;
+    // `--oidc-issuer URL` (TRACKER_OIDC_ISSUER): also take that OpenID provider's access tokens, for
+    // `--oidc-audience` (TRACKER_OIDC_AUDIENCE, default the public URL), scopes oslc.read and oslc.write.
+    let oidc = match flag("--oidc-issuer", "TRACKER_OIDC_ISSUER") {
+        Some(issuer) => {
+            let audience = flag("--oidc-audience", "TRACKER_OIDC_AUDIENCE").unwrap_or_else(|| public_url.clone());
+            let options = OidcOptions::new(issuer, audience)
+                .with_realm("tracker")
+                .with_resource_metadata(format!("{public_url}{PROTECTED_RESOURCE_METADATA_PATH}"));
+            Some(JwtVerifier::discover(options).await?)
+        }
+        None => None,
+    };
+    let app = app(&public_url, &api_token, log, ready, &metrics, oidc)?;
     println!("listening on {addr}");
     if given.is_none() {
         // Printed, not logged: whoever started the tracker needs it to write.
