@@ -119,6 +119,11 @@ async fn a_basic_login_opens_a_session_that_reads_and_writes() {
     assert_eq!(reply.status, 403, "a wrong CSRF value is refused: {}", reply.text());
     let reply = create_with(&app, &[("cookie", &cookie), ("x-jazz-csrf-prevent", &id)], "text/turtle").await;
     assert_eq!(reply.status, 201, "{}", reply.text());
+    // A form of the server's own pages, as the browser marks it (Fetch Metadata), passes; another site's does not.
+    let own = create_with(&app, &[("cookie", &cookie), ("sec-fetch-site", "same-origin")], "text/plain").await;
+    assert_eq!(own.status, 400, "past auth, to the body (text/plain is read as N-Triples): {}", own.text());
+    let other = create_with(&app, &[("cookie", &cookie), ("sec-fetch-site", "cross-site")], "text/plain").await;
+    assert_eq!(other.status, 403, "{}", other.text());
 
     // An unknown session id is no credential at all.
     let reply = create_with(&app, &[("cookie", "JSESSIONID=forged")], "text/turtle").await;

@@ -15,8 +15,9 @@
 //! server sets `JSESSIONID` after a login: clients that keep cookies and send credentials only when challenged
 //! (the OSLC organisation's `oslc-client`, elmclient) then write on the session. A write made with the cookie alone
 //! must not be one a browser sends cross-site without a CORS preflight: it carries `X-Jazz-CSRF-Prevent` equal to
-//! the session id (Jazz's convention), or it is a PUT, PATCH or DELETE, or a POST whose content type is not one an
-//! HTML form sends; otherwise it gets 403. The cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when asked.
+//! the session id (Jazz's convention), or the browser marks it `Sec-Fetch-Site: same-origin` (a form of the
+//! server's own pages), or it is a PUT, PATCH or DELETE, or a POST whose content type is not one an HTML form
+//! sends; otherwise it gets 403. The cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when asked.
 //!
 //! ```
 //! use oslc_core::server::auth::{Auth, Policy, StaticToken};

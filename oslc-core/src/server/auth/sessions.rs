@@ -178,10 +178,16 @@ impl Sessions {
 }
 
 /// Whether a write made with a session cookie alone is one a browser could send cross-site without a CORS
-/// preflight (Fetch's "simple" requests) and lacks the CSRF header: such a write is refused.
+/// preflight (Fetch's "simple" requests), lacks the CSRF header and is not marked `Sec-Fetch-Site: same-origin`
+/// by the browser: such a write is refused.
 pub(super) fn csrf_suspect(request: &Request, session_id: &str) -> bool {
     if let Some(echoed) = request.headers().get(&CSRF_HEADER) {
         return !bool::from(echoed.as_bytes().ct_eq(session_id.as_bytes()));
+    }
+    // The browser says the request comes from one of this server's own pages (Fetch Metadata; a page cannot set
+    // this header): the server's own forms, such as its action buttons and creation dialogs.
+    if request.headers().get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"same-origin") {
+        return false;
     }
     if *request.method() != Method::POST {
         // PUT, PATCH and DELETE are never sent cross-site without a preflight, which this server's CORS (no
