@@ -140,19 +140,27 @@ pub(super) fn html_response(shared: &Shared, status: StatusCode, page: Markup, f
     response
 }
 
-/// A whole page: head with the kit's stylesheet and script, a navigation bar, and `main`.
+/// The head every page has: its title, the kit's stylesheet and script.
+fn head(shared: &Shared, title: &str) -> Markup {
+    let base = &shared.base;
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="stylesheet" href={ (base) (STYLESHEET_PATH) };
+            script src={ (base) (SCRIPT_PATH) } defer {}
+        }
+    }
+}
+
+/// A whole page: the head, a navigation bar, and `main`.
 pub(super) fn page(shared: &Shared, title: &str, body: Markup) -> Markup {
     let base = &shared.base;
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                link rel="stylesheet" href={ (base) (STYLESHEET_PATH) };
-                script src={ (base) (SCRIPT_PATH) } defer {}
-            }
+            (head(shared, title))
             body {
                 header {
                     nav aria-label="Site" {
@@ -168,17 +176,10 @@ pub(super) fn page(shared: &Shared, title: &str, body: Markup) -> Markup {
 
 /// A bare page for dialogs and previews, which are shown inside another tool's page.
 pub(super) fn embedded_page(shared: &Shared, title: &str, class: &str, body: Markup) -> Markup {
-    let base = &shared.base;
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                link rel="stylesheet" href={ (base) (STYLESHEET_PATH) };
-                script src={ (base) (SCRIPT_PATH) } defer {}
-            }
+            (head(shared, title))
             body class=(class) { main { (body) } }
         }
     }

@@ -10,7 +10,7 @@ use oxrdf::Graph;
 use super::actions::Binding;
 use super::handlers::CollectionState;
 use super::html::{self, Framing, label_of, page, properties};
-use crate::query::{self, Evaluation, Member, PAGE_TOKEN_PARAM, Query, QueryPage};
+use crate::query::{self, Member, PAGE_TOKEN_PARAM, Query, QueryPage};
 use crate::vocab::dcterms;
 use crate::{Resource, Result};
 
@@ -67,12 +67,7 @@ pub(super) async fn evaluate(
         &limits,
     )?;
     let deadline = Instant::now() + limits.deadline;
-    let container = state.container.clone();
-    let pushed_down = if query.filters() { state.provider.query(&container, &query).await? } else { None };
-    let (resources, evaluation) = match pushed_down {
-        Some(members) => (members, Evaluation::AlreadyFiltered),
-        None => (state.provider.list(&container).await?, Evaluation::Filter),
-    };
+    let (resources, evaluation) = super::results::candidates(state, &query).await?;
     let page_size = query.page_size.unwrap_or(default_page_size).min(state.shared.paging.max_page_size);
     let evaluated = query.clone();
     let page = super::run_cpu_bound("evaluating a query", deadline, move || {

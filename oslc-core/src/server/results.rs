@@ -57,11 +57,7 @@ pub(super) async fn query_response(
     )?;
     let deadline = Instant::now() + limits.deadline;
     let container = state.container.clone();
-    let pushed_down = if query.filters() { state.provider.query(&container, &query).await? } else { None };
-    let (resources, evaluation) = match pushed_down {
-        Some(members) => (members, Evaluation::AlreadyFiltered),
-        None => (state.provider.list(&container).await?, Evaluation::Filter),
-    };
+    let (resources, evaluation) = candidates(state, &query).await?;
     let paging = state.shared.paging;
     let asked = query.paging || query.page_size.is_some() || query.page_token.is_some();
     let page_size = if asked { query.page_size.unwrap_or(paging.default_page_size) } else { paging.max_page_size }
@@ -87,6 +83,16 @@ pub(super) async fn query_response(
         Ok(response)
     })
     .await
+}
+
+/// The resources a query is evaluated over: those the provider filtered itself (`oslc.where` pushed down), else
+/// all of them, to filter here.
+pub(super) async fn candidates(state: &CollectionState, query: &Query) -> Result<(Vec<crate::Resource>, Evaluation)> {
+    let pushed_down = if query.filters() { state.provider.query(&state.container, query).await? } else { None };
+    Ok(match pushed_down {
+        Some(members) => (members, Evaluation::AlreadyFiltered),
+        None => (state.provider.list(&state.container).await?, Evaluation::Filter),
+    })
 }
 
 /// A page's triples: those the container and the response info state (owned), and each member's selected ones
