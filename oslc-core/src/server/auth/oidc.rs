@@ -10,8 +10,9 @@
 //! [`OidcOptions::introspection`] names the resource server's client. A check is kept for a minute at most (never
 //! past the token's expiry), so a client's many requests with one token cost one signature check.
 //!
-//! Scopes map to [`Access`]: reads need [`OidcOptions::read_scope`] (`oslc.read`) or the write scope, writes
-//! [`OidcOptions::write_scope`] (`oslc.write`), actions [`OidcOptions::action_scope`] (by default the write scope).
+//! Scopes (from `scope`, `scp` or `roles`, as Keycloak, Okta and Entra ID write them) map to [`Access`]: reads
+//! need [`OidcOptions::read_scope`] (`oslc.read`) or the write scope, writes [`OidcOptions::write_scope`]
+//! (`oslc.write`), actions [`OidcOptions::action_scope`] (by default the write scope).
 //! Refusals follow RFC 6750: 401 with `WWW-Authenticate: Bearer error="invalid_token", error_description="…"`,
 //! 403 with `error="insufficient_scope", scope="…"`. Challenges name the protected resource's metadata (RFC 9728,
 //! [`JwtVerifier::metadata_router`]), which names the issuer, so a client can find where to get a token.
@@ -249,6 +250,9 @@ struct Claims {
     scope: Option<String>,
     #[serde(default)]
     scp: Option<Scopes>,
+    /// App roles, where Entra ID puts what a client-credentials token may do.
+    #[serde(default)]
+    roles: Option<Vec<String>>,
     #[serde(default)]
     exp: Option<u64>,
 }
@@ -269,6 +273,7 @@ impl Claims {
             Some(Scopes::Text(text)) => scopes.extend(text.split_whitespace().map(str::to_owned)),
             None => {}
         }
+        scopes.extend(self.roles.unwrap_or_default());
         let name = self.sub.or(self.client_id).unwrap_or_else(|| "token".to_owned());
         Principal::new(name).with_scopes(scopes)
     }
@@ -642,5 +647,25 @@ impl Verifier for JwtVerifier {
 
     fn challenges(&self) -> Vec<String> {
         vec![self.challenge()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn scopes_come_from_scope_scp_or_roles() {
+        let claims = |json: serde_json::Value| serde_json::from_value::<Claims>(json).unwrap().principal();
+        let keycloak = claims(serde_json::json!({ "sub": "a", "scope": "oslc.read oslc.write" }));
+        assert_eq!(keycloak.scopes, Some(vec!["oslc.read".to_owned(), "oslc.write".to_owned()]));
+        let okta = claims(serde_json::json!({ "sub": "b", "scp": ["oslc.read"] }));
+        assert!(okta.has_scope("oslc.read") && !okta.has_scope("oslc.write"));
+        let entra = claims(serde_json::json!({ "client_id": "c", "roles": ["oslc.write"] }));
+        assert_eq!(entra.name, "c");
+        assert!(entra.has_scope("oslc.write"));
+        let none = claims(serde_json::json!({ "sub": "d" }));
+        assert!(!none.has_scope("oslc.read"), "a token without scopes is granted none");
     }
 }
