@@ -102,14 +102,7 @@ impl Client {
     /// # Errors
     /// [`Error::Backend`] if the TLS stack cannot be set up.
     pub fn new() -> Result<Self> {
-        // Idempotent: the process's rustls provider, whoever installs it first.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| Error::backend("the HTTP client could not be built", e))?;
-        Ok(Self::with_http(http))
+        Ok(Self::with_http(http_client(Duration::from_secs(30), Duration::from_secs(10))?))
     }
 
     /// A client over an existing reqwest client (its TLS setup is the caller's).
@@ -425,6 +418,18 @@ impl Client {
         let response = self.send(url, request).await?;
         Ok(response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned))
     }
+}
+
+/// A reqwest client over rustls with ring (the process's provider, installed here if none is), with a timeout per
+/// request and one per connection.
+pub(crate) fn http_client(timeout: Duration, connect: Duration) -> Result<reqwest::Client> {
+    // Idempotent: the process's rustls provider, whoever installs it first.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect)
+        .build()
+        .map_err(|e| Error::backend("the HTTP client could not be built", e))
 }
 
 /// The body of `response`, refused past `max` bytes (announced or received) without reading the rest.

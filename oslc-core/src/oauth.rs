@@ -73,12 +73,7 @@ impl PartialEq for ClientCredentials {
 impl Eq for ClientCredentials {}
 
 fn http_client() -> Result<reqwest::Client> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| Error::backend("the HTTP client could not be built", e))
+    crate::client::http_client(Duration::from_secs(10), Duration::from_secs(5))
 }
 
 async fn json(response: reqwest::Response, url: &str) -> Result<serde_json::Value> {

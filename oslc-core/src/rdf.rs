@@ -31,6 +31,8 @@ mod strategies;
 mod text;
 mod xml;
 
+#[cfg(feature = "server")]
+pub(crate) use negotiate::quality;
 pub use negotiate::{accepts, content_type_format, media_types, negotiate, negotiate_among};
 pub use parse::{ParseLimits, parse, parse_with_limits};
 pub use prefixes::{Coercion, JsonLdTerm, Prefixes};

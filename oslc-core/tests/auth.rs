@@ -281,20 +281,6 @@ fn built_again() -> oslc_core::server::Built {
         .unwrap()
 }
 
-struct Nothing;
-
-#[async_trait::async_trait]
-impl oslc_core::server::ActionHandler for Nothing {
-    async fn run(
-        &self,
-        _: &oslc_core::Container,
-        _: &str,
-        current: oslc_core::Resource,
-    ) -> oslc_core::Result<oslc_core::Resource> {
-        Ok(current)
-    }
-}
-
 #[tokio::test]
 async fn a_form_is_a_read_only_when_it_is_a_query() {
     // Browsers post forms with cached Basic credentials or none: an action button or a creation dialog posted as a
@@ -307,7 +293,7 @@ async fn a_form_is_a_read_only_when_it_is_a_query() {
             Collection::new("changeRequests", provider.clone()).with_action(CollectionAction::post(
                 "touch",
                 "Touch",
-                std::sync::Arc::new(Nothing),
+                std::sync::Arc::new(Close),
             )),
         ))
         .build::<()>()

@@ -88,6 +88,23 @@ pub fn accepts(accept: Option<&str>, format: RdfFormat) -> bool {
         .is_some_and(|(_, q)| q > 0.0)
 }
 
+/// The quality an `Accept` header gives `format`: that of its most specific range matching it (RFC 9110
+/// §12.5.1), 0 when none matches or there is no header.
+#[cfg(feature = "server")]
+pub(crate) fn quality(accept: Option<&str>, format: RdfFormat) -> f32 {
+    let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
+        return 0.0;
+    };
+    MediaTypeList::new(accept)
+        .filter_map(std::result::Result::ok)
+        .filter_map(|range| {
+            let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
+            range_specificity(&range, format).map(|s| (s, q.clamp(0.0, 1.0)))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)))
+        .map_or(0.0, |(_, q)| q)
+}
+
 /// Whether `essence` names an RDF syntax, ours or not (TriG, N-Quads, N3, RDF/JSON, older Turtle names).
 fn is_rdf_media_type(essence: &str) -> bool {
     const OTHERS: [&str; 9] = [

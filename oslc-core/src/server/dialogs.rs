@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::RawQuery;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use maud::{Markup, html};
@@ -70,10 +70,7 @@ pub(super) fn selection_route<S: Clone + Send + Sync + 'static>(state: Arc<Colle
     get(move |RawQuery(raw): RawQuery, headers: HeaderMap| async move {
         let params: Vec<(String, String)> =
             form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes()).into_owned().collect();
-        match selection(&state, &params).await {
-            Ok(response) => response,
-            Err(e) => super::ErrorResponse::new(e, &headers).into_response(),
-        }
+        super::handlers::respond(&headers, selection(&state, &params).await)
     })
 }
 
@@ -139,10 +136,7 @@ pub(super) fn creation_route<S: Clone + Send + Sync + 'static>(state: Arc<Collec
     let post_state = state.clone();
     get(move || async move { creation_form(&state, &[], None, StatusCode::OK) }).post(
         move |headers: HeaderMap, body: Body| async move {
-            match create(&post_state, &headers, body).await {
-                Ok(response) => response,
-                Err(e) => super::ErrorResponse::new(e, &headers).into_response(),
-            }
+            super::handlers::respond(&headers, create(&post_state, &headers, body).await)
         },
     )
 }

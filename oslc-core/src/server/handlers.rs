@@ -59,7 +59,7 @@ impl CollectionState {
 }
 
 /// Runs a handler body, answering its error as an `oslc:Error`.
-fn respond(headers: &HeaderMap, result: Result<Response>) -> Response {
+pub(super) fn respond(headers: &HeaderMap, result: Result<Response>) -> Response {
     result.unwrap_or_else(|e| ErrorResponse::new(e, headers).into_response())
 }
 

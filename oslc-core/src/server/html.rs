@@ -58,32 +58,9 @@ fn q_of(range: &mediatype::MediaType<'_>) -> f32 {
     range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0).clamp(0.0, 1.0)
 }
 
-/// The quality `Accept` gives `format` (the most specific matching range's), 0 when none matches or there is no
-/// `Accept`.
+/// The quality `Accept` gives `format`, 0 when it names none that matches or there is no `Accept`.
 pub(super) fn rdf_quality(headers: &HeaderMap, format: RdfFormat) -> f32 {
-    let Some(accept) = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()) else { return 0.0 };
-    let mut best: Option<(u8, f32)> = None;
-    for range in MediaTypeList::new(accept).filter_map(std::result::Result::ok) {
-        let q = q_of(&range);
-        let (ty, subty) = (range.ty.as_str(), range.subty.as_str());
-        let essence = range.essence().to_string();
-        let specificity = if ty == "*" && subty == "*" {
-            1
-        } else if subty == "*" {
-            if !format.media_type().starts_with(&format!("{ty}/")) {
-                continue;
-            }
-            2
-        } else if RdfFormat::from_media_type(&essence).is_some_and(|f| crate::rdf::same_syntax(f, format)) {
-            3
-        } else {
-            continue;
-        };
-        if best.is_none_or(|(s, bq)| specificity > s || (specificity == s && q > bq)) {
-            best = Some((specificity, q));
-        }
-    }
-    best.map_or(0.0, |(_, q)| q)
+    crate::rdf::quality(headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()), format)
 }
 
 /// The syntax a `format=` query parameter names (`turtle`, `jsonld`, `rdfxml`, `ntriples`), which the links of a

@@ -366,12 +366,11 @@ impl JwtVerifier {
     /// # Errors
     /// [`OidcError`] when either cannot be read, or the document names another issuer.
     pub async fn discover(options: OidcOptions) -> Result<Self, OidcError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.timeout)
-            .build()
-            .map_err(|e| OidcError::Fetch { what: "the HTTP client", url: String::new(), reason: e.to_string() })?;
+        let http = crate::client::http_client(options.timeout, options.timeout).map_err(|e| OidcError::Fetch {
+            what: "the HTTP client",
+            url: String::new(),
+            reason: e.to_string(),
+        })?;
         let issuer = options.issuer.trim_end_matches('/');
         let openid = format!("{issuer}/.well-known/openid-configuration");
         let discovery: Discovery = match fetch_json(&http, "the OpenID discovery document", &openid).await {
