@@ -97,6 +97,13 @@ async fn json(response: reqwest::Response, url: &str) -> Result<serde_json::Valu
     Ok(value)
 }
 
+/// A client id and secret as HTTP Basic carries them to a token endpoint: each form-urlencoded first (RFC 6749
+/// §2.3.1), so that a `:` or a non-ASCII character in them survives.
+pub(crate) fn form_encoded_client(id: &str, secret: &str) -> (String, String) {
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    (encode(id), encode(secret))
+}
+
 fn remote(url: &str, status: Option<u16>, message: String) -> Error {
     let retryable = status.is_none_or(|s| s == 429 || s >= 500);
     Error::Remote { uri: url.to_owned(), status, message, retryable }
@@ -229,10 +236,11 @@ impl ClientCredentials {
         };
         let url = &inner.token_endpoint;
         let asked = Instant::now();
+        let (id, secret) = form_encoded_client(&inner.client_id, &inner.client_secret);
         let response = inner
             .http
             .post(url)
-            .basic_auth(&inner.client_id, Some(&inner.client_secret))
+            .basic_auth(id, Some(secret))
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(reqwest::header::ACCEPT, "application/json")
             .body(body)

@@ -53,6 +53,9 @@ use crate::Error;
 
 #[cfg(feature = "oidc")]
 #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+pub mod login;
+#[cfg(feature = "oidc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
 pub mod oidc;
 mod sessions;
 
@@ -390,6 +393,9 @@ pub struct Auth {
     actions: Arc<[(String, Vec<String>)]>,
     /// The path of every container (query capability), once known through [`Auth::with_actions`].
     containers: Option<Arc<[String]>>,
+    /// Where people in a browser log in.
+    #[cfg(feature = "oidc")]
+    login: Option<login::BrowserLogin>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -402,7 +408,27 @@ impl Auth {
     /// `verifier` checks the credentials of the requests `policy` protects.
     #[must_use]
     pub fn new(verifier: impl Verifier, policy: Policy) -> Self {
-        Self { verifier: Arc::new(verifier), policy, sessions: None, actions: Arc::from([]), containers: None }
+        Self {
+            verifier: Arc::new(verifier),
+            policy,
+            sessions: None,
+            actions: Arc::from([]),
+            containers: None,
+            #[cfg(feature = "oidc")]
+            login: None,
+        }
+    }
+
+    /// Sends people in a browser who have no session to the OpenID provider to log in, and back (see
+    /// [`login`]); the login's sessions become this layer's. Serve [`login::BrowserLogin::router`] beside the
+    /// layer.
+    #[cfg(feature = "oidc")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "oidc")))]
+    #[must_use]
+    pub fn with_login(mut self, login: login::BrowserLogin) -> Self {
+        self.sessions = Some(login.sessions().clone());
+        self.login = Some(login);
+        self
     }
 
     /// Learns the layout of `built`: `POST <member>/<action>` on its collections is [`Access::Action`] (otherwise
@@ -483,9 +509,41 @@ impl Auth {
         self.access(request) != Access::Read
     }
 
+    /// A 303 to the OpenID provider's login, for a browser without credentials asking for a page (see
+    /// [`Auth::with_login`]); `needed` says whether the request needs credentials.
+    #[cfg(feature = "oidc")]
+    fn login_first(&self, request: &Request, needed: bool) -> Option<Response> {
+        let login = self.login.as_ref()?;
+        let page = (*request.method() == Method::GET || *request.method() == Method::HEAD)
+            && request.headers().get(header::AUTHORIZATION).is_none()
+            && super::html::prefers_html(request.headers());
+        if !page {
+            return None;
+        }
+        // A creation dialog is only there to write: log in before filling it in.
+        let path = request.uri().path();
+        let writes = path.starts_with("/dialogs/") && path.ends_with("/creation/form");
+        if !(needed || writes) || login.has_session(request.headers()) {
+            return None;
+        }
+        let back = request.uri().path_and_query().map_or(path, http::uri::PathAndQuery::as_str);
+        Some(login.begin(Some(back)))
+    }
+
+    #[cfg(not(feature = "oidc"))]
+    #[allow(clippy::unused_self)]
+    fn login_first(&self, _request: &Request, _needed: bool) -> Option<Response> {
+        None
+    }
+
     async fn check(&self, request: Request, next: Next) -> Response {
         let access = self.access(&request);
         if *request.method() == Method::OPTIONS || !self.policy.protects(access) {
+            if *request.method() != Method::OPTIONS
+                && let Some(login) = self.login_first(&request, false)
+            {
+                return login;
+            }
             return next.run(request).await;
         }
         let credentials = Credentials::from_header(request.headers().get(header::AUTHORIZATION));
@@ -525,6 +583,11 @@ impl Auth {
                  a request an HTML form can send"
             );
             return ErrorResponse::new(Error::Forbidden { message }, request.headers()).into_response();
+        }
+        if credentials == Credentials::None
+            && let Some(login) = self.login_first(&request, true)
+        {
+            return login;
         }
         let refusal = checked.err().unwrap_or(Refusal::Unverified);
         let message = match (&credentials, &refusal) {

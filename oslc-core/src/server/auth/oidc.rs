@@ -64,6 +64,18 @@ pub enum OidcError {
         /// Why.
         reason: String,
     },
+    /// The discovery document names no endpoint of a kind needed (such as the authorization endpoint, for
+    /// [`super::login::BrowserLogin`]).
+    #[error("the discovery document of {issuer} names no {endpoint}")]
+    NoEndpoint {
+        /// The issuer.
+        issuer: String,
+        /// The member missing, such as `authorization_endpoint`.
+        endpoint: &'static str,
+    },
+    /// A setting cannot be used.
+    #[error("{0}")]
+    Config(String),
     /// The discovery document names another issuer (OpenID Connect Discovery §4.3).
     #[error("the discovery document of {expected} names the issuer {found}")]
     IssuerMismatch {
@@ -203,6 +215,12 @@ struct Discovery {
     jwks_uri: String,
     #[serde(default)]
     introspection_endpoint: Option<String>,
+    #[serde(default)]
+    authorization_endpoint: Option<String>,
+    #[serde(default)]
+    token_endpoint: Option<String>,
+    #[serde(default)]
+    end_session_endpoint: Option<String>,
 }
 
 /// A key of the JWKS, ready to verify with.
@@ -257,6 +275,22 @@ struct Claims {
     exp: Option<u64>,
 }
 
+/// The claims of an ID token that a login uses.
+#[derive(Debug, Deserialize)]
+pub(super) struct IdToken {
+    pub(super) sub: String,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    azp: Option<String>,
+    #[serde(default)]
+    pub(super) preferred_username: Option<String>,
+    #[serde(default)]
+    pub(super) email: Option<String>,
+    #[serde(default)]
+    pub(super) name: Option<String>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum Scopes {
@@ -293,7 +327,7 @@ async fn fetch_json<T: serde::de::DeserializeOwned>(
     serde_json::from_slice(&bytes).map_err(|e| fail(e.to_string()))
 }
 
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+pub(super) async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
         if bytes.len() + chunk.len() > MAX_DOCUMENT_BYTES {
@@ -531,6 +565,63 @@ impl JwtVerifier {
         })?;
         let exp = data.claims.exp;
         Ok((data.claims.principal(), exp))
+    }
+
+    /// Verifies an ID token (OpenID Connect Core §3.1.3.7) issued to `client_id` for the login that sent `nonce`:
+    /// signed by a key of the JWKS with its own algorithm, `iss` the issuer, `aud` holding the client (and `azp` the
+    /// client when there are other audiences), not expired, and carrying the nonce.
+    pub(super) async fn verify_id_token(&self, token: &str, client_id: &str, nonce: &str) -> Result<IdToken, Refusal> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| invalid("the ID token is not a well-formed JWT"))?;
+        let kid = header.kid.clone().unwrap_or_default();
+        let key = self
+            .key_or_refetch(&kid)
+            .await
+            .ok_or_else(|| invalid("the ID token is signed with a key the issuer does not publish"))?;
+        if !key.algorithms.contains(&header.alg) {
+            return Err(invalid("the ID token's algorithm is not the one of its key"));
+        }
+        let o = &self.inner.options;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&o.issuer]);
+        validation.set_audience(&[client_id]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = o.leeway.as_secs();
+        let data = jsonwebtoken::decode::<IdToken>(token, &key.decoding, &validation)
+            .map_err(|e| invalid(format!("the ID token is not valid: {e}")))?;
+        let claims = data.claims;
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            claims.nonce.as_deref().unwrap_or("").as_bytes(),
+            nonce.as_bytes(),
+        )) {
+            return Err(invalid("the ID token is not for this login (nonce)"));
+        }
+        if claims.azp.as_deref().is_some_and(|azp| azp != client_id) {
+            return Err(invalid("the ID token was issued to another client (azp)"));
+        }
+        Ok(claims)
+    }
+
+    /// The endpoint `name` of the discovery document, if it names one.
+    pub(super) fn endpoint(&self, name: &'static str) -> Result<Option<&str>, OidcError> {
+        let d = &self.inner.discovery;
+        let value = match name {
+            "authorization_endpoint" => d.authorization_endpoint.as_deref(),
+            "token_endpoint" => d.token_endpoint.as_deref(),
+            "end_session_endpoint" => d.end_session_endpoint.as_deref(),
+            _ => None,
+        };
+        if let Some(url) = value
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(OidcError::Config(format!("the {name} {url} is not an http(s) URL")));
+        }
+        Ok(value)
+    }
+
+    /// The HTTP client calls to the issuer go through.
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     /// Checks an opaque token by introspection (RFC 7662), caching the answer until it expires (at most 60 s).

@@ -31,6 +31,7 @@ pub struct Sessions {
     idle: Duration,
     capacity: usize,
     secure: bool,
+    cross_site: bool,
     open: Arc<Mutex<HashMap<String, Session>>>,
 }
 
@@ -47,6 +48,7 @@ impl std::fmt::Debug for Sessions {
             .field("idle", &self.idle)
             .field("capacity", &self.capacity)
             .field("secure", &self.secure)
+            .field("cross_site", &self.cross_site)
             .finish_non_exhaustive()
     }
 }
@@ -67,6 +69,7 @@ impl Sessions {
             idle: Duration::from_secs(30 * 60),
             capacity: 10_000,
             secure: false,
+            cross_site: false,
             open: Arc::default(),
         }
     }
@@ -100,6 +103,15 @@ impl Sessions {
         self
     }
 
+    /// Whether the cookie is also sent in frames of other sites' pages (`SameSite=None`), as delegated dialogs
+    /// framed by another tool need; browsers take that only with `Secure`, so it applies when [`Sessions::secure`]
+    /// is set. Otherwise the cookie is `SameSite=Lax`. Writes on the session keep the CSRF rule either way.
+    #[must_use]
+    pub fn cross_site(mut self, cross_site: bool) -> Self {
+        self.cross_site = cross_site;
+        self
+    }
+
     /// The cookie's name.
     #[must_use]
     pub fn cookie_name(&self) -> &str {
@@ -120,14 +132,7 @@ impl Sessions {
 
     /// The session id a request's cookies carry, if any.
     pub(super) fn presented(&self, headers: &http::HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == &*self.cookie)
-            .map(|c| c.value().to_owned())
+        Self::cookie_value(headers, &self.cookie)
     }
 
     /// The principal of an open session, whose idle time starts again.
@@ -167,13 +172,48 @@ impl Sessions {
             }
             open.insert(id.clone(), Session { principal, expires: now + self.idle });
         }
-        let cookie = cookie::Cookie::build((self.cookie.to_string(), id))
-            .path("/")
+        self.cookie_header(&self.cookie, &id, "/", None)
+    }
+
+    /// Closes the session `id`, if open.
+    pub(super) fn close(&self, id: &str) {
+        if let Ok(mut open) = self.open.lock() {
+            open.remove(id);
+        }
+    }
+
+    /// A `Set-Cookie` value with this store's attributes: `HttpOnly`, `SameSite` as configured, `Secure` when
+    /// asked; `max_age` zero removes the cookie.
+    pub(super) fn cookie_header(
+        &self,
+        name: &str,
+        value: &str,
+        path: &str,
+        max_age: Option<Duration>,
+    ) -> Option<HeaderValue> {
+        let same_site = if self.cross_site && self.secure { cookie::SameSite::None } else { cookie::SameSite::Lax };
+        let mut cookie = cookie::Cookie::build((name.to_owned(), value.to_owned()))
+            .path(path.to_owned())
             .http_only(true)
-            .same_site(cookie::SameSite::Lax)
+            .same_site(same_site)
             .secure(self.secure)
             .build();
+        if let Some(age) = max_age {
+            cookie.set_max_age(cookie::time::Duration::try_from(age).ok());
+        }
         HeaderValue::from_str(&cookie.to_string()).ok()
+    }
+
+    /// The value of the cookie `name` a request carries.
+    pub(super) fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
     }
 }
 
