@@ -14,6 +14,7 @@
 //!     body_limit: 1 << 20,
 //!     frame_ancestors: vec!["https://elm.example.com".into()],
 //!     oidc: None,
+//!     oidc_login: None,
 //! };
 //! let router: axum::Router = app(store, &config)?;
 //! # let _ = router;
@@ -27,6 +28,7 @@ use secrecy::{ExposeSecret, SecretString};
 use axum::Router;
 use oslc_core::discovery::{Occurs, Property, Publisher, Representation};
 use oslc_core::oxrdf::NamedNode;
+use oslc_core::server::auth::login::{BrowserLogin, SESSION_PATH};
 use oslc_core::server::auth::oidc::JwtVerifier;
 use oslc_core::server::auth::{Auth, Either, NoCredentials, Policy, Sessions, StaticToken};
 use oslc_core::server::{Built, Collection, CollectionAction, Layout, Readiness, Server, ServiceProviderConfig};
@@ -54,6 +56,8 @@ pub struct AppConfig {
     pub frame_ancestors: Vec<String>,
     /// An OpenID provider's access tokens, accepted beside the API token.
     pub oidc: Option<JwtVerifier>,
+    /// People logging in at the OpenID provider in a browser (its sessions are the ones Basic logins open too).
+    pub oidc_login: Option<BrowserLogin>,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -64,6 +68,7 @@ impl std::fmt::Debug for AppConfig {
             .field("protect_reads", &self.protect_reads)
             .field("frame_ancestors", &self.frame_ancestors)
             .field("oidc", &self.oidc)
+            .field("oidc_login", &self.oidc_login)
             .field("body_limit", &self.body_limit)
             .finish()
     }
@@ -205,6 +210,9 @@ pub fn build_with_log(
     if log.is_some() {
         builder = builder.with_page_link("Live events", LIVE_EVENTS_PATH);
     }
+    if config.oidc_login.is_some() {
+        builder = builder.with_page_link("Session", SESSION_PATH);
+    }
     for origin in &config.frame_ancestors {
         builder = builder.with_frame_ancestor(origin)?;
     }
@@ -230,7 +238,7 @@ pub fn build_with_log(
     // login opens a cookie session, on which Jazz-style clients (oslc-client) write.
     let policy = if config.protect_reads { Policy::protect_all() } else { Policy::protect_writes() };
     // With an OpenID provider, its tokens are taken too, their scopes deciding reads, writes and actions.
-    let sessions = || Sessions::new().secure(base.starts_with("https:"));
+    let sessions = || app_sessions(config);
     let auth = match (&config.api_token, &config.oidc) {
         (Some(token), Some(jwt)) => {
             Auth::new(Either::new(StaticToken::new(token.expose_secret()).with_realm("st2-oslc"), jwt.clone()), policy)
@@ -243,6 +251,11 @@ pub fn build_with_log(
         (None, None) => Auth::new(NoCredentials, policy),
     }
     .with_actions(&oslc);
+    // People in a browser log in at the provider; their sessions are the Basic logins' too.
+    let auth = match &config.oidc_login {
+        Some(login) => auth.with_login(login.clone()),
+        None => auth,
+    };
     let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
     let catalog = oslc.catalog.clone();
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
@@ -257,6 +270,9 @@ pub fn build_with_log(
             .merge(oslc_events::live::router(log_for_live, LIVE_EVENTS_PATH));
     }
     let mut router = auth.layer(router);
+    if let Some(login) = &config.oidc_login {
+        router = router.merge(login.router());
+    }
     if let Some(jwt) = &config.oidc {
         // Where clients learn which issuer to get a token from (RFC 9728), named in every Bearer challenge.
         router = router.merge(jwt.metadata_router());
@@ -266,6 +282,14 @@ pub fn build_with_log(
         .merge(oslc_events::schema::router())
         .layer(oslc_core::server::OslcCorsLayer::default());
     Ok(App { router, provider, service_provider, catalog })
+}
+
+/// The cookie sessions of Basic and browser logins: `Secure` when the public URL is https, and then sent in other
+/// sites' frames too when origins may frame the dialogs (`SameSite=None`; writes keep the CSRF rule).
+#[must_use]
+pub fn app_sessions(config: &AppConfig) -> Sessions {
+    let https = config.public_url.starts_with("https:");
+    Sessions::new().secure(https).cross_site(https && !config.frame_ancestors.is_empty())
 }
 
 /// Where the live page and Server-Sent Events stream of the event log are served.

@@ -104,6 +104,12 @@ pub struct Config {
     /// st2-oslc's client secret at the provider.
     #[arg(long, env = "ST2_OSLC_OIDC_CLIENT_SECRET", hide_env_values = true, value_parser = secret, requires = "oidc_client_id")]
     pub oidc_client_secret: Option<SecretString>,
+    /// Log people in at the OpenID provider (authorization code flow with PKCE) as the client of
+    /// --oidc-client-id: a browser without a session is sent there and comes back to the page or dialog it asked
+    /// for. Register `<public URL>/auth/callback` as the client's redirect URI and `<public URL>/auth/session` as
+    /// its post-logout redirect URI.
+    #[arg(long, env = "ST2_OSLC_OIDC_BROWSER_LOGIN", requires = "oidc_client_id")]
+    pub oidc_browser_login: bool,
     /// An origin (such as `https://elm.example.com`) whose pages may show the delegated dialogs and previews in a
     /// frame; repeat the flag, or separate origins by commas in the environment variable. Without any, only
     /// st2-oslc's own pages may frame them.
@@ -168,6 +174,7 @@ impl std::fmt::Debug for Config {
             .field("oidc_audience", &self.oidc_audience)
             .field("oidc_client_id", &self.oidc_client_id)
             .field("oidc_client_secret", &self.oidc_client_secret)
+            .field("oidc_browser_login", &self.oidc_browser_login)
             .field("demo", &self.demo)
             .field("log_format", &self.log_format)
             .field("new_event_log", &self.new_event_log)

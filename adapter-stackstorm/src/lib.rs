@@ -105,14 +105,16 @@ impl Adapter {
         let readiness = Readiness::new()
             .with_check("the rule change source is not watching", source_status)
             .with_check("events are not being delivered", relay_status);
-        let app_config = AppConfig {
+        let mut app_config = AppConfig {
             public_url: public_url.clone(),
             api_token,
             protect_reads: config.protect_reads,
             body_limit: 1024 * 1024,
             frame_ancestors: config.frame_ancestors.clone(),
             oidc: oidc_verifier(config, &public_url).await?,
+            oidc_login: None,
         };
+        app_config.oidc_login = browser_login(config, &app_config)?;
         let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())), readiness)?;
 
         let (stop, stopped) = watch::channel(false);
@@ -330,6 +332,25 @@ async fn oidc_verifier(config: &Config, public_url: &str) -> Result<Option<JwtVe
     let verifier = JwtVerifier::discover(options).await?;
     tracing::info!(issuer = %issuer, audience = %verifier.options().audience, "accepting the OpenID provider's access tokens");
     Ok(Some(verifier))
+}
+
+/// People's logins at `--oidc-issuer` with `--oidc-browser-login`, as the client `--oidc-client-id`.
+fn browser_login(
+    config: &Config,
+    app: &AppConfig,
+) -> Result<Option<oslc_core::server::auth::login::BrowserLogin>, AdapterError> {
+    use oslc_core::server::auth::login::{BrowserLogin, LoginOptions};
+    use secrecy::ExposeSecret as _;
+    let (Some(jwt), true, Some(id), Some(secret)) =
+        (&app.oidc, config.oidc_browser_login, &config.oidc_client_id, &config.oidc_client_secret)
+    else {
+        return Ok(None);
+    };
+    let options = LoginOptions::new(id, secret.expose_secret(), &app.public_url)
+        .with_home(oslc_core::server::Layout::catalog_path());
+    let login = BrowserLogin::new(jwt, options, app::app_sessions(app))?;
+    tracing::info!(redirect_uri = %login.redirect_uri(), "people log in at the OpenID provider");
+    Ok(Some(login))
 }
 
 /// The checkpoint holding the event log's identity.

@@ -214,6 +214,7 @@ async fn oslc_in_the_browser() {
     injected_markup_does_not_run(&s).await;
     preview_is_embedded(&s).await;
     dialogs_are_framed_only_by_configured_origins(&s).await;
+    people_log_in_with_openid_connect(&s).await;
 
     browser.client.clone().close().await.unwrap();
 }
@@ -440,4 +441,145 @@ async fn dialogs_are_framed_only_by_configured_origins(s: &Setup) {
     .await;
     assert!(blocked.starts_with("chrome-error:"), "the browser refused to frame the dialog: {blocked}");
     s.c.enter_parent_frame().await.unwrap();
+}
+
+/// A client registered at the OpenID provider for the adapter at `base` (dynamic registration: the redirect URI
+/// holds the port).
+async fn register_client(http: &reqwest::Client, issuer: &str, base: &str) -> (String, String) {
+    let registration = json!({
+        "client_name": "st2-oslc (browser test)",
+        "redirect_uris": [format!("{base}/auth/callback")],
+        "post_logout_redirect_uris": [format!("{base}/auth/session")],
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+        "token_endpoint_auth_method": "client_secret_basic",
+    });
+    let reply = http
+        .post(format!("{issuer}/reg"))
+        .header("content-type", "application/json")
+        .body(registration.to_string())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let reply: Value = serde_json::from_str(&reply).unwrap();
+    let id = reply["client_id"].as_str().unwrap_or_else(|| panic!("a registered client: {reply}"));
+    (id.to_owned(), reply["client_secret"].as_str().unwrap().to_owned())
+}
+
+/// Logs in as `user` on the provider's development login and consent pages, in the current frame, until the browser
+/// has left the provider.
+async fn provider_login(c: &Client, issuer: &str, user: &str) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    let mut submitted = 0;
+    loop {
+        assert!(Instant::now() < deadline, "the provider kept asking after {submitted} forms");
+        let here = c.execute("return document.location.href", vec![]).await.unwrap();
+        let here = here.as_str().unwrap_or_default().to_owned();
+        let ready = c.execute("return document.readyState", vec![]).await.unwrap();
+        if !here.starts_with(issuer) {
+            if submitted > 0 && ready == "complete" {
+                return;
+            }
+            tokio::task::yield_now().await;
+            continue;
+        }
+        if ready != "complete" {
+            continue;
+        }
+        if let Ok(login) = c.find(Locator::Css("input[name=login]")).await {
+            login.send_keys(user).await.unwrap();
+            c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys("any password").await.unwrap();
+        }
+        let Ok(submit) = c.find(Locator::Css("form button[type=submit]")).await else { continue };
+        submit.click().await.unwrap();
+        submitted += 1;
+        // The next page (another form of the provider, or the way back) replaces this one.
+        eventually("the provider's next page", 10, async || {
+            c.execute("return document.location.href", vec![]).await.ok().and_then(|v| v.as_str().map(str::to_owned))
+                != Some(here.clone())
+        })
+        .await;
+    }
+}
+
+/// OpenID Connect for people: a page of an adapter protected by the provider sends the browser to log in and back;
+/// the session page says who is logged in; logging out ends the session here and at the provider; a selection
+/// dialog framed by another tool's page goes through the login inside the frame, comes back to the dialog, and
+/// answers the tool.
+async fn people_log_in_with_openid_connect(s: &Setup) {
+    let issuer = std::env::var("OIDC_ISSUER")
+        .expect("OIDC_ISSUER: run the tests with bash scripts/test.sh (or source scripts/services.sh)");
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let (client_id, secret) = register_client(&s.http, &issuer, &base).await;
+    let listen = format!("127.0.0.1:{port}");
+    let (_adapter, _) = support::spawn_st2_oslc(
+        &[
+            "--demo",
+            "--listen",
+            &listen,
+            "--protect-reads",
+            "--frame-ancestor",
+            &s.host,
+            "--oidc-issuer",
+            &issuer,
+            "--oidc-client-id",
+            &client_id,
+            "--oidc-client-secret",
+            &secret,
+            "--oidc-browser-login",
+        ],
+        TOKEN,
+    );
+    let c = &s.c;
+    let catalog = format!("{base}/serviceProviders/catalog");
+    c.goto(&catalog).await.unwrap();
+    provider_login(c, &issuer, "alice").await;
+    assert_eq!(c.current_url().await.unwrap().as_str(), catalog, "back at the page asked for");
+    let h1 = c.wait().for_element(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(h1, "StackStorm OSLC adapter");
+    // An OSLC client without credentials is still refused: the login is for browsers.
+    let api = s.http.get(&catalog).header("accept", "text/turtle").send().await.unwrap();
+    assert_eq!(api.status(), 401);
+
+    // The navigation links to the session page, which names the person and the scopes of the access token.
+    c.find(Locator::LinkText("Session")).await.unwrap().click().await.unwrap();
+    let who = c.wait().for_element(Locator::Css("strong.oslc-principal")).await.unwrap().text().await.unwrap();
+    assert_eq!(who, "alice");
+    let page = c.source().await.unwrap();
+    assert!(page.contains("oslc.write"), "{page}");
+
+    // Logging out: here, then at the provider, which asks and comes back to the session page.
+    c.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    eventually("the provider's logout page", 10, async || {
+        c.current_url().await.is_ok_and(|u| u.as_str().starts_with(&issuer))
+    })
+    .await;
+    c.wait().for_element(Locator::Css("button[name=logout][value=yes]")).await.unwrap().click().await.unwrap();
+    eventually("the session page, logged out", 10, async || c.find(Locator::Css("p.oslc-anonymous")).await.is_ok())
+        .await;
+    assert!(c.current_url().await.unwrap().as_str().starts_with(&format!("{base}/auth/session")));
+
+    // Another tool's page frames the selection dialog; without a session the frame goes through the login and
+    // comes back to the dialog, which answers the tool.
+    let dialog = format!("{base}/dialogs/1/changeRequests/selection/form");
+    s.embed(&dialog, "700", "560").await;
+    c.enter_frame(0).await.unwrap();
+    provider_login(c, &issuer, "bob").await;
+    let search = c.wait().for_element(Locator::Css("input[type=search]")).await.unwrap();
+    let here = c.execute("return document.location.href", vec![]).await.unwrap();
+    assert_eq!(here.as_str(), Some(dialog.as_str()), "back at the dialog");
+    search.send_keys("webhook\u{E007}").await.unwrap();
+    c.wait().for_element(Locator::Css("html[data-oslc-ready]")).await.unwrap();
+    let pick =
+        c.wait().for_element(Locator::Css("button.oslc-pick[data-label=sample_rule_with_webhook]")).await.unwrap();
+    pick.click().await.unwrap();
+    c.enter_parent_frame().await.unwrap();
+    let response = s.response(0).await;
+    let results = response["oslc:results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{response}");
+    assert!(results[0]["rdf:resource"].as_str().unwrap().starts_with(&base), "{response}");
 }

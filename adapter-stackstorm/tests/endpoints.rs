@@ -39,6 +39,7 @@ async fn adapter() -> Adapter {
         body_limit: 64 * 1024,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     Adapter { app: app(Arc::new(client), &config).unwrap(), st2 }
 }
@@ -276,6 +277,7 @@ async fn st2_unreachable_gives_502() {
         body_limit: 4096,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let app = app(Arc::new(client), &config).unwrap();
     for (method, uri, body) in [

@@ -62,6 +62,7 @@ async fn every_kind_of_change_becomes_its_event() {
         body_limit: 65536,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -142,6 +143,7 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
         body_limit: 65536,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -191,6 +193,7 @@ async fn checkpoints_of_the_earlier_pollers_are_carried_over() {
         body_limit: 65536,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let built = app::build(store.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -266,6 +269,7 @@ async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
         body_limit: 65536,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let built = app::build(cache.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());

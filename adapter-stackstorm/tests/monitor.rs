@@ -42,6 +42,7 @@ async fn setup() -> Option<Setup> {
         body_limit: 4096,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);

@@ -70,6 +70,7 @@ async fn burst(mongo: &str, group: usize) -> (f64, Duration, Duration) {
         body_limit: 4096,
         frame_ancestors: Vec::new(),
         oidc: None,
+        oidc_login: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);
@@ -191,6 +192,7 @@ async fn one_by_one(mongo: &str, kafka: &str) {
             body_limit: 4096,
             frame_ancestors: Vec::new(),
             oidc: None,
+            oidc_login: None,
         };
         let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
         let factory = EventFactory::new(built.provider, built.service_provider);
