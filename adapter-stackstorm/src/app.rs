@@ -213,6 +213,9 @@ pub fn build_with_log(
     if config.oidc_login.is_some() {
         builder = builder.with_page_link("Session", SESSION_PATH);
     }
+    if let Some(jwt) = &config.oidc {
+        builder = builder.with_oidc_issuer(&jwt.options().issuer)?;
+    }
     for origin in &config.frame_ancestors {
         builder = builder.with_frame_ancestor(origin)?;
     }

@@ -397,6 +397,13 @@ async fn an_openid_providers_tokens_are_taken_with_their_scopes() {
     .unwrap();
     assert_eq!(metadata["authorization_servers"][0], issuer.as_str());
     assert_eq!(metadata["resource"], audience);
+    // The catalog and the service provider name the issuer too (OpenID Connect Discovery's issuer relation).
+    for document in [format!("{base}/serviceProviders/catalog"), format!("{base}/serviceProviders/1")] {
+        let triples = http.get(&document).bearer_auth(&reader).header("accept", "application/n-triples").send();
+        let triples = triples.await.unwrap().text().await.unwrap();
+        let named = format!("<{document}> <{}> <{issuer}> .", oslc_core::server::OPENID_ISSUER);
+        assert!(triples.contains(&named), "{document} names the issuer: {triples}");
+    }
 }
 
 #[test]

@@ -73,6 +73,8 @@ async fn serve(policy: Policy) -> Served {
     let provider = Arc::new(InMemoryProvider::new().with_resource_type(oslc_cm::ChangeRequest.into_owned()));
     let built = Server::builder(&public)
         .unwrap()
+        .with_oidc_issuer(&issuer())
+        .unwrap()
         .with_title("Test tracker")
         .with_publisher(Publisher::new("Test tracker", "test-tracker"))
         .with_service_provider(
@@ -185,6 +187,8 @@ async fn a_person_logs_in_at_the_provider_and_comes_back_to_the_page() {
     // An OSLC client without credentials is refused as before: only a browser is sent to log in.
     let api = b.get(&page).header("accept", "text/turtle").send().await.unwrap();
     assert_eq!(api.status(), 401);
+    let challenge = api.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
     // The browser is sent to the provider's authorization endpoint, with PKCE, state and nonce.
     let first = one_step().get(&page).header("accept", BROWSER_ACCEPT).send().await.unwrap();
     assert_eq!(first.status(), 303);

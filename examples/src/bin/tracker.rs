@@ -209,7 +209,12 @@ fn app(
     let text = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
         Property::new(name, p.into_owned(), occurs).with_value_type(xsd::string.into_owned())
     };
-    let built = Server::builder(public_url)?
+    let mut builder = Server::builder(public_url)?;
+    if let Some(jwt) = &oidc {
+        // The catalog and service provider name the issuer, so a client finds where to get a token.
+        builder = builder.with_oidc_issuer(&jwt.options().issuer)?;
+    }
+    let built = builder
         .with_title("Toy tracker")
         .with_publisher(Publisher::new("Toy tracker", "toy-tracker"))
         // CORS around the auth layer (below), so 401 answers carry it too.

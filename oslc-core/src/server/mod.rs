@@ -133,6 +133,7 @@ impl Server {
             cors: Some(default_cors()),
             frame_ancestors: Vec::new(),
             page_links: Vec::new(),
+            issuer: None,
         })
     }
 }
@@ -278,7 +279,13 @@ pub struct ServerBuilder {
     documents: Vec<(String, Resource)>,
     frame_ancestors: Vec<String>,
     page_links: Vec<(String, String)>,
+    issuer: Option<NamedNode>,
 }
+
+/// The OpenID Connect issuer link relation (OpenID Connect Discovery 1.0 §2), used as the property naming the
+/// issuer whose tokens a service provider takes: OSLC has no term for OAuth 2.0 (`oslc:OAuthConfiguration` is
+/// OAuth 1.0a's).
+pub const OPENID_ISSUER: &str = "http://openid.net/specs/connect/1.0/issuer";
 
 impl ServerBuilder {
     /// The URL layout this server will mint its IRIs in.
@@ -392,6 +399,28 @@ impl ServerBuilder {
         }
         self.frame_ancestors.push(origin);
         Ok(self)
+    }
+
+    /// Names the OpenID provider whose tokens the server takes, so clients discover where to log in and get
+    /// tokens from the OSLC documents themselves: the catalog and each service provider carry
+    /// `<http://openid.net/specs/connect/1.0/issuer> <issuer>` ([`OPENID_ISSUER`], OpenID Connect Discovery's
+    /// issuer relation). A 401's challenge names the issuer too, through the protected resource metadata (RFC 9728)
+    /// of [`auth::oidc::JwtVerifier::metadata_router`].
+    ///
+    /// # Errors
+    /// [`BuildError::BaseUrl`] when `issuer` is not an absolute IRI.
+    pub fn with_oidc_issuer(mut self, issuer: &str) -> std::result::Result<Self, BuildError> {
+        let iri = NamedNode::new(issuer)
+            .map_err(|e| BuildError::BaseUrl { url: issuer.to_owned(), reason: e.to_string() })?;
+        self.issuer = Some(iri);
+        Ok(self)
+    }
+
+    /// Adds the OpenID issuer to a discovery document, if one was named.
+    fn name_issuer(&self, document: &mut Resource) {
+        if let Some(issuer) = &self.issuer {
+            document.insert(oxrdf::NamedNodeRef::new_unchecked(OPENID_ISSUER), issuer.as_ref());
+        }
     }
 
     /// A link in the navigation bar of the pages for people, such as the adapter's own pages (`path` relative to
@@ -591,10 +620,13 @@ impl ServerBuilder {
                 iri: iri(sp_path.clone())?,
                 collections: built_collections,
             });
-            router =
-                router.route(&sp_path, handlers::document(StaticDocument::new(provider.to_resource()), shared.clone()));
+            let mut provider = provider.to_resource();
+            self.name_issuer(&mut provider);
+            router = router.route(&sp_path, handlers::document(StaticDocument::new(provider), shared.clone()));
         }
-        let catalog = StaticDocument::new(catalog.to_resource());
+        let mut catalog = catalog.to_resource();
+        self.name_issuer(&mut catalog);
+        let catalog = StaticDocument::new(catalog);
         // Entry points: the catalog at its own path and at the well-known path (OSLC Core 3.0 Discovery), and the
         // Jazz root services document that IBM ELM clients and oslc-client start from.
         router = router
