@@ -164,6 +164,9 @@ struct Inner {
     authorization_endpoint: String,
     token_endpoint: String,
     end_session_endpoint: Option<String>,
+    /// The path of the login's routes as the browser sees them (the public URL's path and `/auth`), where the
+    /// cookie binding a login to the browser is sent.
+    cookie_path: String,
     /// The origins a page of the login may send a form to (itself, and the provider's end-session endpoint).
     form_action: String,
     pending: Mutex<HashMap<String, Pending>>,
@@ -250,8 +253,11 @@ impl BrowserLogin {
             form_action.push(' ');
             form_action.push_str(origin);
         }
+        let public_path = origin_of(&public).map_or("", |origin| &public[origin.len()..]);
+        let cookie_path = format!("{public_path}/auth");
         Ok(Self {
             inner: Arc::new(Inner {
+                cookie_path,
                 verifier: verifier.clone(),
                 sessions,
                 redirect_uri: format!("{public}{CALLBACK_PATH}"),
@@ -375,7 +381,8 @@ impl BrowserLogin {
         let separator = if inner.authorization_endpoint.contains('?') { '&' } else { '?' };
         let location = format!("{}{separator}{}", inner.authorization_endpoint, query.finish());
         let mut response = see_other(&location);
-        if let Some(cookie) = inner.sessions.cookie_header(STATE_COOKIE, &state, "/auth", Some(PENDING_TTL)) {
+        if let Some(cookie) = inner.sessions.cookie_header(STATE_COOKIE, &state, &inner.cookie_path, Some(PENDING_TTL))
+        {
             response.headers_mut().append(header::SET_COOKIE, cookie);
         }
         response
@@ -431,7 +438,7 @@ impl BrowserLogin {
         let mut response = see_other(&format!("{}{}", inner.public, pending.return_to));
         let h = response.headers_mut();
         h.append(header::SET_COOKIE, session);
-        if let Some(clear) = inner.sessions.cookie_header(STATE_COOKIE, "", "/auth", Some(Duration::ZERO)) {
+        if let Some(clear) = inner.sessions.cookie_header(STATE_COOKIE, "", &inner.cookie_path, Some(Duration::ZERO)) {
             h.append(header::SET_COOKIE, clear);
         }
         response
