@@ -10,10 +10,11 @@
 //!   checkpointed rules, and carries on. The first start reports nothing: the rules then are the TRS Base.
 //! - Secret action parameters (`secret: true` in `st2.action_d_b`) are masked in the events' rule state, as the
 //!   API masks them.
-//! - Group commit: a task reads the stream ahead of the one classifying; the changes waiting when one is taken (up
-//!   to [`DEFAULT_GROUP_COMMIT`], see [`ChangeStreamMonitor::with_group_commit`]) are appended, in order, in one
-//!   transaction with the checkpoints of the last, so a burst costs one commit, not one per change; the next changes
-//!   are classified while that commit is written, and commits land in the stream's order.
+//! - Group commit: a task reads the stream ahead of the one classifying; changes waiting are appended, in order, in
+//!   one transaction with the last checkpoint of each kind (up to [`DEFAULT_GROUP_COMMIT`], see
+//!   [`ChangeStreamMonitor::with_group_commit`]), so a burst costs a few commits, not one per change. A group closes
+//!   once the previous commit is written (and at least eight are staged, if that many wait), so the next group is
+//!   classified while one is written, on the other core; commits land in the stream's order.
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -132,7 +133,7 @@ async fn commit(
     if staged.changes == 0 {
         return Ok(0);
     }
-    let appended = log.append(staged.events, staged.checkpoints).await?;
+    let appended = log.append(staged.events, last_of_each(staged.checkpoints)).await?;
     for event in &appended {
         tracing::info!(event_order = event.order_number(), rule = %event.changed, qualifier = %event.qualifiers[0], "rule change");
     }
@@ -164,6 +165,18 @@ struct Staged {
     /// Rules to re-read into the cache once appended.
     changed: Vec<String>,
     changes: usize,
+}
+
+/// Changes waiting that are staged together even when no commit is being written: a commit's fixed cost (the
+/// sync to disk) is shared by at least this many when that many wait.
+const MIN_GROUP: usize = 8;
+
+/// The last checkpoint of each name, in their order: what writing them all in order leaves.
+fn last_of_each(checkpoints: Vec<Checkpoint>) -> Vec<Checkpoint> {
+    let mut seen = std::collections::HashSet::new();
+    let mut last: Vec<Checkpoint> = checkpoints.into_iter().rev().filter(|c| seen.insert(c.name.clone())).collect();
+    last.reverse();
+    last
 }
 
 fn data(error: impl std::fmt::Display) -> MonitorError {
@@ -689,7 +702,10 @@ impl ChangeStreamMonitor {
                         tracing::warn!(%error, "could not process a rule change; restarting the stream");
                         break 'watching;
                     }
-                    if staged.changes < self.group_commit {
+                    // Changes waiting join the group while the previous commit is being written, and until a few are
+                    // staged; then the group is committed at once, and the next is staged while it is written.
+                    let writing = in_flight.as_ref().is_some_and(|c| !c.is_finished());
+                    if staged.changes < self.group_commit && (writing || staged.changes < MIN_GROUP) {
                         next = reads.try_recv().ok();
                     }
                 }
@@ -700,6 +716,9 @@ impl ChangeStreamMonitor {
                 }
                 if staged.changes > 0 {
                     in_flight = Some(tokio::spawn(commit(self.log.clone(), self.cache.clone(), staged)));
+                    // Let the commit start now: a task spawned from a worker waits in that worker's LIFO slot,
+                    // which no other worker takes, until this task yields; staging the next changes does not.
+                    tokio::task::yield_now().await;
                 }
                 if after.is_none() {
                     continue;

@@ -181,23 +181,36 @@ impl Event {
     /// `dcterms:created`, `oslc:serviceProvider`) into `graph`: the one place the event's RDF form is written, for
     /// messages and for TRS change logs alike.
     pub fn insert_node(&self, graph: &mut Graph) {
-        let s = self.id.as_ref();
-        graph.insert(TripleRef::new(s, rdf_ns::r#type, self.kind.iri()));
+        for triple in self.node_triples() {
+            graph.insert(&triple);
+        }
+    }
+
+    /// The triples of the event node (what [`Event::insert_node`] writes).
+    fn node_triples(&self) -> Vec<Triple> {
+        let s = &self.id;
+        let mut triples = Vec::with_capacity(6 + self.qualifiers.len());
+        triples.push(Triple::new(s.clone(), rdf_ns::r#type, self.kind.iri().into_owned()));
         for qualifier in &self.qualifiers {
-            graph.insert(TripleRef::new(s, rdf_ns::r#type, qualifier));
+            triples.push(Triple::new(s.clone(), rdf_ns::r#type, qualifier.clone()));
         }
-        graph.insert(TripleRef::new(s, trs::changed, &self.changed));
+        triples.push(Triple::new(s.clone(), trs::changed, self.changed.clone()));
         if let Some(order) = self.order {
-            graph.insert(TripleRef::new(s, trs::order, &Literal::new_typed_literal(order.to_string(), xsd::integer)));
+            triples.push(Triple::new(
+                s.clone(),
+                trs::order,
+                Literal::new_typed_literal(order.to_string(), xsd::integer),
+            ));
         }
-        graph.insert(TripleRef::new(
-            s,
+        triples.push(Triple::new(
+            s.clone(),
             dcterms::created,
-            &Literal::new_typed_literal(self.created.to_string(), xsd::dateTime),
+            Literal::new_typed_literal(self.created.to_string(), xsd::dateTime),
         ));
         if let Some(sp) = &self.service_provider {
-            graph.insert(TripleRef::new(s, oslc::serviceProvider, sp));
+            triples.push(Triple::new(s.clone(), oslc::serviceProvider, sp.clone()));
         }
+        triples
     }
 
     /// Reads the event node `id` of `graph` (what [`Event::insert_node`] writes), without any state: the one
@@ -278,7 +291,12 @@ impl Event {
     /// # Errors
     /// What the serializer returns.
     pub fn to_bytes(&self, format: RdfFormat) -> Result<Vec<u8>> {
-        Ok(rdf::serialize(&self.to_graph(), format, &prefixes())?)
+        // Written straight from the state's triples and the node's, without building the graph of `to_graph`.
+        static PREFIXES: std::sync::LazyLock<Prefixes> = std::sync::LazyLock::new(prefixes);
+        let mut node = self.node_triples();
+        node.push(Triple::new(self.id.clone(), rdf_ns::r#type, vocab::Event));
+        let state: Vec<TripleRef<'_>> = self.state.iter().flat_map(Graph::iter).collect();
+        Ok(rdf::serialize_triples(state.iter().copied().chain(node.iter().map(Triple::as_ref)), format, &PREFIXES)?)
     }
 
     /// The event read from bytes in `format`, within [`rdf::ParseLimits::default`] (bytes from Kafka or a remote

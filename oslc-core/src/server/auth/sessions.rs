@@ -176,6 +176,7 @@ impl Sessions {
     }
 
     /// Closes the session `id`, if open.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     pub(super) fn close(&self, id: &str) {
         if let Ok(mut open) = self.open.lock() {
             open.remove(id);
