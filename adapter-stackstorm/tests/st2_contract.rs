@@ -219,3 +219,42 @@ async fn secrets_are_masked_unless_asked_and_never_in_debug() {
     let debug = format!("{:?}", St2Client::new("http://st2", St2Auth::ApiKey("key-SECRET".into())).unwrap());
     assert!(!debug.contains("SECRET"), "{debug}");
 }
+
+/// Actions and executions through the REST client, against the fake st2's simulation: `core.noop` succeeds at once,
+/// `core.pause` is cancelled, bad parameters are st2's 400, secrets come back masked, a re-run is a new execution.
+#[tokio::test]
+async fn actions_and_executions() {
+    use adapter_stackstorm::st2::{ExecutionStore, Status};
+    use std::time::Duration;
+    let (client, _) = setup().await;
+    let actions = client.actions().await.unwrap();
+    let refs: Vec<&str> = actions.iter().map(|a| a.reference.as_str()).collect();
+    assert!(refs.contains(&"core.noop") && refs.contains(&"core.pause"), "{refs:?}");
+    let local = client.action("core.local").await.unwrap();
+    assert!(local.parameters["cmd"].required);
+    assert!(matches!(client.action("core.nothing").await, Err(St2Error::NotFound { .. })));
+
+    let noop = client.execute("core.noop", serde_json::Map::new()).await.unwrap();
+    assert_eq!(noop.action.reference, "core.noop");
+    assert!(noop.web_url.as_deref().is_some_and(|u| u.contains(&noop.id)));
+    let done = client.wait_until_done(&noop.id, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(done.status(), Status::Succeeded);
+
+    let pause = client.execute("core.pause", json!({"max_pause": 60}).as_object().unwrap().clone()).await.unwrap();
+    let canceled = client.cancel(&pause.id).await.unwrap();
+    assert!(matches!(canceled.status(), Status::Canceling | Status::Canceled), "{}", canceled.status);
+    let canceled = client.wait_until_done(&pause.id, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(canceled.status(), Status::Canceled);
+    assert!(matches!(client.cancel(&pause.id).await, Err(St2Error::Invalid { .. })), "done is done");
+
+    let missing = client.execute("core.local", serde_json::Map::new()).await;
+    assert!(matches!(missing, Err(St2Error::Invalid { ref faultstring }) if faultstring.contains("'cmd'")));
+    let secret = json!({"api_key": "pd-1", "title": "down"}).as_object().unwrap().clone();
+    let paged = client.execute("pagerduty.create_incident", secret).await.unwrap();
+    assert_eq!(paged.parameters["api_key"], MASKED);
+    let again = client.re_run(&paged.id).await.unwrap();
+    assert_ne!(again.id, paged.id);
+    let latest = client.executions(2).await.unwrap();
+    assert_eq!(latest.len(), 2);
+    assert_eq!(latest[0].id, again.id, "newest first");
+}

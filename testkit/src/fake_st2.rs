@@ -1,9 +1,10 @@
 //! A fake StackStorm API server for tests and local runs: the rule API with st2's status codes, errors, auth and
 //! listing semantics (CONTRACT.md §1), over any [`RuleStore`] — a [`SimulatedSt2`](adapter_stackstorm::st2::SimulatedSt2) in
-//! memory or in MongoDB, written as st2 writes it.
+//! memory or in MongoDB, written as st2 writes it; and actions and executions (`/actions`, `/executions`, cancel
+//! and re-run) over any [`ExecutionStore`], by default [`SimulatedExecutions`] with the sample actions.
 //!
 //! Served at `/api/v1/rules` (nginx's path), `/v1/rules` and `/rules` (st2api's own), with or without a trailing
-//! slash.
+//! slash; the same for the other routes.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -29,7 +30,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use adapter_stackstorm::st2::simulated::rule_from_json;
-use adapter_stackstorm::st2::{RuleStore, St2Error};
+use adapter_stackstorm::st2::{ExecutionStore, RuleStore, SimulatedExecutions, St2Error};
 
 /// The credentials the fake accepts. Debug output does not show them.
 #[derive(Clone, Default)]
@@ -68,17 +69,29 @@ pub async fn spawn(store: Arc<dyn RuleStore>, credentials: Credentials) -> Strin
 #[derive(Clone)]
 struct Fake {
     store: Arc<dyn RuleStore>,
+    executions: Arc<dyn ExecutionStore>,
     credentials: Arc<Credentials>,
 }
 
-/// The fake's router over `store`, accepting `credentials`.
+/// The fake's router over `store`, accepting `credentials`; actions and executions are the sample actions, run in
+/// simulation ([`SimulatedExecutions`]).
 pub fn router(store: Arc<dyn RuleStore>, credentials: Credentials) -> Router {
-    let state = Fake { store, credentials: Arc::new(credentials) };
+    router_with(store, Arc::new(SimulatedExecutions::with_sample_actions("http://st2.fake")), credentials)
+}
+
+/// The fake's router over `store` and `executions`, accepting `credentials`.
+pub fn router_with(store: Arc<dyn RuleStore>, executions: Arc<dyn ExecutionStore>, credentials: Credentials) -> Router {
+    let state = Fake { store, executions, credentials: Arc::new(credentials) };
     let rules = Router::new()
         .route("/rules", get(list).post(create))
         .route("/rules/", get(list).post(create))
         .route("/rules/{ref_or_id}", get(read).put(replace).delete(delete))
-        .route("/rules/{ref_or_id}/", get(read).put(replace).delete(delete));
+        .route("/rules/{ref_or_id}/", get(read).put(replace).delete(delete))
+        .route("/actions", get(actions))
+        .route("/actions/{ref_or_id}", get(action))
+        .route("/executions", get(list_executions).post(execute))
+        .route("/executions/{id}", get(execution).delete(cancel))
+        .route("/executions/{id}/re_run", axum::routing::post(re_run));
     Router::new()
         .nest("/api/v1", rules.clone())
         .nest("/v1", rules.clone())
@@ -236,6 +249,93 @@ async fn replace(State(fake): State<Fake>, Path(id): Path<String>, body: Bytes) 
 async fn delete(State(fake): State<Fake>, Path(ref_or_id): Path<String>) -> Response {
     match fake.store.delete(&ref_or_id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => st2_error(e),
+    }
+}
+
+/// `limit` and `offset` of a list (st2's `ResourceController`), within bounds.
+fn paging(params: &[(String, String)], default_limit: usize) -> Result<(usize, usize), St2Error> {
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let number = |name: &str, default: usize| match param(name).map(str::parse::<i64>) {
+        None => Ok(default),
+        Some(Ok(-1)) if name == "limit" => Ok(usize::MAX),
+        Some(Ok(n)) if n >= 0 && !(name == "limit" && n == 0) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        _ => Err(St2Error::invalid(format!("Invalid {name}"))),
+    };
+    Ok((number("limit", default_limit)?, number("offset", 0)?))
+}
+
+async fn actions(State(fake): State<Fake>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let (limit, offset) = match paging(&params, 100) {
+        Ok(paging) => paging,
+        Err(e) => return st2_error(e),
+    };
+    match fake.executions.actions().await {
+        Ok(all) => {
+            let total = all.len();
+            let shown: Vec<_> = all.into_iter().skip(offset).take(limit).collect();
+            let mut response = json_response(StatusCode::OK, &shown);
+            response.headers_mut().insert("x-total-count", HeaderValue::from(total));
+            response
+        }
+        Err(e) => st2_error(e),
+    }
+}
+
+async fn action(State(fake): State<Fake>, Path(ref_or_id): Path<String>) -> Response {
+    match fake.executions.action(&ref_or_id).await {
+        Ok(action) => json_response(StatusCode::OK, &action),
+        Err(e) => st2_error(e),
+    }
+}
+
+async fn list_executions(State(fake): State<Fake>, Query(params): Query<Vec<(String, String)>>) -> Response {
+    let (limit, offset) = match paging(&params, 100) {
+        Ok(paging) => paging,
+        Err(e) => return st2_error(e),
+    };
+    match fake.executions.executions(limit.saturating_add(offset)).await {
+        Ok(all) => json_response(StatusCode::OK, &all.into_iter().skip(offset).collect::<Vec<_>>()),
+        Err(e) => st2_error(e),
+    }
+}
+
+async fn execute(State(fake): State<Fake>, body: Bytes) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => return fault(StatusCode::BAD_REQUEST, &format!("Failed to parse request body: {e}")),
+    };
+    let Some(action) = value.get("action").and_then(Value::as_str) else {
+        return fault(StatusCode::BAD_REQUEST, "'action' is a required property");
+    };
+    let parameters = match value.get("parameters") {
+        None => serde_json::Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(other) => return fault(StatusCode::BAD_REQUEST, &format!("{other} is not of type 'object'")),
+    };
+    match fake.executions.execute(action, parameters).await {
+        Ok(execution) => json_response(StatusCode::CREATED, &execution),
+        Err(e) => st2_error(e),
+    }
+}
+
+async fn execution(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    match fake.executions.execution(&id).await {
+        Ok(execution) => json_response(StatusCode::OK, &execution),
+        Err(e) => st2_error(e),
+    }
+}
+
+async fn cancel(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    match fake.executions.cancel(&id).await {
+        Ok(execution) => json_response(StatusCode::OK, &execution),
+        Err(e) => st2_error(e),
+    }
+}
+
+async fn re_run(State(fake): State<Fake>, Path(id): Path<String>) -> Response {
+    match fake.executions.re_run(&id).await {
+        Ok(execution) => json_response(StatusCode::CREATED, &execution),
         Err(e) => st2_error(e),
     }
 }

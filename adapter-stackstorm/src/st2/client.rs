@@ -1,5 +1,6 @@
-//! The StackStorm REST client (CONTRACT.md §1): rules over `/api/v1/rules`, authenticated by API key or token,
-//! st2's `faultstring` errors kept and passed on.
+//! The StackStorm REST client (CONTRACT.md §1): rules over `/api/v1/rules`, actions and executions over
+//! `/api/v1/actions` and `/api/v1/executions`, authenticated by API key or token, st2's `faultstring` errors kept
+//! and passed on.
 //!
 //! ```no_run
 //! use adapter_stackstorm::st2::{RuleStore, St2Auth, St2Client};
@@ -17,8 +18,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
+use super::execution::{Action, Execution, ExecutionStore};
 use super::rule::Rule;
 use super::store::{RulePage, RuleStore, St2Error};
 
@@ -152,5 +154,65 @@ impl RuleStore for St2Client {
     async fn delete(&self, ref_or_id: &str) -> Result<(), St2Error> {
         let request = self.request(Method::DELETE, &format!("/rules/{}", segment(ref_or_id)));
         self.send(request, StatusCode::NO_CONTENT).await.map(|_| ())
+    }
+}
+
+async fn json_of<T: serde::de::DeserializeOwned>(response: Response, what: &str) -> Result<T, St2Error> {
+    response.json().await.map_err(|e| St2Error::Protocol { message: format!("{what} JSON: {e}") })
+}
+
+/// The most actions read in all (st2 pages `/actions` by 100).
+const MAX_ACTIONS: usize = 10_000;
+
+#[async_trait]
+impl ExecutionStore for St2Client {
+    async fn actions(&self) -> Result<Vec<Action>, St2Error> {
+        let mut actions: Vec<Action> = Vec::new();
+        loop {
+            let request = self.request(Method::GET, "/actions").query(&[("limit", 100), ("offset", actions.len())]);
+            let response = self.send(request, StatusCode::OK).await?;
+            let total: Option<usize> =
+                response.headers().get("x-total-count").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+            let page: Vec<Action> = json_of(response, "action list").await?;
+            let last = page.len() < 100;
+            actions.extend(page);
+            if last || total.is_some_and(|t| actions.len() >= t) || actions.len() >= MAX_ACTIONS {
+                break;
+            }
+        }
+        actions.sort_by(|a, b| a.reference.cmp(&b.reference));
+        Ok(actions)
+    }
+
+    async fn action(&self, ref_or_id: &str) -> Result<Action, St2Error> {
+        let request = self.request(Method::GET, &format!("/actions/{}", segment(ref_or_id)));
+        json_of(self.send(request, StatusCode::OK).await?, "action").await
+    }
+
+    async fn execute(&self, action_ref: &str, parameters: Map<String, Value>) -> Result<Execution, St2Error> {
+        let body = serde_json::json!({ "action": action_ref, "parameters": parameters });
+        let request = self.request(Method::POST, "/executions").json(&body);
+        json_of(self.send(request, StatusCode::CREATED).await?, "execution").await
+    }
+
+    async fn executions(&self, limit: usize) -> Result<Vec<Execution>, St2Error> {
+        let request = self.request(Method::GET, "/executions").query(&[("limit", limit)]);
+        json_of(self.send(request, StatusCode::OK).await?, "execution list").await
+    }
+
+    async fn execution(&self, id: &str) -> Result<Execution, St2Error> {
+        let request = self.request(Method::GET, &format!("/executions/{}", segment(id)));
+        json_of(self.send(request, StatusCode::OK).await?, "execution").await
+    }
+
+    async fn cancel(&self, id: &str) -> Result<Execution, St2Error> {
+        let request = self.request(Method::DELETE, &format!("/executions/{}", segment(id)));
+        json_of(self.send(request, StatusCode::OK).await?, "execution").await
+    }
+
+    async fn re_run(&self, id: &str) -> Result<Execution, St2Error> {
+        let body = serde_json::json!({ "parameters": {} });
+        let request = self.request(Method::POST, &format!("/executions/{}/re_run", segment(id))).json(&body);
+        json_of(self.send(request, StatusCode::CREATED).await?, "execution").await
     }
 }

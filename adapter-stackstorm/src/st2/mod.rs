@@ -14,12 +14,14 @@
 pub mod cache;
 pub mod client;
 pub mod document;
+pub mod execution;
 pub mod rule;
 pub mod simulated;
 pub mod store;
 
 pub use cache::RuleCache;
 pub use client::{St2Auth, St2Client};
+pub use execution::{Action, Execution, ExecutionStore, SimulatedExecutions, Status};
 pub use rule::{ActionSpec, MASKED, Rule, RuleType, Tag, Trigger};
 pub use simulated::{MemoryBackend, RuleBackend, SimulatedSt2};
 pub use store::{RulePage, RuleStore, St2Error};
