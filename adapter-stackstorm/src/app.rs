@@ -15,6 +15,7 @@
 //!     frame_ancestors: vec!["https://elm.example.com".into()],
 //!     oidc: None,
 //!     oidc_login: None,
+//!     automation: None,
 //! };
 //! let router: axum::Router = app(store, &config)?;
 //! # let _ = router;
@@ -36,9 +37,11 @@ use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
 
 use crate::error::AdapterError;
 use crate::oslc::actions::{self, Actions};
+use crate::oslc::automation::{AutomationUris, ExecutionProvider, PlanProvider};
 use crate::oslc::provider::{SetEnabled, is_enabled};
 use crate::oslc::{RuleProvider, RuleUris, vocab as st2};
 use crate::st2::RuleStore;
+use crate::st2::execution::ExecutionStore;
 use oslc_events::{BaseProvider, EventLog, Trs};
 
 /// What the HTTP application needs to know.
@@ -58,6 +61,8 @@ pub struct AppConfig {
     pub oidc: Option<JwtVerifier>,
     /// People logging in at the OpenID provider in a browser (its sessions are the ones Basic logins open too).
     pub oidc_login: Option<BrowserLogin>,
+    /// StackStorm's actions and executions, served as OSLC Automation (plans, requests, results) when given.
+    pub automation: Option<Arc<dyn ExecutionStore>>,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -69,6 +74,7 @@ impl std::fmt::Debug for AppConfig {
             .field("frame_ancestors", &self.frame_ancestors)
             .field("oidc", &self.oidc)
             .field("oidc_login", &self.oidc_login)
+            .field("automation", &self.automation.is_some())
             .field("body_limit", &self.body_limit)
             .finish()
     }
@@ -219,19 +225,23 @@ pub fn build_with_log(
     for origin in &config.frame_ancestors {
         builder = builder.with_frame_ancestor(origin)?;
     }
+    let mut service_provider = ServiceProviderConfig::new(SERVICE_PROVIDER_ID, "StackStorm rules")
+        .with_description("The rules of one StackStorm")
+        .with_collection(collection);
+    if let Some(executions) = &config.automation {
+        for collection in automation_collections(&layout, executions.clone())? {
+            service_provider = service_provider.with_collection(collection);
+        }
+    }
     let oslc: Built = builder
         .with_title("StackStorm OSLC adapter")
-        .with_description("StackStorm rules as OSLC change requests")
+        .with_description("StackStorm rules as OSLC change requests, actions and executions as OSLC Automation")
         .with_publisher(Publisher::new("StackStorm OSLC adapter", "st2-oslc"))
         .with_prefix(st2::PREFIX, st2::NS)
         .with_body_limit(config.body_limit)
         // CORS goes around everything below (auth included), so 401s, /trs, /vocab and the actions carry it.
         .with_cors(None)
-        .with_service_provider(
-            ServiceProviderConfig::new(SERVICE_PROVIDER_ID, "StackStorm rules")
-                .with_description("The rules of one StackStorm")
-                .with_collection(collection),
-        )
+        .with_service_provider(service_provider)
         .with_document("/vocab", vocabulary()?)
         .build()?;
     let mut prefixes = vocab::standard_prefixes();
@@ -285,6 +295,150 @@ pub fn build_with_log(
         .merge(oslc_events::schema::router())
         .layer(oslc_core::server::OslcCorsLayer::default());
     Ok(App { router, provider, service_provider, catalog })
+}
+
+/// The path segments of the Automation collections.
+pub const PLANS_SEGMENT: &str = "automationPlans";
+/// See [`PLANS_SEGMENT`].
+pub const REQUESTS_SEGMENT: &str = "automationRequests";
+/// See [`PLANS_SEGMENT`].
+pub const RESULTS_SEGMENT: &str = "automationResults";
+
+/// Reruns an execution (the result's `rerun` action): the new execution's result.
+struct Rerun(Arc<ExecutionProvider>);
+
+#[async_trait::async_trait]
+impl oslc_core::server::ActionHandler for Rerun {
+    async fn run(
+        &self,
+        _container: &oslc_core::Container,
+        id: &str,
+        _current: oslc_core::Resource,
+    ) -> oslc_core::Result<oslc_core::Resource> {
+        self.0.re_run(id).await
+    }
+}
+
+/// Cancels an execution (the `cancel` action of a request or result).
+struct Cancel(Arc<ExecutionProvider>);
+
+#[async_trait::async_trait]
+impl oslc_core::server::ActionHandler for Cancel {
+    async fn run(
+        &self,
+        container: &oslc_core::Container,
+        id: &str,
+        current: oslc_core::Resource,
+    ) -> oslc_core::Result<oslc_core::Resource> {
+        use oslc_core::ResourceProvider as _;
+        let mut asked = oslc_core::Resource::new(current.subject().into_owned());
+        asked.insert(vocab::oslc_auto::desiredState, vocab::oslc_auto::canceled);
+        // The execution moves on by itself: a cancel asked for while it does is still meant.
+        self.0.replace(container, id, asked, &oslc_core::IfMatch::new("*")).await
+    }
+}
+
+/// Whether an execution's resource says it is still going (not complete or canceled).
+fn is_going(resource: &oslc_core::Resource) -> bool {
+    !matches!(
+        resource.object(vocab::oslc_auto::state),
+        Some(oslc_core::oxrdf::TermRef::NamedNode(s))
+            if s == vocab::oslc_auto::complete || s == vocab::oslc_auto::canceled || s == vocab::oslc_auto::canceling
+    )
+}
+
+/// The Automation collections: StackStorm's actions as plans, and its executions as requests (creating one runs an
+/// action) and results.
+fn automation_collections(
+    layout: &Layout,
+    executions: Arc<dyn ExecutionStore>,
+) -> Result<Vec<Collection>, AdapterError> {
+    use vocab::oslc_auto;
+    let uris = AutomationUris {
+        plans: layout.container(SERVICE_PROVIDER_ID, PLANS_SEGMENT)?,
+        requests: layout.container(SERVICE_PROVIDER_ID, REQUESTS_SEGMENT)?,
+        results: layout.container(SERVICE_PROVIDER_ID, RESULTS_SEGMENT)?,
+        service_provider: layout.service_provider(SERVICE_PROVIDER_ID)?,
+    };
+    let domain = NamedNode::new_unchecked(oslc_auto::NS);
+    let computed = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
+        Property::new(name, p.into_owned(), occurs).with_read_only(true)
+    };
+    let resource = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>, occurs| {
+        Property::new(name, p.into_owned(), occurs).with_value_type(vocab::oslc::Resource.into_owned())
+    };
+    let inline = |name: &str, p: oslc_core::oxrdf::NamedNodeRef<'_>| {
+        Property::new(name, p.into_owned(), Occurs::ZeroOrMany)
+            .with_value_type(vocab::oslc::LocalResource.into_owned())
+            .with_representation(Representation::Inline)
+    };
+    let plans = Collection::new(PLANS_SEGMENT, Arc::new(PlanProvider::new(executions.clone(), uris.clone())))
+        .with_title("StackStorm actions")
+        .with_domain(domain.clone())
+        .with_resource_type(oslc_auto::AutomationPlan.into_owned())
+        .with_property(
+            computed("identifier", dcterms::identifier, Occurs::ExactlyOne).with_description("The action's ref"),
+        )
+        .with_property(computed("title", dcterms::title, Occurs::ExactlyOne))
+        .with_property(computed("description", dcterms::description, Occurs::ZeroOrOne))
+        .with_property(computed("pack", st2::pack, Occurs::ExactlyOne))
+        .with_property(computed("runnerType", st2::runnerType, Occurs::ExactlyOne))
+        .with_property(inline("parameterDefinition", oslc_auto::parameterDefinition).with_read_only(true));
+    let requests_provider = Arc::new(ExecutionProvider::requests(executions.clone(), uris.clone()));
+    let requests = Collection::new(REQUESTS_SEGMENT, requests_provider.clone())
+        .with_title("StackStorm action runs")
+        .with_domain(domain.clone())
+        .with_resource_type(oslc_auto::AutomationRequest.into_owned())
+        .with_property(
+            // Required to create a request (the provider says so); a PUT that only cancels leaves it out.
+            resource("executesAutomationPlan", oslc_auto::executesAutomationPlan, Occurs::ZeroOrOne)
+                .with_description("The plan (StackStorm action) to run; required to create a request"),
+        )
+        .with_property(
+            inline("inputParameter", oslc_auto::inputParameter)
+                .with_description("The action's parameters, each a node with oslc:name and rdf:value"),
+        )
+        .with_property(
+            computed("identifier", dcterms::identifier, Occurs::ExactlyOne).with_description("The execution's id"),
+        )
+        .with_property(computed("title", dcterms::title, Occurs::ExactlyOne))
+        .with_property(computed("state", oslc_auto::state, Occurs::OneOrMany))
+        .with_property(
+            resource("desiredState", oslc_auto::desiredState, Occurs::ZeroOrOne)
+                .with_description("oslc_auto:canceled cancels the execution"),
+        )
+        .with_action(
+            CollectionAction::post("cancel", "Cancel", Arc::new(Cancel(requests_provider.clone())))
+                .with_description("Cancel the execution (st2 execution cancel)")
+                .available_when(is_going),
+        );
+    let results_provider = Arc::new(ExecutionProvider::results(executions, uris));
+    let results = Collection::new(RESULTS_SEGMENT, results_provider.clone())
+        .with_title("StackStorm executions")
+        .with_domain(domain)
+        .with_resource_type(oslc_auto::AutomationResult.into_owned())
+        .with_property(
+            computed("identifier", dcterms::identifier, Occurs::ExactlyOne).with_description("The execution's id"),
+        )
+        .with_property(computed("title", dcterms::title, Occurs::ExactlyOne))
+        .with_property(computed("state", oslc_auto::state, Occurs::OneOrMany))
+        .with_property(computed("verdict", oslc_auto::verdict, Occurs::OneOrMany))
+        .with_property(computed("reportsOnAutomationPlan", oslc_auto::reportsOnAutomationPlan, Occurs::ExactlyOne))
+        .with_property(computed("status", st2::status, Occurs::ExactlyOne).with_description("StackStorm's status"))
+        .with_property(
+            resource("desiredState", oslc_auto::desiredState, Occurs::ZeroOrOne)
+                .with_description("oslc_auto:canceled cancels the execution"),
+        )
+        .with_action(
+            CollectionAction::post("cancel", "Cancel", Arc::new(Cancel(results_provider.clone())))
+                .with_description("Cancel the execution (st2 execution cancel)")
+                .available_when(is_going),
+        )
+        .with_action(
+            CollectionAction::post("rerun", "Run again", Arc::new(Rerun(results_provider)))
+                .with_description("Run the action again with the same parameters (st2 execution re-run)"),
+        );
+    Ok(vec![plans, requests, results])
 }
 
 /// The cookie sessions of Basic and browser logins: `Secure` when the public URL is https, and then sent in other

@@ -93,7 +93,7 @@ impl Adapter {
     pub async fn start(config: &Config, bound: SocketAddr) -> Result<Self, AdapterError> {
         install_crypto_provider();
         let public_url = config.public_url(bound);
-        let (store, cache, api_token) = rule_store(config).await?;
+        let (store, cache, executions, api_token) = rule_store(config).await?;
         let (data_dir, temporary) = data_dir(config)?;
         let log: Arc<dyn EventLog> = Arc::new(oslc_events::RedbEventLog::open(data_dir.join("events.redb"))?);
         let identity = log_identity(&data_dir, log.as_ref(), config.new_event_log).await?;
@@ -113,6 +113,7 @@ impl Adapter {
             frame_ancestors: config.frame_ancestors.clone(),
             oidc: oidc_verifier(config, &public_url).await?,
             oidc_login: None,
+            automation: Some(executions),
         };
         app_config.oidc_login = browser_login(config, &app_config)?;
         let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())), readiness)?;
@@ -203,9 +204,11 @@ fn stop_signal(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> + Se
 
 /// StackStorm's rules: its REST API behind a cache the change source keeps current (with `--st2-url`), or the
 /// embedded demo; and the API token writes need (the demo makes one up when none is given).
-async fn rule_store(
-    config: &Config,
-) -> Result<(Arc<dyn st2::RuleStore>, Option<Arc<st2::RuleCache>>, Option<SecretString>), AdapterError> {
+/// The rules, their cache (with `--st2-url`), StackStorm's actions and executions, and the API token.
+type Stores =
+    (Arc<dyn st2::RuleStore>, Option<Arc<st2::RuleCache>>, Arc<dyn st2::ExecutionStore>, Option<SecretString>);
+
+async fn rule_store(config: &Config) -> Result<Stores, AdapterError> {
     if let (Some(url), false) = (&config.st2_url, config.demo) {
         let auth = match (&config.st2_api_key, &config.st2_token) {
             (Some(key), _) => st2::St2Auth::ApiKey(key.clone()),
@@ -214,11 +217,12 @@ async fn rule_store(
         };
         tracing::info!(st2_url = %config::without_password(url), auth = ?auth, "using StackStorm's REST API");
         // Reads and queries are answered from a cache the change source keeps current, not per request.
-        let cached = Arc::new(st2::RuleCache::new(Arc::new(st2::St2Client::new(url, auth)?)));
+        let client = Arc::new(st2::St2Client::new(url, auth)?);
+        let cached = Arc::new(st2::RuleCache::new(client.clone()));
         if config.api_token.is_none() {
             tracing::warn!("no --api-token: every write will be refused with 401");
         }
-        return Ok((cached.clone(), Some(cached), config.api_token.clone()));
+        return Ok((cached.clone(), Some(cached), client, config.api_token.clone()));
     }
     if !config.demo {
         tracing::warn!("no --st2-url given: running the embedded demo StackStorm");
@@ -229,7 +233,9 @@ async fn rule_store(
         println!("demo API token (Authorization: Bearer …): {token}");
         token.into()
     });
-    Ok((Arc::new(demo::demo_store().await?), None, Some(token)))
+    // Actions run in simulation (st2::execution): nothing is executed on this machine.
+    let executions = Arc::new(st2::SimulatedExecutions::with_sample_actions(""));
+    Ok((Arc::new(demo::demo_store().await?), None, executions, Some(token)))
 }
 
 /// The data directory (created if needed); the demo without `--data-dir` keeps its log in a temporary one.

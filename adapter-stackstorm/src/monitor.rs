@@ -26,7 +26,7 @@
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
 //! let store = Arc::new(adapter_stackstorm::demo::demo_store().await?);
-//! let config = AppConfig { public_url: "https://st2-oslc.example".into(), api_token: None, protect_reads: false, body_limit: 1 << 20, frame_ancestors: Vec::new(), oidc: None, oidc_login: None };
+//! let config = AppConfig { public_url: "https://st2-oslc.example".into(), api_token: None, protect_reads: false, body_limit: 1 << 20, frame_ancestors: Vec::new(), oidc: None, oidc_login: None, automation: None };
 //! let built = app::build(store, &config, Some(log.clone()))?;
 //! let factory = EventFactory::new(built.provider, built.service_provider);
 //! let monitor = ChangeStreamMonitor::connect("mongodb://st2-mongo:27017/?replicaSet=rs0", log, factory).await?;

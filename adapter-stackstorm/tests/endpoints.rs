@@ -40,6 +40,7 @@ async fn adapter() -> Adapter {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     Adapter { app: app(Arc::new(client), &config).unwrap(), st2 }
 }
@@ -278,6 +279,7 @@ async fn st2_unreachable_gives_502() {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let app = app(Arc::new(client), &config).unwrap();
     for (method, uri, body) in [

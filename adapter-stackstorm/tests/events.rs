@@ -63,6 +63,7 @@ async fn every_kind_of_change_becomes_its_event() {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -144,6 +145,7 @@ async fn a_rule_returning_to_an_earlier_state_gets_a_new_event_each_time() {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -194,6 +196,7 @@ async fn checkpoints_of_the_earlier_pollers_are_carried_over() {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let built = app::build(store.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());
@@ -270,6 +273,7 @@ async fn queries_and_the_trs_base_are_served_from_the_rule_cache() {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let built = app::build(cache.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider.clone(), built.service_provider.clone());

@@ -43,6 +43,7 @@ async fn setup() -> Option<Setup> {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);

@@ -72,6 +72,7 @@ async fn burst(mongo: &str, group: usize) -> (f64, Duration, Duration) {
         frame_ancestors: Vec::new(),
         oidc: None,
         oidc_login: None,
+        automation: None,
     };
     let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
     let factory = EventFactory::new(built.provider, built.service_provider);
@@ -199,6 +200,7 @@ async fn one_by_one(mongo: &str, kafka: &str) {
             frame_ancestors: Vec::new(),
             oidc: None,
             oidc_login: None,
+            automation: None,
         };
         let built = app::build(st2.clone(), &config, Some(log.clone())).unwrap();
         let factory = EventFactory::new(built.provider, built.service_provider);

@@ -8,6 +8,7 @@
 //! ```
 
 pub(crate) mod actions;
+pub mod automation;
 pub mod mapping;
 pub mod provider;
 pub mod vocab;

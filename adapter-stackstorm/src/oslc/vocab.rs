@@ -71,4 +71,18 @@ terms! {
     RuleDisabled = "RuleDisabled",
     /// Qualifies the OSLC Event of a rule's deletion.
     RuleDeleted = "RuleDeleted",
+    /// The runner an action runs with.
+    runnerType = "runnerType",
+    /// Whether an action parameter's value is a secret.
+    secret = "secret",
+    /// Who ran an execution.
+    user = "user",
+    /// An execution's StackStorm status.
+    status = "status",
+    /// When an execution ended.
+    endTimestamp = "endTimestamp",
+    /// An execution's page in StackStorm's web UI.
+    webView = "webView",
+    /// An execution's result, a JSON value.
+    result = "result",
 }

@@ -422,7 +422,7 @@ pub fn sample_actions() -> Vec<Action> {
 }
 
 impl SimulatedExecutions {
-    /// No actions yet; executions' web URLs start with `web` (StackStorm's public URL).
+    /// No actions yet; executions' web URLs start with `web` (StackStorm's public URL; none when empty).
     #[must_use]
     pub fn new(web: &str) -> Self {
         Self {
@@ -617,7 +617,7 @@ impl ExecutionStore for SimulatedExecutions {
             end_timestamp: None,
             elapsed_seconds: None,
             result: None,
-            web_url: Some(format!("{}/#/history/{id}/general", self.inner.web)),
+            web_url: (!self.inner.web.is_empty()).then(|| format!("{}/#/history/{id}/general", self.inner.web)),
             context: Some(Map::from_iter([("user".to_owned(), Value::String(self.inner.user.clone()))])),
             log: vec![LogEntry { timestamp: at, status: Status::Requested.as_str().to_owned() }],
         };
