@@ -105,16 +105,25 @@ pub struct App {
     pub service_provider: NamedNode,
     /// The service provider catalog's IRI.
     pub catalog: NamedNode,
+    /// Where the Automation resources are, when StackStorm's actions and executions are served.
+    pub automation: Option<AutomationUris>,
 }
 
-/// The members of the TRS Base: every rule.
-struct RuleBase(Arc<RuleProvider>);
+/// The members of the TRS Base: every rule, and the results of the executions listed.
+struct RuleBase(Arc<RuleProvider>, Option<(Arc<dyn ExecutionStore>, AutomationUris)>);
 
 #[async_trait::async_trait]
 impl BaseProvider for RuleBase {
     async fn members(&self) -> oslc_events::Result<Vec<NamedNode>> {
-        let rules = self.0.store().list(None).await.map_err(|e| oslc_events::Error::Oslc(e.into()))?;
-        Ok(rules.rules.iter().filter_map(|r| r.id.as_deref()).map(|id| self.0.member(id)).collect())
+        let failed = |e: crate::st2::St2Error| oslc_events::Error::Oslc(e.into());
+        let rules = self.0.store().list(None).await.map_err(failed)?;
+        let mut members: Vec<NamedNode> =
+            rules.rules.iter().filter_map(|r| r.id.as_deref()).map(|id| self.0.member(id)).collect();
+        if let Some((executions, uris)) = &self.1 {
+            let listed = executions.executions(crate::oslc::automation::LISTED_EXECUTIONS).await.map_err(failed)?;
+            members.extend(listed.iter().map(|e| uris.results.member(&e.id)));
+        }
+        Ok(members)
     }
 }
 
@@ -228,10 +237,13 @@ pub fn build_with_log(
     let mut service_provider = ServiceProviderConfig::new(SERVICE_PROVIDER_ID, "StackStorm rules")
         .with_description("The rules of one StackStorm")
         .with_collection(collection);
+    let mut automation = None;
     if let Some(executions) = &config.automation {
-        for collection in automation_collections(&layout, executions.clone())? {
+        let (collections, uris) = automation_collections(&layout, executions.clone())?;
+        for collection in collections {
             service_provider = service_provider.with_collection(collection);
         }
+        automation = Some((executions.clone(), uris));
     }
     let oslc: Built = builder
         .with_title("StackStorm OSLC adapter")
@@ -274,7 +286,7 @@ pub fn build_with_log(
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
     if let Some((log, identity)) = log {
         let log_for_live = log.clone();
-        let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone())));
+        let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone(), automation.clone())));
         if !identity.is_empty() {
             trs = trs.with_epoch(identity.chars().take(12).collect::<String>());
         }
@@ -294,7 +306,7 @@ pub fn build_with_log(
         .merge(readiness.routes())
         .merge(oslc_events::schema::router())
         .layer(oslc_core::server::OslcCorsLayer::default());
-    Ok(App { router, provider, service_provider, catalog })
+    Ok(App { router, provider, service_provider, catalog, automation: automation.map(|(_, uris)| uris) })
 }
 
 /// The path segments of the Automation collections.
@@ -352,7 +364,7 @@ fn is_going(resource: &oslc_core::Resource) -> bool {
 fn automation_collections(
     layout: &Layout,
     executions: Arc<dyn ExecutionStore>,
-) -> Result<Vec<Collection>, AdapterError> {
+) -> Result<(Vec<Collection>, AutomationUris), AdapterError> {
     use vocab::oslc_auto;
     let uris = AutomationUris {
         plans: layout.container(SERVICE_PROVIDER_ID, PLANS_SEGMENT)?,
@@ -412,7 +424,7 @@ fn automation_collections(
                 .with_description("Cancel the execution (st2 execution cancel)")
                 .available_when(is_going),
         );
-    let results_provider = Arc::new(ExecutionProvider::results(executions, uris));
+    let results_provider = Arc::new(ExecutionProvider::results(executions, uris.clone()));
     let results = Collection::new(RESULTS_SEGMENT, results_provider.clone())
         .with_title("StackStorm executions")
         .with_domain(domain)
@@ -438,7 +450,7 @@ fn automation_collections(
             CollectionAction::post("rerun", "Run again", Arc::new(Rerun(results_provider)))
                 .with_description("Run the action again with the same parameters (st2 execution re-run)"),
         );
-    Ok(vec![plans, requests, results])
+    Ok((vec![plans, requests, results], uris))
 }
 
 /// The cookie sessions of Basic and browser logins: `Secure` when the public URL is https, and then sent in other

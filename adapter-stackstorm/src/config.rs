@@ -71,6 +71,9 @@ pub struct Config {
     /// Kafka topic of the OSLC Events.
     #[arg(long, env = "ST2_OSLC_KAFKA_TOPIC", default_value = "st2_event")]
     pub kafka_topic: String,
+    /// Kafka topic of the OSLC Events of executions (their AutomationResults); the record key is the result's IRI.
+    #[arg(long, env = "ST2_OSLC_KAFKA_EXECUTION_TOPIC", default_value = "st2_execution_event")]
+    pub kafka_execution_topic: String,
     /// How events are written on Kafka: `turtle`, `json` (both CloudEvents binary mode) or `cloudevents`
     /// (structured mode, JSON).
     #[arg(long, env = "ST2_OSLC_KAFKA_PAYLOAD", value_enum, default_value = "turtle")]
@@ -165,6 +168,7 @@ impl std::fmt::Debug for Config {
             .field("mongo_uri", &self.mongo_uri.as_deref().map(without_password))
             .field("kafka_brokers", &self.kafka_brokers)
             .field("kafka_topic", &self.kafka_topic)
+            .field("kafka_execution_topic", &self.kafka_execution_topic)
             .field("kafka_payload", &self.kafka_payload)
             .field("poll_interval_ms", &self.poll_interval_ms)
             .field("api_token", &self.api_token)

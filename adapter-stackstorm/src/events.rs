@@ -379,6 +379,90 @@ impl Snapshot for RuleListing {
     }
 }
 
+/// The name of the polling source of execution events ([`ExecutionListing`]): its checkpoints are
+/// `st2-executions:sequence` and `st2-executions:item:<execution id>`.
+pub const EXECUTION_POLLER: &str = "st2-executions";
+
+/// StackStorm's latest executions ([`crate::oslc::automation::LISTED_EXECUTIONS`]), listed by the polling change
+/// source of execution events: a new execution is a creation of its `oslc_auto:AutomationResult`, each change of its
+/// status a modification, with the result as the event's state. An execution that leaves the listing (older ones,
+/// or removed by st2's garbage collector) makes no event: it was not deleted by anyone.
+pub struct ExecutionListing {
+    store: Arc<dyn crate::st2::ExecutionStore>,
+    uris: crate::oslc::automation::AutomationUris,
+    log_identity: Option<String>,
+}
+
+impl std::fmt::Debug for ExecutionListing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutionListing").field("uris", &self.uris).finish_non_exhaustive()
+    }
+}
+
+impl ExecutionListing {
+    /// The executions of `store`, their results at `uris`.
+    #[must_use]
+    pub fn new(store: Arc<dyn crate::st2::ExecutionStore>, uris: crate::oslc::automation::AutomationUris) -> Self {
+        Self { store, uris, log_identity: None }
+    }
+
+    /// Event ids are made under the event log's identity (as [`EventFactory::with_log_identity`]).
+    #[must_use]
+    pub fn with_log_identity(mut self, identity: impl Into<String>) -> Self {
+        self.log_identity = Some(identity.into());
+        self
+    }
+
+    /// The polling source of execution events, polling every `interval`.
+    #[must_use]
+    pub fn poller(self, log: Arc<dyn EventLog>, interval: Duration) -> SnapshotPoller<Self> {
+        SnapshotPoller::new(self, log, EXECUTION_POLLER).with_interval(interval)
+    }
+}
+
+#[async_trait]
+impl Snapshot for ExecutionListing {
+    type Item = crate::st2::Execution;
+
+    async fn list(&self) -> Result<Vec<Self::Item>, SourceError> {
+        Ok(self.store.executions(crate::oslc::automation::LISTED_EXECUTIONS).await?)
+    }
+
+    fn key(&self, execution: &Self::Item) -> Option<String> {
+        Some(execution.id.clone())
+    }
+
+    fn fingerprint(&self, execution: &Self::Item) -> Vec<u8> {
+        execution.status.as_bytes().to_vec()
+    }
+
+    fn event(
+        &self,
+        id: &str,
+        before: Option<&[u8]>,
+        now: Option<&Self::Item>,
+        key: &str,
+    ) -> Result<Option<Event>, SourceError> {
+        let Some(execution) = now else { return Ok(None) };
+        let (kind, qualifier) = match before {
+            None => (ChangeKind::Creation, st2::ExecutionCreated),
+            Some(_) => (ChangeKind::Modification, st2::ExecutionChanged),
+        };
+        let result = crate::oslc::automation::result_resource(execution, &self.uris);
+        let (changed, state) = result.into_parts();
+        let source_key = format!("{key}:{id}:{}", execution.status);
+        let event = Event::new(kind, changed)
+            .with_id_from(&match &self.log_identity {
+                Some(identity) => format!("{identity}/{source_key}"),
+                None => source_key,
+            })
+            .with_qualifier(qualifier.into_owned())
+            .with_service_provider(self.uris.service_provider.clone())
+            .with_state(state);
+        Ok(Some(event))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -70,6 +70,8 @@ pub struct Adapter {
     public_url: String,
     stop: watch::Sender<bool>,
     source: JoinHandle<()>,
+    /// The polling source of execution events.
+    executions: Option<JoinHandle<()>>,
     relay: JoinHandle<oslc_events::Result<()>>,
     /// The demo's event log directory, removed when the adapter is dropped.
     _temporary: Option<tempfile::TempDir>,
@@ -113,14 +115,18 @@ impl Adapter {
             frame_ancestors: config.frame_ancestors.clone(),
             oidc: oidc_verifier(config, &public_url).await?,
             oidc_login: None,
-            automation: Some(executions),
+            automation: Some(executions.clone()),
         };
         app_config.oidc_login = browser_login(config, &app_config)?;
         let built = app::build_with_log(store.clone(), &app_config, Some((log.clone(), identity.clone())), readiness)?;
 
         let (stop, stopped) = watch::channel(false);
-        let relay = oslc_events::Relay::new(log.clone(), event_sink(config)?, format!("relay:{}", config.kafka_topic))
-            .with_status(delivering);
+        let relay = oslc_events::Relay::new(
+            log.clone(),
+            event_sink(config, built.automation.as_ref())?,
+            format!("relay:{}", config.kafka_topic),
+        )
+        .with_status(delivering);
         let relay = tokio::spawn(relay.run(stop_signal(&stopped)));
         let factory = events::EventFactory::new(built.provider.clone(), built.service_provider.clone())
             .with_log_identity(&identity);
@@ -144,13 +150,19 @@ impl Adapter {
                     watching.subscribe(),
                 );
         tokio::spawn(gauges.run(stop_signal(&stopped)));
+        // Executions are polled from StackStorm's API (or the simulation): each new one and each change of status
+        // is an event of its AutomationResult.
+        let executions = built.automation.clone().map(|uris| {
+            let listing = events::ExecutionListing::new(executions.clone(), uris).with_log_identity(&identity);
+            tokio::spawn(listing.poller(log.clone(), interval).run(stop_signal(&stopped), None))
+        });
         let source = match config.mongo_uri.clone() {
             Some(uri) => tokio::spawn(watch_rules(uri, log, factory, cache, poller, watching, stopped)),
             None => tokio::spawn(poller.run(stop_signal(&stopped), Some(watching))),
         };
         // Every request counted and timed by route; /metrics beside /healthz and /readyz, outside the auth layer.
         let router = metrics.layer(built.router).merge(metrics.routes());
-        Ok(Self { router, public_url, stop, source, relay, _temporary: temporary })
+        Ok(Self { router, public_url, stop, source, executions, relay, _temporary: temporary })
     }
 
     /// Every route: OSLC discovery and rules, actions, the vocabulary, the TRS, `/healthz`, `/readyz`.
@@ -186,6 +198,9 @@ impl Adapter {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.source.await;
+        if let Some(executions) = self.executions {
+            let _ = executions.await;
+        }
         match self.relay.await {
             Ok(Err(error)) => tracing::error!(%error, "the relay stopped"),
             Err(error) => tracing::error!(%error, "the relay task failed"),
@@ -255,21 +270,40 @@ fn data_dir(config: &Config) -> Result<(PathBuf, Option<tempfile::TempDir>), Ada
 }
 
 /// Kafka (`--kafka-brokers`), or an in-process bus.
-fn event_sink(config: &Config) -> Result<Arc<dyn EventSink>, AdapterError> {
+fn event_sink(
+    config: &Config,
+    automation: Option<&oslc::automation::AutomationUris>,
+) -> Result<Arc<dyn EventSink>, AdapterError> {
     Ok(match &config.kafka_brokers {
         Some(brokers) => {
-            tracing::info!(%brokers, topic = %config.kafka_topic, payload = ?config.kafka_payload, "publishing OSLC Events to Kafka");
-            let mut kafka = oslc_events::kafka::KafkaConfig::new(brokers, &config.kafka_topic);
-            match config.kafka_payload {
-                crate::config::KafkaPayload::Turtle => {}
-                crate::config::KafkaPayload::Json => {
-                    kafka.format = oslc_core::rdf::content_type_format(Some("application/ld+json"))?;
+            tracing::info!(%brokers, topic = %config.kafka_topic, execution_topic = %config.kafka_execution_topic, payload = ?config.kafka_payload, "publishing OSLC Events to Kafka");
+            let sink = |topic: &str| -> Result<Arc<dyn EventSink>, AdapterError> {
+                let mut kafka = oslc_events::kafka::KafkaConfig::new(brokers, topic);
+                match config.kafka_payload {
+                    crate::config::KafkaPayload::Turtle => {}
+                    crate::config::KafkaPayload::Json => {
+                        kafka.format = oslc_core::rdf::content_type_format(Some("application/ld+json"))?;
+                    }
+                    crate::config::KafkaPayload::Cloudevents => {
+                        kafka = kafka.with_cloudevents(oslc_events::kafka::CloudEventsMode::Structured);
+                    }
                 }
-                crate::config::KafkaPayload::Cloudevents => {
-                    kafka = kafka.with_cloudevents(oslc_events::kafka::CloudEventsMode::Structured);
+                Ok(Arc::new(oslc_events::kafka::KafkaSink::new(kafka)?))
+            };
+            let rules = sink(&config.kafka_topic)?;
+            match automation {
+                // Execution events on their own topic: those whose changed resource is an AutomationResult.
+                Some(uris) => {
+                    let results = format!("{}/", uris.results.iri().as_str());
+                    let route: oslc_events::sink::Route =
+                        Arc::new(move |event: &oslc_events::Event| event.changed.as_str().starts_with(&results));
+                    Arc::new(
+                        oslc_events::sink::RoutingSink::new(rules)
+                            .with_route(route, sink(&config.kafka_execution_topic)?),
+                    )
                 }
+                None => rules,
             }
-            Arc::new(oslc_events::kafka::KafkaSink::new(kafka)?)
         }
         None => {
             tracing::info!("no --kafka-brokers: OSLC Events go to the TRS and an in-process bus");

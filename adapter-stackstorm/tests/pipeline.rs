@@ -1,6 +1,8 @@
 //! The whole pipeline as processes over real wire protocols: OSLC client → `st2-oslc` → fake st2 (REST) →
 //! MongoDB-wire server → change stream → event log → TRS and Kafka (read back by a consumer). And a crash: the
-//! adapter killed with SIGKILL while changes stream in loses nothing after its restart.
+//! adapter killed with SIGKILL while changes stream in loses nothing after its restart. And executions: an OSLC
+//! Automation request runs an action; the execution's events reach the TRS and their own Kafka topic, in order,
+//! and a restart while an execution runs loses none of its changes.
 //! Needs `MONGO_URI` and `KAFKA_BROKERS` (`scripts/test.sh`).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -38,9 +40,24 @@ impl Drop for Adapter {
 /// st2-oslc against the fake st2 and the test services, writing events on Kafka as `payload` says
 /// (`--kafka-payload`).
 fn start_adapter(st2_url: &str, mongo: &str, kafka: &str, topic: &str, data_dir: &Path, payload: &str) -> Adapter {
+    start_adapter_with(st2_url, mongo, kafka, topic, data_dir, payload, &[])
+}
+
+/// [`start_adapter`] with more arguments.
+fn start_adapter_with(
+    st2_url: &str,
+    mongo: &str,
+    kafka: &str,
+    topic: &str,
+    data_dir: &Path,
+    payload: &str,
+    more: &[&str],
+) -> Adapter {
     let mut child = Command::new(env!("CARGO_BIN_EXE_st2-oslc"))
+        .args(more)
         .args(["--listen", "127.0.0.1:0", "--st2-url", st2_url, "--st2-api-key", API_KEY, "--mongo-uri", mongo])
         .args(["--kafka-brokers", kafka, "--kafka-topic", topic, "--api-token", TOKEN, "--kafka-payload", payload])
+        .args(["--kafka-execution-topic", &format!("{topic}_executions"), "--poll-interval-ms", "100"])
         .arg("--data-dir")
         .arg(data_dir)
         .env("RUST_LOG", "warn")
@@ -312,4 +329,105 @@ async fn changes_made_while_the_adapter_was_down_reach_the_trs_and_kafka() {
 
     let events = read_kafka(&kafka, &topic, 100).await;
     assert_eq!(events.iter().map(|e| e.id.as_str()).collect::<HashSet<_>>().len(), 100);
+}
+
+/// The result IRI's execution id and `st2:status` of each event, in order.
+fn statuses(events: &[Event]) -> Vec<(String, String)> {
+    let status = oslc_core::oxrdf::NamedNodeRef::new_unchecked("https://w3id.org/st2-oslc/ns#status");
+    events
+        .iter()
+        .map(|e| {
+            let state = e.state.as_ref().expect("an execution event carries the result");
+            let value = state
+                .object_for_subject_predicate(&e.changed, status)
+                .map(|t| match t {
+                    oslc_core::oxrdf::TermRef::Literal(l) => l.value().to_owned(),
+                    other => other.to_string(),
+                })
+                .expect("the result's st2:status");
+            (e.changed.as_str().rsplit('/').next().unwrap().to_owned(), value)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn execution_events_reach_their_topic_and_a_restart_loses_none() {
+    use adapter_stackstorm::st2::{ExecutionStore, St2Auth, St2Client};
+    let Some((mongo, kafka)) = test_services() else { return };
+    let (st2_url, mongo_db, _st2) = fake_st2(&mongo).await;
+    let st2 = St2Client::new(&st2_url, St2Auth::ApiKey(API_KEY.into())).unwrap();
+    let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
+    let data = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    // One public URL across the restart, as a deployment has: the results' IRIs (the Kafka keys) stay the same.
+    const PUBLIC: &str = "http://st2-oslc.test";
+    let public = ["--public-url", PUBLIC];
+    let adapter = start_adapter_with(&st2_url, &mongo_db, &kafka, &topic, data.path(), "turtle", &public);
+    wait_ready(&client, &adapter.base).await;
+    let run = async |base: &str, plan: &str, inputs: &str| {
+        let body = format!(
+            "<> a <http://open-services.net/ns/auto#AutomationRequest> ; \
+             <http://open-services.net/ns/auto#executesAutomationPlan> <{PUBLIC}/serviceProviders/1/automationPlans/{plan}> {inputs} ."
+        );
+        let created = client
+            .post(format!("{base}/serviceProviders/1/automationRequests"))
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "text/turtle")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        created.headers()["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned()
+    };
+    let noop = run(&adapter.base, "core.noop", "").await;
+    let pause_input = "; <http://open-services.net/ns/auto#inputParameter> [ <http://open-services.net/ns/core#name> \"max_pause\" ; \
+         <http://www.w3.org/1999/02/22-rdf-syntax-ns#value> 60 ]";
+    let pause = run(&adapter.base, "core.pause", pause_input).await;
+    // The pause is seen running before the adapter is killed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let changes = trs_changes(&client, &adapter.base).await;
+        let pause_changes = changes.iter().filter(|c| c.1.ends_with(&pause)).count();
+        let noop_done = changes.iter().filter(|c| c.1.ends_with(&noop)).count();
+        if pause_changes >= 1 && noop_done >= 1 && st2.execution(&pause).await.unwrap().status == "running" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "execution events did not reach the TRS: {changes:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(adapter); // SIGKILL while the pause runs
+    // While the adapter is down, the pause is cancelled in StackStorm.
+    st2.cancel(&pause).await.unwrap();
+    assert_eq!(st2.wait_until_done(&pause, Duration::from_secs(10)).await.unwrap().status, "canceled");
+
+    let adapter = start_adapter_with(&st2_url, &mongo_db, &kafka, &topic, data.path(), "turtle", &public);
+    wait_ready(&client, &adapter.base).await;
+    let executions_topic = format!("{topic}_executions");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let events = loop {
+        // Every event on the executions topic so far (a consumer group of its own each time).
+        let trs = trs_changes(&client, &adapter.base).await;
+        let canceled_in_trs = trs.iter().any(|c| c.1.ends_with(&pause) && c.2 == "ExecutionChanged");
+        if canceled_in_trs {
+            let count = trs.iter().filter(|c| c.2.starts_with("Execution")).count();
+            break read_kafka(&kafka, &executions_topic, count).await;
+        }
+        assert!(Instant::now() < deadline, "the cancel made while down did not reach the TRS: {trs:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let seen = statuses(&events);
+    let of = |id: &str| seen.iter().filter(|(e, _)| e == id).map(|(_, s)| s.as_str()).collect::<Vec<_>>();
+    let order = ["requested", "scheduled", "running", "succeeded", "canceling", "canceled"];
+    for id in [&noop, &pause] {
+        let statuses = of(id);
+        let ranks: Vec<usize> = statuses.iter().map(|s| order.iter().position(|o| o == s).unwrap()).collect();
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{id}: in order, each once: {statuses:?}");
+    }
+    assert_eq!(of(&noop).last(), Some(&"succeeded"), "{seen:?}");
+    assert_eq!(of(&pause).last(), Some(&"canceled"), "the change made while down: {seen:?}");
+    assert!(of(&pause).contains(&"running"), "{seen:?}");
+    // Rule events stay on the rules' topic, execution events on theirs: the key is the result's IRI.
+    let results = format!("{PUBLIC}/serviceProviders/1/automationResults/");
+    assert!(events.iter().all(|e| e.changed.as_str().starts_with(&results)));
 }

@@ -38,6 +38,77 @@ pub trait EventSink: Send + Sync + 'static {
     async fn publish(&self, events: &[Event]) -> Result<()>;
 }
 
+/// A route of a [`RoutingSink`]: whether an event goes to its sink.
+pub type Route = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// Sends each event to the sink of the first route it matches, else to the default sink: for example, one Kafka
+/// topic per kind of resource. Each sink gets its events in the log's order; a batch is acknowledged once every
+/// sink acknowledged its part (a failure makes the relay send the whole batch again, so a sink may see an event
+/// twice, as at-least-once delivery allows).
+///
+/// ```
+/// use std::sync::Arc;
+/// use oslc_events::{ChangeKind, Event, EventSink, MemoryBus};
+/// use oslc_events::sink::RoutingSink;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (rules, runs) = (Arc::new(MemoryBus::new()), Arc::new(MemoryBus::new()));
+/// let (mut rule_events, mut run_events) = (rules.subscribe(), runs.subscribe());
+/// let sink = RoutingSink::new(rules).with_route(
+///     Arc::new(|e: &Event| e.changed.as_str().starts_with("http://tool.example/runs/")),
+///     runs,
+/// );
+/// let run = Event::new(ChangeKind::Creation, oxrdf::NamedNode::new("http://tool.example/runs/1")?);
+/// let rule = Event::new(ChangeKind::Creation, oxrdf::NamedNode::new("http://tool.example/rules/1")?);
+/// sink.publish(&[run, rule]).await?;
+/// assert_eq!(run_events.recv().await?.changed.as_str(), "http://tool.example/runs/1");
+/// assert_eq!(rule_events.recv().await?.changed.as_str(), "http://tool.example/rules/1");
+/// # Ok(()) }
+/// ```
+pub struct RoutingSink {
+    default: Arc<dyn EventSink>,
+    routes: Vec<(Route, Arc<dyn EventSink>)>,
+}
+
+impl std::fmt::Debug for RoutingSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoutingSink").field("routes", &self.routes.len()).finish_non_exhaustive()
+    }
+}
+
+impl RoutingSink {
+    /// Every event to `default`, until routes are added.
+    #[must_use]
+    pub fn new(default: Arc<dyn EventSink>) -> Self {
+        Self { default, routes: Vec::new() }
+    }
+
+    /// Events that `route` matches go to `sink` (routes are tried in the order added).
+    #[must_use]
+    pub fn with_route(mut self, route: Route, sink: Arc<dyn EventSink>) -> Self {
+        self.routes.push((route, sink));
+        self
+    }
+}
+
+#[async_trait]
+impl EventSink for RoutingSink {
+    async fn publish(&self, events: &[Event]) -> Result<()> {
+        let mut parts: Vec<Vec<Event>> = vec![Vec::new(); self.routes.len() + 1];
+        for event in events {
+            let at = self.routes.iter().position(|(route, _)| route(event)).unwrap_or(self.routes.len());
+            parts[at].push(event.clone());
+        }
+        let sinks = self.routes.iter().map(|(_, sink)| sink).chain(std::iter::once(&self.default));
+        for (sink, part) in sinks.zip(&parts) {
+            if !part.is_empty() {
+                sink.publish(part).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Handles one event a consumer received; the consumer acknowledges the event only after this succeeds.
 #[async_trait]
 pub trait EventHandler: Send + Sync + 'static {

@@ -220,7 +220,8 @@ fn request_resource(execution: &Execution, uris: &AutomationUris) -> Resource {
 }
 
 /// The AutomationResult of an execution.
-fn result_resource(execution: &Execution, uris: &AutomationUris) -> Resource {
+#[must_use]
+pub fn result_resource(execution: &Execution, uris: &AutomationUris) -> Resource {
     let mut b = Builder::new(uris.results.member(&execution.id));
     let (_, verdict) = state_and_verdict(execution.status());
     b.add(rdf::r#type, oslc_auto::AutomationResult);

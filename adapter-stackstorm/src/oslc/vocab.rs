@@ -85,4 +85,8 @@ terms! {
     webView = "webView",
     /// An execution's result, a JSON value.
     result = "result",
+    /// The qualifier of an OSLC Event of a new execution.
+    ExecutionCreated = "ExecutionCreated",
+    /// The qualifier of an OSLC Event of an execution's change of status.
+    ExecutionChanged = "ExecutionChanged",
 }
