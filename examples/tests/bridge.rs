@@ -205,3 +205,68 @@ fn a_bad_rule_stops_the_bridge_at_start() {
     assert!(!String::from_utf8_lossy(&output.stdout).contains("bridge running"));
     assert!(stderr.contains("close the review when the rule is enabled again") && stderr.contains("where"), "{stderr}");
 }
+
+/// The other direction of the loop, as three processes: a change request created in the toy tracker asks for a
+/// StackStorm action; the bridge, following the tracker's TRS, creates an OSLC Automation request in `st2-oslc`
+/// (found through its catalog), which runs the action; its result reaches complete + passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_request_asking_for_it_runs_a_stackstorm_action() {
+    adapter_stackstorm::install_crypto_provider();
+    let mut adapter = Command::new(sibling_binary("st2-oslc"));
+    adapter.args(["--demo", "--listen", "127.0.0.1:0", "--api-token", "loop-token"]).env("RUST_LOG", "warn");
+    let (_adapter, adapter_addr) = start(adapter, "listening on");
+    let adapter = format!("http://{adapter_addr}");
+    let mut tracker = Command::new(env!("CARGO_BIN_EXE_tracker"));
+    tracker.args(["--listen", "127.0.0.1:0", "--api-token", "tracker-token"]);
+    let (_tracker, tracker_addr) = start(tracker, "listening on");
+    let tracker = format!("http://{tracker_addr}");
+
+    let data = tempfile_dir();
+    let rules_file = format!("{data}/automation-rules.toml");
+    std::fs::write(&rules_file, include_str!("../automation-rules.toml").replace("ST2OSLC", &adapter)).unwrap();
+    let mut bridge = Command::new(env!("CARGO_BIN_EXE_bridge"));
+    bridge
+        .args(["--rules", &rules_file, "--trs", &format!("{tracker}/trs")])
+        .env("BRIDGE_BEARER", format!("{adapter}=loop-token"))
+        .env("RUST_LOG", std::env::var("BRIDGE_LOG").unwrap_or_else(|_| "warn".into()));
+    let (_bridge, _) = start(bridge, "bridge running");
+
+    let client = reqwest::Client::new();
+    let requests = format!("{tracker}/serviceProviders/1/changeRequests");
+    for (title, description) in [("uptime report", "run core.local"), ("unrelated", "nothing to run")] {
+        let body = format!(
+            "<> <http://purl.org/dc/terms/title> \"{title}\" ; <http://purl.org/dc/terms/description> \"{description}\" ."
+        );
+        let created = client
+            .post(&requests)
+            .bearer_auth("tracker-token")
+            .header("content-type", "text/turtle")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+    }
+    // st2-oslc ran core.local with the command made from the change request's title, to complete + passed.
+    let results = format!("{adapter}/serviceProviders/1/automationResults");
+    let ran = wait_for("the action to run and complete", async || {
+        let text = client
+            .get(&results)
+            .query(&[("oslc.select", "*")])
+            .header("accept", "application/n-triples")
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let done = text.contains("\"echo uptime report\"")
+            && text.contains("<http://open-services.net/ns/auto#passed>")
+            && text.contains("<http://open-services.net/ns/auto#complete>");
+        done.then_some(text)
+    })
+    .await;
+    assert!(!ran.contains("echo unrelated"), "only the change request asking for it ran an action");
+    let executions = ran.lines().filter(|l| l.contains("<http://open-services.net/ns/auto#reportsOnAutomationPlan>"));
+    assert_eq!(executions.count(), 1, "one execution: {ran}");
+}

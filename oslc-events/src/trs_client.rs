@@ -121,6 +121,9 @@ pub struct TrsSource {
     client: Client,
     uri: String,
     last_seen: Option<NamedNode>,
+    /// Synchronized with the TRS: from `last_seen`, or (when that is `None`) from the start of its change log,
+    /// which a Base whose cutoff is `rdf:nil` is before.
+    synced: bool,
     max_segments: usize,
 }
 
@@ -132,13 +135,14 @@ impl TrsSource {
     pub fn new(client: Client, uri: impl Into<String>) -> Self {
         let client = client
             .with_parse_limits(rdf::ParseLimits::default().with_max_triples(200_000).with_max_bytes(64 * 1024 * 1024));
-        Self { client, uri: uri.into(), last_seen: None, max_segments: 10_000 }
+        Self { client, uri: uri.into(), last_seen: None, synced: false, max_segments: 10_000 }
     }
 
     /// Resumes after event `id` (as returned by [`TrsSource::last_seen`] before a restart).
     #[must_use]
     pub fn starting_after(mut self, id: NamedNode) -> Self {
         self.last_seen = Some(id);
+        self.synced = true;
         self
     }
 
@@ -157,10 +161,11 @@ impl TrsSource {
     /// # Errors
     /// [`Error::Remote`] when the TRS cannot be read; [`Error::InvalidEvent`] for a change log without orders.
     pub async fn poll(&mut self) -> Result<TrsUpdate> {
-        let Some(last_seen) = self.last_seen.clone() else {
+        if !self.synced {
             return self.rebase().await;
-        };
-        match self.changes_after(Some(&last_seen)).await? {
+        }
+        let last_seen = self.last_seen.clone();
+        match self.changes_after(last_seen.as_ref()).await? {
             Some(changes) => {
                 if let Some(newest) = changes.last() {
                     self.last_seen = Some(newest.id.clone());
@@ -168,6 +173,7 @@ impl TrsSource {
                 Ok(TrsUpdate::Changes(changes))
             }
             None => {
+                let last_seen = last_seen.map_or_else(|| "the start".to_owned(), |l| l.to_string());
                 tracing::warn!(trs = %self.uri, last_seen = %last_seen, "the change log no longer reaches the last event seen; rebasing");
                 self.rebase().await
             }
@@ -202,7 +208,10 @@ impl TrsSource {
             Some(cutoff) => self.changes_after(Some(cutoff)).await?.unwrap_or_default(),
             None => self.changes_after(None).await?.unwrap_or_default(),
         };
+        // A Base whose cutoff is rdf:nil is the state before every event of the change log: with no change seen
+        // yet, what follows is the change log from its start, not another rebase.
         self.last_seen = changes.last().map(|e| e.id.clone()).or_else(|| cutoff.clone());
+        self.synced = true;
         Ok(TrsUpdate::Rebase { members, cutoff, changes })
     }
 

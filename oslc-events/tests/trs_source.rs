@@ -69,3 +69,20 @@ async fn an_unreachable_trs_is_an_error_not_a_rebase() {
         Err(oslc_events::Error::Oslc(oslc_core::Error::Remote { retryable: true, .. }))
     ));
 }
+
+/// A TRS whose change log is empty has a Base with cutoff `rdf:nil` (the state before every event): the events
+/// that come later are changes to follow, not a reason to rebase again (the tracker's TRS, right after it starts).
+#[tokio::test]
+async fn an_empty_change_log_is_followed_from_its_start() {
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let uri = serve(log.clone(), 3).await;
+    let mut source = TrsSource::new(oslc_core::client::Client::new().unwrap(), &uri);
+    let TrsUpdate::Rebase { cutoff, changes, .. } = source.poll().await.unwrap() else { panic!("first poll rebases") };
+    assert_eq!(cutoff, None);
+    assert!(changes.is_empty());
+    assert_eq!(source.poll().await.unwrap(), TrsUpdate::Changes(Vec::new()), "still nothing, and no rebase");
+    let appended = log.append(events(0..5), Vec::new()).await.unwrap();
+    let TrsUpdate::Changes(changes) = source.poll().await.unwrap() else { panic!("the new events, not a rebase") };
+    assert_eq!(changes.iter().map(|e| &e.id).collect::<Vec<_>>(), appended.iter().map(|e| &e.id).collect::<Vec<_>>());
+    assert_eq!(source.last_seen(), Some(&appended[4].id));
+}
