@@ -350,6 +350,23 @@ impl oslc_core::server::ActionHandler for Cancel {
     }
 }
 
+/// A plan's OSLC Action in Automation's automation-request pattern (OSLC Actions 3.0): POST an
+/// `oslc_auto:AutomationRequest` executing the plan to the requests' creation factory; the final status is the
+/// `oslc_auto:AutomationResult`'s state and verdict. The body holds no input parameters: an action whose parameters
+/// are required needs them added.
+fn run_plan(requests: NamedNode) -> CollectionAction {
+    CollectionAction::request("run", "Run", move |plan| {
+        let mut body = oslc_core::Resource::new(NamedNode::new_unchecked(format!("{}#request", plan.as_str())));
+        body.add_type(vocab::oslc_auto::AutomationRequest);
+        body.insert(vocab::oslc_auto::executesAutomationPlan, plan);
+        oslc_core::actions::HttpRequest::new("POST", requests.clone())
+            .with_header("Content-Type", "text/turtle")
+            .with_body_resource(body)
+            .with_final_status_location(vocab::oslc_auto::AutomationResult.into_owned())
+    })
+    .with_description("Run the StackStorm action (an AutomationRequest; its AutomationResult says how it went)")
+}
+
 /// Whether an execution's resource says it is still going (not complete or canceled).
 fn is_going(resource: &oslc_core::Resource) -> bool {
     !matches!(
@@ -395,7 +412,8 @@ fn automation_collections(
         .with_property(computed("description", dcterms::description, Occurs::ZeroOrOne))
         .with_property(computed("pack", st2::pack, Occurs::ExactlyOne))
         .with_property(computed("runnerType", st2::runnerType, Occurs::ExactlyOne))
-        .with_property(inline("parameterDefinition", oslc_auto::parameterDefinition).with_read_only(true));
+        .with_property(inline("parameterDefinition", oslc_auto::parameterDefinition).with_read_only(true))
+        .with_action(run_plan(uris.requests.iri().into_owned()));
     let requests_provider = Arc::new(ExecutionProvider::requests(executions.clone(), uris.clone()));
     let requests = Collection::new(REQUESTS_SEGMENT, requests_provider.clone())
         .with_title("StackStorm action runs")

@@ -287,3 +287,40 @@ async fn every_resource_carries_what_the_shapes_require() {
     }
     assert!(checked >= 11, "{checked} properties checked");
 }
+
+/// Each plan offers its OSLC Action in the automation-request pattern: an `http:Request` whose `http:body` is an
+/// `oslc_auto:AutomationRequest` and whose `oslc:finalStatusLocation` is `oslc_auto:AutomationResult`. Run by an
+/// OSLC client (as the reactor runs actions) over HTTP, it starts the action.
+#[tokio::test]
+async fn a_plan_offers_its_action_in_the_automation_request_pattern() {
+    let a = adapter().await;
+    let plan = format!("{PLANS}/core.noop");
+    let graph = get(&a.app, &plan).await.graph();
+    let actions = oslc_core::actions::Action::read_all(&graph, NamedNodeRef::new(&plan).unwrap());
+    let run = actions.iter().find(|action| action.name() == "run").expect("the plan's run action");
+    let binding = run.binding().unwrap();
+    assert_eq!(binding.method, "POST");
+    assert_eq!(binding.uri.as_str(), REQUESTS);
+    assert_eq!(binding.final_status_location.as_ref().map(|n| n.as_str()), Some(oslc_auto::AutomationResult.as_str()));
+    let body = binding.body_resource.as_ref().expect("http:body is a resource");
+    assert!(body.has_type(oslc_auto::AutomationRequest));
+
+    // Served on loopback, the action runs through the OSLC client.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = a.app.clone();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut action = run.clone();
+    let mut local = binding.clone();
+    local.uri = oslc_core::oxrdf::NamedNode::new(REQUESTS.replace(BASE, &format!("http://{addr}"))).unwrap();
+    action.bindings = vec![local];
+    let client = oslc_core::client::Client::new()
+        .unwrap()
+        .with_credential(format!("http://{addr}/"), oslc_core::client::Credential::Bearer("adapter-token".into()));
+    let before = a.st2.executions(1000).await.unwrap().len();
+    let location = client.run_action(&action).await.unwrap().expect("the request's Location");
+    assert!(location.starts_with(REQUESTS), "{location}");
+    let executions = a.st2.executions(1000).await.unwrap();
+    assert_eq!(executions.len(), before + 1);
+    assert_eq!(executions[0].action.reference, "core.noop");
+}

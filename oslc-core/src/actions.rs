@@ -63,6 +63,9 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// `http:body`, as text.
     pub body: Option<String>,
+    /// `http:body` as a resource (its triples written beside the binding), sent as Turtle: what OSLC Actions'
+    /// automation-request pattern asks for (an `oslc_auto:AutomationRequest`).
+    pub body_resource: Option<crate::Resource>,
     /// `oslc:finalStatusLocation`: the type of the resource the answer's `Location` names.
     pub final_status_location: Option<NamedNode>,
 }
@@ -77,8 +80,16 @@ impl HttpRequest {
             uri,
             headers: Vec::new(),
             body: None,
+            body_resource: None,
             final_status_location: None,
         }
+    }
+
+    /// Sets the body to a resource, linked from the binding and sent as Turtle.
+    #[must_use]
+    pub fn with_body_resource(mut self, body: crate::Resource) -> Self {
+        self.body_resource = Some(body);
+        self
     }
 
     /// Adds a header field.
@@ -120,6 +131,11 @@ impl HttpRequest {
         }
         if let Some(body) = &self.body {
             graph.insert(TripleRef::new(&iri, http::body, &text(body)));
+        } else if let Some(resource) = &self.body_resource {
+            graph.insert(TripleRef::new(&iri, http::body, resource.subject()));
+            for triple in resource.triples() {
+                graph.insert(triple);
+            }
         }
         if let Some(location) = &self.final_status_location {
             graph.insert(TripleRef::new(&iri, FINAL_STATUS_LOCATION, location));
@@ -169,6 +185,13 @@ impl HttpRequest {
             uri,
             headers,
             body: text(http::body),
+            body_resource: match graph.object_for_subject_predicate(node, http::body) {
+                Some(TermRef::NamedNode(body)) => Some(crate::Resource::from_triples(
+                    body.into_owned(),
+                    graph.triples_for_subject(body).map(TripleRef::into_owned),
+                )),
+                _ => None,
+            },
             final_status_location,
         })
     }

@@ -409,11 +409,20 @@ impl Client {
         for (field, value) in &binding.headers {
             request = request.header(field.as_str(), value.as_str());
         }
-        if let Some(body) = &binding.body {
+        let body = match (&binding.body, &binding.body_resource) {
+            (Some(body), _) => Some(body.clone().into_bytes()),
+            (None, Some(resource)) => Some(crate::rdf::serialize(
+                resource.graph(),
+                crate::rdf::RdfFormat::Turtle,
+                &crate::vocab::standard_prefixes(),
+            )?),
+            (None, None) => None,
+        };
+        if let Some(body) = body {
             if !binding.headers.iter().any(|(f, _)| f.eq_ignore_ascii_case("content-type")) {
                 request = request.header(CONTENT_TYPE, "text/turtle");
             }
-            request = request.body(body.clone());
+            request = request.body(body);
         }
         let response = self.send(url, request).await?;
         Ok(response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned))

@@ -45,7 +45,12 @@ pub(super) enum Binding {
     Post(Arc<dyn ActionHandler>),
     /// `DELETE {member}`, run by the collection's own DELETE.
     Delete,
+    /// A request made elsewhere (such as a creation factory), described for each member.
+    Request(Describe),
 }
+
+/// Makes the `http:Request` of a [`CollectionAction::request`] for a member.
+pub(super) type Describe = Arc<dyn Fn(NamedNodeRef<'_>) -> HttpRequest + Send + Sync>;
 
 /// An action a collection's members offer.
 ///
@@ -105,6 +110,24 @@ impl CollectionAction {
         }
     }
 
+    /// An action whose request `describe` makes for each member, run elsewhere than at the member (the kit mints
+    /// no route for it): for example OSLC Automation's pattern, a POST of an `oslc_auto:AutomationRequest` to a
+    /// creation factory with `oslc:finalStatusLocation oslc_auto:AutomationResult`.
+    #[must_use]
+    pub fn request(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        describe: impl Fn(NamedNodeRef<'_>) -> HttpRequest + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            title: title.into(),
+            description: None,
+            available: None,
+            binding: Binding::Request(Arc::new(describe)),
+        }
+    }
+
     /// A description.
     #[must_use]
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
@@ -127,11 +150,12 @@ impl CollectionAction {
     /// The action as `member` offers it.
     pub(super) fn describe(&self, member: NamedNodeRef<'_>) -> Action {
         let iri = oxrdf::NamedNode::new_unchecked(format!("{}#{}", member.as_str(), self.name));
-        let request = match self.binding {
+        let request = match &self.binding {
             Binding::Post(_) => {
                 HttpRequest::new("POST", oxrdf::NamedNode::new_unchecked(format!("{}/{}", member.as_str(), self.name)))
             }
             Binding::Delete => HttpRequest::new("DELETE", member.into_owned()),
+            Binding::Request(describe) => describe(member),
         };
         let mut action = Action::new(iri, &self.title).with_binding(request);
         action.description.clone_from(&self.description);

@@ -42,6 +42,8 @@ pub(super) fn member_page(state: &CollectionState, resource: &Resource) -> Respo
                                 (action.title)
                             }
                         }
+                        // Run elsewhere with a body of its own: described in the RDF, not a button.
+                        Binding::Request(_) => {}
                     }
                 }
             }
