@@ -387,6 +387,7 @@ pub const EXECUTION_POLLER: &str = "st2-executions";
 /// source of execution events: a new execution is a creation of its `oslc_auto:AutomationResult`, each change of its
 /// status a modification, with the result as the event's state. An execution that leaves the listing (older ones,
 /// or removed by st2's garbage collector) makes no event: it was not deleted by anyone.
+#[derive(Clone)]
 pub struct ExecutionListing {
     store: Arc<dyn crate::st2::ExecutionStore>,
     uris: crate::oslc::automation::AutomationUris,
@@ -404,6 +405,12 @@ impl ExecutionListing {
     #[must_use]
     pub fn new(store: Arc<dyn crate::st2::ExecutionStore>, uris: crate::oslc::automation::AutomationUris) -> Self {
         Self { store, uris, log_identity: None }
+    }
+
+    /// The store executions are read from.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn crate::st2::ExecutionStore> {
+        &self.store
     }
 
     /// Event ids are made under the event log's identity (as [`EventFactory::with_log_identity`]).

@@ -5,6 +5,7 @@ pub mod config;
 pub mod demo;
 mod error;
 pub mod events;
+pub mod execution_watch;
 pub mod monitor;
 pub mod oslc;
 pub mod st2;
@@ -152,9 +153,17 @@ impl Adapter {
         tokio::spawn(gauges.run(stop_signal(&stopped)));
         // Executions are polled from StackStorm's API (or the simulation): each new one and each change of status
         // is an event of its AutomationResult.
+        // With --mongo-uri, a change stream on st2's executions says at once which one changed.
         let executions = built.automation.clone().map(|uris| {
             let listing = events::ExecutionListing::new(executions.clone(), uris).with_log_identity(&identity);
-            tokio::spawn(listing.poller(log.clone(), interval).run(stop_signal(&stopped), None))
+            let poller = listing.clone().poller(log.clone(), interval);
+            match &config.mongo_uri {
+                Some(uri) => tokio::spawn(
+                    execution_watch::ExecutionWatch::new(uri.clone(), listing, poller, log.clone())
+                        .run(stop_signal(&stopped)),
+                ),
+                None => tokio::spawn(poller.run(stop_signal(&stopped), None)),
+            }
         });
         let source = match config.mongo_uri.clone() {
             Some(uri) => tokio::spawn(watch_rules(uri, log, factory, cache, poller, watching, stopped)),

@@ -2,8 +2,8 @@
 //! MongoDB-wire server → change stream → event log → TRS and Kafka (read back by a consumer). And a crash: the
 //! adapter killed with SIGKILL while changes stream in loses nothing after its restart. And executions: an OSLC
 //! Automation request runs an action; the execution's events reach the TRS and their own Kafka topic, in order,
-//! and a restart while an execution runs loses none of its changes.
-//! Needs `MONGO_URI` and `KAFKA_BROKERS` (`scripts/test.sh`).
+//! and a restart while an execution runs loses none of its changes (executions watched through a change stream on
+//! st2's `action_execution_d_b`, which the fake st2 writes as st2 does). Needs `MONGO_URI` and `KAFKA_BROKERS` (`scripts/test.sh`).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -354,7 +354,14 @@ fn statuses(events: &[Event]) -> Vec<(String, String)> {
 async fn execution_events_reach_their_topic_and_a_restart_loses_none() {
     use adapter_stackstorm::st2::{ExecutionStore, St2Auth, St2Client};
     let Some((mongo, kafka)) = test_services() else { return };
-    let (st2_url, mongo_db, _st2) = fake_st2(&mongo).await;
+    // The fake st2 keeps its executions in MongoDB as st2 does, so the adapter's change stream sees each change.
+    adapter_stackstorm::install_crypto_provider();
+    let mongo_db = testkit::services::fresh_database(&mongo);
+    let rules = Arc::new(SimulatedSt2::new(MongoBackend::connect(&mongo_db).await.unwrap()));
+    let simulated = adapter_stackstorm::st2::SimulatedExecutions::with_sample_actions("http://st2.fake");
+    testkit::mongo::mirror_executions(&mongo_db, &simulated).await.unwrap();
+    let credentials = testkit::fake_st2::Credentials::api_key(API_KEY).with_token(support::TOKEN);
+    let st2_url = testkit::serve(testkit::fake_st2::router_with(rules, Arc::new(simulated), credentials)).await;
     let st2 = St2Client::new(&st2_url, St2Auth::ApiKey(API_KEY.into())).unwrap();
     let topic = format!("st2_event_{}", uuid::Uuid::new_v4().simple());
     let data = tempfile::tempdir().unwrap();

@@ -184,3 +184,31 @@ impl RuleBackend for MongoBackend {
         Ok(())
     }
 }
+
+/// Keeps the executions of `st2` in MongoDB's `action_execution_d_b` of `uri` as they change, one write after the
+/// other in the order they happen (upserts by id), so a change stream on the collection sees each change, as it sees
+/// st2's own writes.
+///
+/// # Errors
+/// [`St2Error::Unavailable`] when MongoDB cannot be reached.
+pub async fn mirror_executions(uri: &str, st2: &adapter_stackstorm::st2::SimulatedExecutions) -> Result<(), St2Error> {
+    let client = Client::with_uri_str(uri).await.map_err(unavailable)?;
+    let collection: Collection<Document> =
+        client.database(&document::database_of(uri)).collection(adapter_stackstorm::execution_watch::EXECUTIONS);
+    let (sender, mut writes) = tokio::sync::mpsc::unbounded_channel::<adapter_stackstorm::st2::Execution>();
+    tokio::spawn(async move {
+        while let Some(execution) = writes.recv().await {
+            let Ok(id) = ObjectId::parse_str(&execution.id) else { continue };
+            let Ok(mut stored) = bson::to_document(&execution) else { continue };
+            stored.insert("_id", id);
+            stored.remove("id");
+            if let Err(error) = collection.replace_one(doc! {"_id": id}, stored).upsert(true).await {
+                eprintln!("could not mirror an execution into MongoDB: {error}");
+            }
+        }
+    });
+    st2.observe(std::sync::Arc::new(move |execution| {
+        let _ = sender.send(execution.clone());
+    }));
+    Ok(())
+}

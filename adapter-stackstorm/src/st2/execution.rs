@@ -311,7 +311,12 @@ struct Inner {
     user: String,
     actions: Mutex<BTreeMap<String, Action>>,
     executions: Mutex<BTreeMap<String, Execution>>,
+    observer: Mutex<Option<Observer>>,
 }
+
+/// Told of every write to an execution, in order (with secrets in clear, as st2's database keeps them): to keep
+/// them where st2 does, such as MongoDB's `action_execution_d_b` for a change stream. It must not block.
+pub type Observer = Arc<dyn Fn(&Execution) + Send + Sync>;
 
 impl std::fmt::Debug for SimulatedExecutions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -431,6 +436,7 @@ impl SimulatedExecutions {
                 user: "st2admin".to_owned(),
                 actions: Mutex::default(),
                 executions: Mutex::default(),
+                observer: Mutex::default(),
             }),
         }
     }
@@ -443,6 +449,17 @@ impl SimulatedExecutions {
             st2.register(action);
         }
         st2
+    }
+
+    /// Tells `observer` of every write to an execution from now on.
+    pub fn observe(&self, observer: Observer) {
+        *self.inner.observer.lock().unwrap_or_else(PoisonError::into_inner) = Some(observer);
+    }
+
+    fn observed(&self, execution: &Execution) {
+        if let Some(observer) = self.inner.observer.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
+            observer(execution);
+        }
     }
 
     /// Registers an action (as `st2ctl reload` does), with an id.
@@ -487,6 +504,8 @@ impl SimulatedExecutions {
                 execution.result = Some(result);
             }
         }
+        // Under the lock, so the observer sees the writes in their order.
+        self.observed(execution);
         true
     }
 
@@ -533,6 +552,7 @@ impl SimulatedExecutions {
                 executions.remove(&oldest);
             }
         }
+        self.observed(&execution);
         executions.insert(execution.id.clone(), execution);
     }
 }
