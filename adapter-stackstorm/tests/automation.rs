@@ -175,6 +175,20 @@ async fn a_pause_is_cancelled_with_desired_state() {
     assert_eq!(value(&graph, &result, oslc_auto::verdict).as_deref(), Some(oslc_auto::unavailable.as_str()));
     let done = a.st2.wait_until_done(&id, Duration::from_secs(5)).await.unwrap();
     assert_eq!(done.status, "canceled");
+    // A canceled execution no longer offers Cancel.
+    let again =
+        call(&a.app, "POST", &format!("{result}/cancel"), &[AUTH, ("accept", "text/turtle")], Body::empty()).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+
+    // The result's Cancel action, as the pages' button runs it.
+    let created = run(&a.app, "core.pause", &[("max_pause", "60")]).await;
+    let id = created.headers["location"].to_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let result = format!("{RESULTS}/{id}");
+    result_when(&a.app, &result, oslc_auto::inProgress).await;
+    let cancel =
+        call(&a.app, "POST", &format!("{result}/cancel"), &[AUTH, ("accept", "text/turtle")], Body::empty()).await;
+    assert_eq!(cancel.status, 200, "{}", cancel.body);
+    result_when(&a.app, &result, oslc_auto::canceled).await;
 }
 
 #[tokio::test]

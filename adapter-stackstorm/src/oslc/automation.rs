@@ -95,8 +95,9 @@ fn json_value(literal: &Literal, spec: Option<&ParameterSpec>, name: &str) -> Re
     let bad = |wanted: &str| Error::bad_request(format!("input parameter {name}: {text:?} is not {wanted}"));
     Ok(match spec.and_then(|s| s.value_type.as_deref()) {
         Some("integer") => Value::from(text.parse::<i64>().map_err(|_| bad("an integer"))?),
-        Some("number") => serde_json::Number::from_f64(text.parse::<f64>().map_err(|_| bad("a number"))?)
-            .map_or(Value::Null, Value::Number),
+        Some("number") => Value::Number(
+            text.parse::<f64>().ok().and_then(serde_json::Number::from_f64).ok_or_else(|| bad("a number"))?,
+        ),
         Some("boolean") => Value::Bool(match text {
             "true" | "1" => true,
             "false" | "0" => false,
@@ -368,11 +369,14 @@ impl ExecutionProvider {
             .and_then(|rest| rest.strip_prefix('/'))
             .filter(|rest| !rest.is_empty() && !rest.contains(['/', '?', '#']))
             .ok_or_else(|| Error::bad_request(format!("{} is not a plan of this service provider", plan.as_str())))?;
-        let action = self
-            .store
-            .action(action_ref)
-            .await
-            .map_err(|_| Error::bad_request(format!("{} is not a plan of this service provider", plan.as_str())))?;
+        let action = match self.store.action(action_ref).await {
+            Ok(action) => action,
+            Err(crate::st2::St2Error::NotFound { .. }) => {
+                return Err(Error::bad_request(format!("{} is not a plan of this service provider", plan.as_str())));
+            }
+            // StackStorm unavailable is not the client's mistake.
+            Err(other) => return Err(other.into()),
+        };
         let mut parameters = Map::new();
         let nodes: Vec<Term> = resource.objects(oslc_auto::inputParameter).map(TermRef::into_owned).collect();
         if nodes.len() > MAX_INPUT_PARAMETERS {
