@@ -1,5 +1,6 @@
 //! The adapter's HTTP application: OSLC discovery, rules as change requests (query, create, read, replace,
-//! delete), rule actions, the vocabulary, the TRS, health and readiness, and token protection of writes.
+//! delete), rule actions, actions and executions as OSLC Automation (with [`AppConfig::automation`]), the
+//! vocabulary, the TRS, health and readiness, and protection by token, OpenID Connect and browser login.
 //!
 //! ```
 //! use std::sync::Arc;

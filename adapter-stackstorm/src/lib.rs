@@ -71,7 +71,7 @@ pub struct Adapter {
     public_url: String,
     stop: watch::Sender<bool>,
     source: JoinHandle<()>,
-    /// The polling source of execution events.
+    /// The source of execution events.
     executions: Option<JoinHandle<()>>,
     relay: JoinHandle<oslc_events::Result<()>>,
     /// The demo's event log directory, removed when the adapter is dropped.
@@ -151,9 +151,8 @@ impl Adapter {
                     watching.subscribe(),
                 );
         tokio::spawn(gauges.run(stop_signal(&stopped)));
-        // Executions are polled from StackStorm's API (or the simulation): each new one and each change of status
-        // is an event of its AutomationResult.
-        // With --mongo-uri, a change stream on st2's executions says at once which one changed.
+        // Each new execution and each change of its status is an event of its AutomationResult: with --mongo-uri a
+        // change stream on st2's executions says at once which one changed; otherwise they are polled.
         let executions = built.automation.clone().map(|uris| {
             let listing = events::ExecutionListing::new(executions.clone(), uris).with_log_identity(&identity);
             let poller = listing.clone().poller(log.clone(), interval);
@@ -226,12 +225,13 @@ fn stop_signal(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> + Se
     }
 }
 
-/// StackStorm's rules: its REST API behind a cache the change source keeps current (with `--st2-url`), or the
-/// embedded demo; and the API token writes need (the demo makes one up when none is given).
 /// The rules, their cache (with `--st2-url`), StackStorm's actions and executions, and the API token.
 type Stores =
     (Arc<dyn st2::RuleStore>, Option<Arc<st2::RuleCache>>, Arc<dyn st2::ExecutionStore>, Option<SecretString>);
 
+/// StackStorm: its REST API (rules behind a cache the change source keeps current) with `--st2-url`, or the
+/// embedded demo (actions run in simulation); and the API token writes need (the demo makes one up when none is
+/// given).
 async fn rule_store(config: &Config) -> Result<Stores, AdapterError> {
     if let (Some(url), false) = (&config.st2_url, config.demo) {
         let auth = match (&config.st2_api_key, &config.st2_token) {
