@@ -26,6 +26,7 @@ use oslc_events::poller::{Snapshot as _, SnapshotPoller};
 use oslc_events::{Checkpoint, EventLog};
 
 use crate::events::ExecutionListing;
+use crate::monitor::is_unsupported;
 use crate::st2::St2Error;
 
 /// st2's collection of executions.
@@ -44,15 +45,6 @@ pub struct ExecutionWatch {
 impl std::fmt::Debug for ExecutionWatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExecutionWatch").finish_non_exhaustive()
-    }
-}
-
-fn is_unsupported(error: &mongodb::error::Error) -> bool {
-    use mongodb::error::ErrorKind;
-    match &*error.kind {
-        // 40573: "The $changeStream stage is only supported on replica sets".
-        ErrorKind::Command(e) => e.code == 40573 || e.message.contains("replica set"),
-        _ => false,
     }
 }
 

@@ -293,7 +293,8 @@ fn is_lost_history(error: &mongodb::error::Error) -> bool {
     }
 }
 
-fn is_unsupported(error: &mongodb::error::Error) -> bool {
+/// Whether MongoDB refused a change stream because it offers none (a standalone server).
+pub(crate) fn is_unsupported(error: &mongodb::error::Error) -> bool {
     use mongodb::error::ErrorKind;
     match &*error.kind {
         // 40573: "The $changeStream stage is only supported on replica sets".

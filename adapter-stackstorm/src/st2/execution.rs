@@ -324,12 +324,8 @@ impl std::fmt::Debug for SimulatedExecutions {
     }
 }
 
-fn now() -> String {
-    chrono_like_now()
-}
-
 /// The current UTC time as st2 writes timestamps (`2026-12-02T18:00:00.123456Z`).
-fn chrono_like_now() -> String {
+fn now() -> String {
     let now = oxsdatatypes::DateTime::now();
     let text = now.to_string();
     // xsd:dateTime prints `Z` for UTC with the fraction as it is; st2 writes microseconds.
