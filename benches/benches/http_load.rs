@@ -1,8 +1,12 @@
-//! HTTP load on the running `st2-oslc --demo` binary: GET one rule, and GET a page of 100 rules, each for a fixed
-//! time over keep-alive connections; reports requests per second and latency percentiles.
+//! HTTP load on the running `st2-oslc`, in `--demo` and with `--st2-url` against the fake st2 (every rule then comes
+//! from StackStorm's API, through the rule cache), side by side with a bare hyper server in the same run: each row is
+//! GET over keep-alive connections for a fixed time, reported as requests per second, latency percentiles, the
+//! server's CPU per request and the ratio to the bare server.
 //!
-//! Run with `bash scripts/bench.sh` (or build `st2-oslc` in release mode and `cargo bench -p benches --bench
-//! http_load`; `ST2_OSLC_BIN` overrides where the binary is). Under `cargo test` it only says how to run it.
+//! Run with `bash scripts/bench.sh` (or build `st2-oslc` and `fake-st2` in release mode and `cargo bench -p benches
+//! --bench http_load`; `ST2_OSLC_BIN` and `FAKE_ST2_BIN` override where the binaries are). `HTTP_LOAD_ROWS` keeps
+//! the rows whose name contains one of its comma-separated words (`HTTP_LOAD_ROWS=page,catalog`) and
+//! `HTTP_LOAD_SECONDS` sets each row's time (default 8). Under `cargo test` it only says how to run it.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -16,12 +20,13 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
 const TOKEN: &str = "bench-token";
+const ST2_API_KEY: &str = "bench-st2-key";
 const CONNECTIONS: usize = 32;
-const SECONDS: u64 = 10;
 /// Rules created before measuring (the demo's own come on top), as the table has them.
 const RULES: usize = 1000;
+const RULES_PATH: &str = "/serviceProviders/1/changeRequests";
 
-struct Server(Child);
+struct Server(Child, u32);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -30,12 +35,46 @@ impl Drop for Server {
     }
 }
 
-fn binary() -> PathBuf {
-    std::env::var_os("ST2_OSLC_BIN")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/st2-oslc"), PathBuf::from)
+impl Server {
+    /// Starts `binary` with `args`; returns it and the address of its "listening on" line.
+    fn start(binary: &PathBuf, args: &[&str]) -> (Self, String) {
+        assert!(
+            binary.exists(),
+            "{} not found: build it with cargo build --release (scripts/bench.sh does)",
+            binary.display()
+        );
+        let mut child = Command::new(binary)
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+        let pid = child.id();
+        (Self(child, pid), addr)
+    }
+
+    /// User and system CPU time the process has used so far (Linux `/proc`; zero elsewhere).
+    fn cpu(&self) -> Duration {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.1)) else { return Duration::ZERO };
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+        let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+        // USER_HZ is 100 on Linux.
+        Duration::from_millis(ticks * 10)
+    }
 }
 
-async fn request(addr: &str, method: &str, path: &str, body: Option<String>) -> (u16, Bytes) {
+fn binary(env: &str, name: &str) -> PathBuf {
+    std::env::var_os(env)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release").join(name), PathBuf::from)
+}
+
+async fn request(addr: &str, method: &str, path: &str, accept: &str, body: Option<String>) -> (u16, Bytes) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
@@ -43,6 +82,7 @@ async fn request(addr: &str, method: &str, path: &str, body: Option<String>) -> 
         .method(method)
         .uri(path)
         .header("host", addr)
+        .header("accept", accept)
         .header("authorization", format!("Bearer {TOKEN}"));
     let response = match body {
         Some(body) => {
@@ -57,9 +97,10 @@ async fn request(addr: &str, method: &str, path: &str, body: Option<String>) -> 
     (status, response.into_body().collect().await.unwrap().to_bytes())
 }
 
-/// Sends GET `path` over `CONNECTIONS` keep-alive connections for `SECONDS`; returns (requests, latencies).
-async fn load(addr: &str, path: &str) -> (usize, Vec<Duration>) {
-    let deadline = Instant::now() + Duration::from_secs(SECONDS);
+/// Sends GET `path` asking for `accept` over `CONNECTIONS` keep-alive connections for `seconds`; returns
+/// (requests, sorted latencies).
+async fn load(addr: &str, path: &str, accept: &'static str, seconds: u64) -> (usize, Vec<Duration>) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
         let (addr, path) = (addr.to_owned(), path.to_owned());
@@ -73,7 +114,7 @@ async fn load(addr: &str, path: &str) -> (usize, Vec<Duration>) {
                 let started = Instant::now();
                 let request = hyper::Request::get(&path)
                     .header("host", &addr)
-                    .header("accept", "text/turtle")
+                    .header("accept", accept)
                     .body(Empty::<Bytes>::new())
                     .unwrap();
                 let response = sender.send_request(request).await.unwrap();
@@ -127,66 +168,111 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or_default()
 }
 
+/// Creates `RULES` rules through `addr`; returns the id of one of them.
+async fn create_rules(addr: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while request(addr, "GET", RULES_PATH, "text/turtle", None).await.0 != 200 {
+        assert!(Instant::now() < deadline, "st2-oslc at {addr} did not answer");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for i in 0..RULES {
+        let body = format!(
+            "<> <http://purl.org/dc/terms/title> \"bench_rule_{i}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"b{i}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" ."
+        );
+        let (status, _) = request(addr, "POST", RULES_PATH, "text/turtle", Some(body)).await;
+        assert_eq!(status, 201);
+    }
+    let query = format!("{RULES_PATH}?oslc.select=dcterms:identifier&oslc.where=dcterms:title=%22bench_rule_7%22");
+    let (_, list) = request(addr, "GET", &query, "text/turtle", None).await;
+    let text = String::from_utf8_lossy(&list).into_owned();
+    text.split("changeRequests/").nth(1).and_then(|s| s.get(..24)).unwrap().to_owned()
+}
+
+/// One measured row: its name, path, `Accept`, and whether it is also measured with `--st2-url`.
+struct Row {
+    name: &'static str,
+    path: String,
+    accept: &'static str,
+    st2: bool,
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
-        println!("http_load: run with `bash scripts/bench.sh` (it builds st2-oslc in release mode first)");
+        println!("http_load: run with `bash scripts/bench.sh` (it builds st2-oslc and fake-st2 in release mode first)");
         return;
     }
-    let binary = binary();
-    assert!(
-        binary.exists(),
-        "{} not found: build it with cargo build --release -p adapter-stackstorm",
-        binary.display()
+    let seconds: u64 = std::env::var("HTTP_LOAD_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let wanted: Vec<String> = std::env::var("HTTP_LOAD_ROWS")
+        .map(|rows| rows.split(',').map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect())
+        .unwrap_or_default();
+    let st2_oslc = binary("ST2_OSLC_BIN", "st2-oslc");
+    let (demo, demo_addr) = Server::start(&st2_oslc, &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN]);
+    let (_fake, fake_addr) =
+        Server::start(&binary("FAKE_ST2_BIN", "fake-st2"), &["--listen", "127.0.0.1:0", "--api-key", ST2_API_KEY]);
+    let st2_url = format!("http://{fake_addr}");
+    let (st2, st2_addr) = Server::start(
+        &st2_oslc,
+        &["--st2-url", &st2_url, "--st2-api-key", ST2_API_KEY, "--listen", "127.0.0.1:0", "--api-token", TOKEN],
     );
-    let mut child = Command::new(&binary)
-        .args(["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let _server = Server(child);
-    let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
     // The client gets one core; the server process the other.
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     runtime.block_on(async {
-        let rules = "/serviceProviders/1/changeRequests";
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while request(&addr, "GET", rules, None).await.0 != 200 {
-            assert!(Instant::now() < deadline);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        for i in 0..RULES {
-            let body = format!("<> <http://purl.org/dc/terms/title> \"bench_rule_{i}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"b{i}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" .");
-            let (status, _) = request(&addr, "POST", rules, Some(body)).await;
-            assert_eq!(status, 201);
-        }
-        let (_, list) = request(&addr, "GET", &format!("{rules}?oslc.select=dcterms:identifier&oslc.where=dcterms:title=%22bench_rule_7%22"), None).await;
-        let text = String::from_utf8_lossy(&list).into_owned();
-        let id = text.split("changeRequests/").nth(1).and_then(|s| s.get(..24)).unwrap().to_owned();
+        let demo_rule = create_rules(&demo_addr).await;
+        let st2_rule = create_rules(&st2_addr).await;
         let bare = bare_hyper();
-        let (baseline, _) = load(&bare, "/").await;
-        let baseline = baseline as f64 / SECONDS as f64;
-        println!("bare hyper (300-byte Turtle): {baseline:.0} req/s over {CONNECTIONS} connections for {SECONDS} s");
-        for (name, path) in [
-            ("GET one rule", format!("{rules}/{id}")),
-            ("GET the catalog", "/serviceProviders/catalog".to_owned()),
-            ("GET the service provider", "/serviceProviders/1".to_owned()),
-            (
-                "GET a page of 100 of 1,000 rules (oslc.select=*)",
-                format!("{rules}?oslc.paging=true&oslc.pageSize=100&oslc.select=*"),
-            ),
-        ] {
-            let (count, latencies) = load(&addr, &path).await;
-            let rate = count as f64 / SECONDS as f64;
-            println!(
-                "{name}: {rate:.0} req/s over {CONNECTIONS} connections for {SECONDS} s (p50 {:?}, p99 {:?}; {:.2}x bare hyper)",
-                percentile(&latencies, 0.50),
-                percentile(&latencies, 0.99),
-                rate / baseline
-            );
+        let (baseline, _) = load(&bare, "/", "text/turtle", seconds).await;
+        let baseline = baseline as f64 / seconds as f64;
+        println!("{CONNECTIONS} connections, {seconds} s a row, {RULES} rules created (plus the demo's own)");
+        println!("bare hyper (300-byte Turtle): {baseline:.0} req/s");
+        let rule = |id: &str| format!("{RULES_PATH}/{id}");
+        let rows = [
+            Row { name: "one rule, Turtle", path: String::new(), accept: "text/turtle", st2: true },
+            Row { name: "one rule, RDF/XML", path: String::new(), accept: "application/rdf+xml", st2: true },
+            Row { name: "catalog", path: "/serviceProviders/catalog".into(), accept: "text/turtle", st2: false },
+            Row { name: "service provider", path: "/serviceProviders/1".into(), accept: "text/turtle", st2: false },
+            Row { name: "shape", path: "/resourceShapes/1/changeRequests".into(), accept: "text/turtle", st2: false },
+            Row { name: "vocabulary", path: "/vocab".into(), accept: "text/turtle", st2: false },
+            Row {
+                name: "every rule with every property (oslc.select=*)",
+                path: format!("{RULES_PATH}?oslc.select=*"),
+                accept: "text/turtle",
+                st2: true,
+            },
+            Row {
+                name: "a page of 100 rules with every property",
+                path: format!("{RULES_PATH}?oslc.paging=true&oslc.pageSize=100&oslc.select=*"),
+                accept: "text/turtle",
+                st2: true,
+            },
+        ];
+        println!("| request | mode | req/s | × bare hyper | p50 | p99 | server CPU a request | body |");
+        println!("|---|---|---|---|---|---|---|---|");
+        for row in rows {
+            let name = row.name.to_lowercase();
+            if !wanted.is_empty() && !wanted.iter().any(|w| name.contains(w.as_str())) {
+                continue;
+            }
+            let mut modes = vec![("--demo", &demo, demo_addr.as_str(), demo_rule.as_str())];
+            if row.st2 {
+                modes.push(("--st2-url", &st2, st2_addr.as_str(), st2_rule.as_str()));
+            }
+            for (mode, server, addr, id) in modes {
+                let path = if row.path.is_empty() { rule(id) } else { row.path.clone() };
+                let body = request(addr, "GET", &path, row.accept, None).await.1.len();
+                let cpu = server.cpu();
+                let (count, latencies) = load(addr, &path, row.accept, seconds).await;
+                let cpu = server.cpu().saturating_sub(cpu);
+                let rate = count as f64 / seconds as f64;
+                println!(
+                    "| {} | {mode} | {rate:.0} | {:.2} | {:.2} ms | {:.2} ms | {:.0} µs | {} KB |",
+                    row.name,
+                    rate / baseline,
+                    percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+                    percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+                    cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
+                    body / 1024,
+                );
+            }
         }
     });
 }

@@ -73,6 +73,8 @@ impl InMemoryProvider {
             state.next_id += 1;
             state.next_id
         });
+        // The ETag is computed once per stored state: query pages then reuse the resource's serialized part.
+        let _ = resource.etag();
         state.resources.insert(key, (id, resource));
     }
 

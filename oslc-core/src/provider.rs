@@ -127,6 +127,10 @@ impl IfMatch {
 #[async_trait]
 pub trait ResourceProvider: Send + Sync + 'static {
     /// Every resource of the container (the query capability filters, orders and pages them).
+    ///
+    /// A provider that hands out the same [`Resource`] values (clones) while a resource does not change, with its
+    /// ETag computed ([`Resource::etag`], once per state), gets faster query pages: the server keeps each member's
+    /// serialized part by that ETag and copies it into the next pages instead of writing it again.
     async fn list(&self, container: &Container) -> Result<Vec<Resource>>;
 
     /// Evaluates `oslc.where` (and `oslc.searchTerms`, if it can) itself, as a database would: return the members

@@ -25,6 +25,8 @@ mod jsonld;
 mod layout;
 mod negotiate;
 mod parse;
+#[cfg(feature = "server")]
+pub(crate) mod parts;
 mod prefixes;
 #[cfg(test)]
 mod strategies;

@@ -536,3 +536,40 @@ fn members_listed_in_order_page_as_members_listed_out_of_order() {
     assert_eq!(from_sorted.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), expected);
     assert_eq!(from_sorted.iter().map(|(o, _)| *o).collect::<Vec<_>>(), (1..=250).collect::<Vec<_>>());
 }
+
+/// Pages in Turtle and N-Triples are put together from each member's part, kept from earlier pages by the member's
+/// ETag: they hold the same triples as the RDF/XML page (written whole), when read again too, and a member that
+/// changed shows its new state, never the kept one.
+#[tokio::test]
+async fn pages_put_together_from_kept_parts_hold_what_pages_written_whole_hold() {
+    let (app, provider) = spec_app();
+    let params = [
+        ("oslc.select", "dcterms:title,dcterms:creator{foaf:name},oslc:modifiedBy"),
+        ("oslc.paging", "true"),
+        ("oslc.pageSize", "5"),
+    ];
+    let url = query_url(&params);
+    let whole = get(&app, &url, "application/rdf+xml").await.graph(CRS);
+    assert!(whole.len() > 20, "{whole}");
+    for accept in ["text/turtle", "application/n-triples", "text/turtle", "application/n-triples"] {
+        let reply = get(&app, &url, accept).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.graph(CRS), whole, "{accept}: {}", reply.text());
+    }
+    // The first member of the page gets a new title.
+    let first = whole
+        .triples_for_predicate(oslc::order)
+        .find(|t| matches!(t.object, TermRef::Literal(l) if l.value() == "1"))
+        .map(|t| t.subject.to_string())
+        .unwrap();
+    let id = first.trim_matches(['<', '>']).rsplit('/').next().unwrap().to_owned();
+    let item = ITEMS.iter().find(|item| item.0.to_string() == id).unwrap();
+    let changed = item_turtle(item).replace(item.6, "A title changed since the last page");
+    let graph = rdf::parse(changed.as_bytes(), RdfFormat::Turtle, CRS).unwrap();
+    provider.insert(id.clone(), Resource::from_graph(NamedNode::new(format!("{CRS}/{id}")).unwrap(), graph));
+    for accept in ["text/turtle", "application/n-triples"] {
+        let page = get(&app, &url, accept).await.text();
+        assert!(page.contains("A title changed since the last page"), "{accept}: {page}");
+        assert!(!page.contains(item.6), "{accept}: the kept part of the previous state was served: {page}");
+    }
+}

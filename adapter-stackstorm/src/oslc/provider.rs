@@ -93,6 +93,8 @@ impl RuleProvider {
         }
         // Built outside the lock: other rules' reads go on meanwhile.
         let resource = rule_to_resource(rule, &self.uris)?;
+        // Computed once while the rule stays as it is, so query pages reuse the rule's serialized part.
+        let _ = resource.etag();
         self.resources.lock().unwrap_or_else(PoisonError::into_inner).insert(id.into(), (digest, resource.clone()));
         Ok(resource)
     }

@@ -126,6 +126,11 @@ impl<'t> Layout<'t> {
         self.labels.entry(node).or_insert_with(|| format!("b{next}")).clone()
     }
 
+    /// Whether some blank node was given a label.
+    pub(super) fn labelled(&self) -> bool {
+        !self.labels.is_empty()
+    }
+
     /// A key that orders blank nodes by what they hold (their properties and values, nested blank nodes alike).
     fn content_key(&self, node: NamedOrBlankNodeRef<'t>, depth: usize) -> String {
         let Some(i) = self.index.get(&node) else { return String::new() };

@@ -20,27 +20,96 @@ pub(super) fn write_turtle<'a>(
     prefixes: &[(&str, &str)],
     out: &mut Vec<u8>,
 ) {
-    let mut sorted = prefixes.to_vec();
-    sorted.sort_unstable_by_key(|(_, namespace)| std::cmp::Reverse(namespace.len()));
+    let sorted = longest_first(prefixes);
     let prefixes = sorted.as_slice();
-    let blank = |t: &TripleRef<'_>| {
-        matches!(t.subject, NamedOrBlankNodeRef::BlankNode(_)) || matches!(t.object, TermRef::BlankNode(_))
-    };
     // One pass to find out whether any blank node is there; the common case (pages of resources) has none and
     // streams without collecting.
-    if triples.clone().any(|t| blank(&t)) {
+    if triples.clone().any(|t| has_blank(&t)) {
+        write_prefixes(prefixes, out);
+        // Labels are unique within this document: any layout will do.
         write_turtle_nested(triples.collect(), prefixes, out);
         return;
     }
+    let mut triples = triples.peekable();
+    if triples.peek().is_some() {
+        for (name, namespace) in prefixes {
+            push_all(out, &["@prefix ", name, ": <", namespace, "> .\n"]);
+        }
+    }
+    write_turtle_flat(triples, prefixes, out);
+}
+
+/// `prefixes` with the longest namespace first, the order in which [`named_node`] tries them.
+pub(super) fn longest_first<'p>(prefixes: &[(&'p str, &'p str)]) -> Vec<(&'p str, &'p str)> {
+    let mut sorted = prefixes.to_vec();
+    sorted.sort_unstable_by_key(|(_, namespace)| std::cmp::Reverse(namespace.len()));
+    sorted
+}
+
+fn has_blank(t: &TripleRef<'_>) -> bool {
+    matches!(t.subject, NamedOrBlankNodeRef::BlankNode(_)) || matches!(t.object, TermRef::BlankNode(_))
+}
+
+/// The prefix declarations of a Turtle document: `prefixes` sorted by name.
+pub(super) fn write_prefixes(prefixes: &[(&str, &str)], out: &mut Vec<u8>) {
+    let mut declared = prefixes.to_vec();
+    declared.sort_unstable();
+    for (name, namespace) in declared {
+        push_all(out, &["@prefix ", name, ": <", namespace, "> .\n"]);
+    }
+}
+
+/// Turtle statements for `triples` without prefix declarations (`prefixes` come [`longest_first`]), to be put in a
+/// document that declares the prefixes they use: a part of a page that is written once and then copied into every
+/// page it is on. `false` (and `out` as it was) when a blank node would need a label, since labels are only unique
+/// within the document that gives them.
+pub(super) fn write_turtle_part(triples: &[TripleRef<'_>], prefixes: &[(&str, &str)], out: &mut Vec<u8>) -> bool {
+    if !triples.iter().any(has_blank) {
+        write_turtle_flat(triples.iter().copied(), prefixes, out);
+        return true;
+    }
+    let written = out.len();
+    if write_turtle_nested(triples.to_vec(), prefixes, out) {
+        return true;
+    }
+    out.truncate(written);
+    false
+}
+
+/// A member of a page: `part` (written by [`write_turtle_part`]) with the blank-free `stated` triples about
+/// `subject` put first in its block when it starts with that subject, else after it as a statement of their own.
+pub(super) fn write_turtle_member(
+    part: &[u8],
+    subject: NamedNodeRef<'_>,
+    stated: &[TripleRef<'_>],
+    prefixes: &[(&str, &str)],
+    out: &mut Vec<u8>,
+) {
+    let start = out.len();
+    named_node(out, subject, prefixes);
+    out.push(b' ');
+    let token = out.len() - start;
+    if stated.is_empty() || !part.starts_with(&out[start..]) {
+        out.truncate(start);
+        out.extend_from_slice(part);
+        write_turtle_flat(stated.iter().copied(), prefixes, out);
+        return;
+    }
+    for triple in stated {
+        write_predicate(out, triple.predicate, prefixes);
+        out.push(b' ');
+        write_term(out, triple.object, prefixes);
+        out.extend_from_slice(b" ;\n\t");
+    }
+    out.extend_from_slice(&part[token..]);
+}
+
+/// Blank-free triples as Turtle statements, subjects grouped with `;` and objects with `,` as the triples come.
+fn write_turtle_flat<'a>(triples: impl Iterator<Item = TripleRef<'a>>, prefixes: &[(&str, &str)], out: &mut Vec<u8>) {
     let mut current: Option<(NamedOrBlankNodeRef<'a>, NamedNodeRef<'a>)> = None;
     for triple in triples {
         match current {
-            None => {
-                for (name, namespace) in prefixes {
-                    push_all(out, &["@prefix ", name, ": <", namespace, "> .\n"]);
-                }
-                subject_predicate(out, triple, prefixes);
-            }
+            None => subject_predicate(out, triple, prefixes),
             Some((subject, predicate)) if subject == triple.subject => {
                 if predicate == triple.predicate {
                     out.extend_from_slice(b" , ");
@@ -63,13 +132,9 @@ pub(super) fn write_turtle<'a>(
     }
 }
 
-/// Turtle with blank nodes: the [`super::layout::Layout`] of the triples, nested blank nodes as `[ … ]`.
-fn write_turtle_nested(triples: Vec<TripleRef<'_>>, prefixes: &[(&str, &str)], out: &mut Vec<u8>) {
-    let mut declared: Vec<&(&str, &str)> = prefixes.iter().collect();
-    declared.sort_unstable();
-    for (name, namespace) in declared {
-        push_all(out, &["@prefix ", name, ": <", namespace, "> .\n"]);
-    }
+/// Turtle statements with blank nodes: the [`super::layout::Layout`] of the triples, nested blank nodes as
+/// `[ … ]`. `false` when some blank node was written by label.
+fn write_turtle_nested(triples: Vec<TripleRef<'_>>, prefixes: &[(&str, &str)], out: &mut Vec<u8>) -> bool {
     let mut layout = super::layout::Layout::new(triples.into_iter());
     let top = layout.top();
     let mut k = 0;
@@ -100,6 +165,7 @@ fn write_turtle_nested(triples: Vec<TripleRef<'_>>, prefixes: &[(&str, &str)], o
         predicate_objects(&mut layout, i, prefixes, out, 1);
         out.extend_from_slice(b" .\n");
     }
+    !layout.labelled()
 }
 
 /// The predicate-object list of node `i` (after its subject or its `[`), one predicate a line at `depth` tabs.

@@ -303,6 +303,12 @@ impl Resource {
     pub fn etag(&self) -> ETag {
         self.0.etag.get_or_init(|| ETag::of_triples(self.triples())).clone()
     }
+
+    /// The ETag if [`Resource::etag`] computed it already (on this resource or a clone of it).
+    #[cfg(feature = "server")]
+    pub(crate) fn computed_etag(&self) -> Option<&ETag> {
+        self.0.etag.get()
+    }
 }
 
 fn rename_triple(t: TripleRef<'_>, from: NamedOrBlankNodeRef<'_>, to: &NamedNode) -> Triple {

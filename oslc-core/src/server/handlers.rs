@@ -11,6 +11,7 @@ use http::header::{ACCEPT, ALLOW, CONTENT_TYPE, IF_MATCH, IF_NONE_MATCH, LINK, L
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use oxrdf::{Graph, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, TripleRef};
 
+use super::representations::{Kept, Kind};
 use super::response::{ErrorResponse, insert_etag, rdf_response, resource_response};
 use super::{Shared, StaticDocument};
 use crate::provider::{Container, IfMatch, ResourceProvider};
@@ -294,14 +295,14 @@ async fn read_rdf(state: &CollectionState, id: &str, headers: &HeaderMap, raw_qu
             return Ok(response);
         }
         let cache = &state.shared.representations;
-        let subject = resource.subject().as_str().to_owned();
-        if let Some(body) = cache.get(&subject, &etag, format) {
-            return Ok(bytes_response(body, format, &etag));
+        if let Some(kept) = cache.get(resource.subject().as_str(), &etag, format, Kind::Whole) {
+            return Ok(bytes_response(kept.body, format, &etag));
         }
+        let subject = resource.subject().as_str().to_owned();
         let advertised = super::actions::advertise(&state.actions, resource);
         let body: axum::body::Bytes =
             rdf::serialize_triples(advertised.triples(), format, &state.shared.prefixes)?.into();
-        cache.put(&subject, &etag, format, body.clone());
+        cache.put(&subject, &etag, format, Kind::Whole, Kept { body: body.clone(), prefixes: 0 });
         return Ok(bytes_response(body, format, &etag));
     }
     let resource = super::actions::advertise(&state.actions, resource);

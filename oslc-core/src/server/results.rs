@@ -13,9 +13,13 @@ use super::handlers::{CollectionState, LDP_CONTAINER, response_format};
 use super::response::serialized_response;
 use std::time::Instant;
 
+use axum::body::Bytes;
+
+use super::representations::{Kept, Kind};
 use crate::Container;
-use crate::query::{self, Evaluation, PAGE_TOKEN_PARAM, Query, QueryPage};
-use crate::rdf::serialize_triples;
+use crate::query::{self, Evaluation, PAGE_TOKEN_PARAM, Query, QueryPage, SelectTerm};
+use crate::rdf::parts::PrefixTable;
+use crate::rdf::{RdfFormat, serialize_triples};
 use crate::vocab::{ldp, oslc, rdf, rdfs, xsd};
 use crate::{Error, Result};
 
@@ -64,16 +68,22 @@ pub(super) async fn query_response(
         .min(paging.max_page_size);
     let params = params.to_vec();
     let request_query = request_query.filter(|q| !q.is_empty()).map(str::to_owned);
-    let prefixes = state.shared.prefixes.clone();
+    let shared = state.shared.clone();
     // Evaluating, projecting and serializing are CPU work whose cost the client chooses: off the async workers,
     // no more at once than the cores less one, within the deadline.
     super::run_cpu_bound("evaluating a query", deadline, move || {
         let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
-        let built = page_triples(&query, &page, &container, &params, request_query.as_deref(), deadline)?;
-        let triples = built.in_order();
-        let body = serialize_triples(triples.iter().copied(), format, &prefixes)?;
+        let (own, next) = container_triples(&query, &page, &container, &params, request_query.as_deref())?;
+        let body = match assembled(&shared, format, &query, &page, &own, deadline)? {
+            Some(body) => body,
+            None => {
+                let members = member_triples(&query, &page, deadline)?;
+                let triples = in_order(&own, &members);
+                serialize_triples(triples.iter().copied(), format, &shared.prefixes)?
+            }
+        };
         let mut response = serialized_response(StatusCode::OK, body, format, None);
-        let link = match &built.next {
+        let link = match &next {
             Some(next) => format!("{LDP_CONTAINER}, <{}>; rel=\"next\"", next.as_str()),
             None => LDP_CONTAINER.to_owned(),
         };
@@ -95,46 +105,153 @@ pub(super) async fn candidates(state: &CollectionState, query: &Query) -> Result
     })
 }
 
-/// A page's triples: those the container and the response info state (owned), and each member's selected ones
-/// (borrowed from it) followed by its `oslc:order` and `oslc:score` (owned).
-struct PageTriples<'a> {
-    container: Vec<Triple>,
-    members: Vec<(Vec<TripleRef<'a>>, Vec<Triple>)>,
-    next: Option<NamedNode>,
+/// A member's selected triples (borrowed from it) and its `oslc:order` and `oslc:score` (owned).
+type MemberTriples<'a> = (Vec<TripleRef<'a>>, Vec<Triple>);
+
+/// The triples to write: the container's, then member by member, each triple once. Grouped by subject, so the
+/// Turtle reads as one block per resource.
+fn in_order<'a>(container: &'a [Triple], members: &'a [MemberTriples<'a>]) -> Vec<TripleRef<'a>> {
+    let count = container.len() + members.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>();
+    let mut seen = HashSet::with_capacity_and_hasher(count, foldhash::fast::RandomState::default());
+    let mut triples = Vec::with_capacity(count);
+    let own = container.iter().map(Triple::as_ref);
+    let members =
+        members.iter().flat_map(|(selected, own)| selected.iter().copied().chain(own.iter().map(Triple::as_ref)));
+    for triple in own.chain(members) {
+        if seen.insert(triple) {
+            triples.push(triple);
+        }
+    }
+    triples
 }
 
-impl PageTriples<'_> {
-    /// The triples to write: the container's, then member by member, each triple once. Grouped by subject, so the
-    /// Turtle reads as one block per resource.
-    fn in_order(&self) -> Vec<TripleRef<'_>> {
-        let count = self.container.len() + self.members.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>();
-        let mut seen = HashSet::with_capacity_and_hasher(count, foldhash::fast::RandomState::default());
-        let mut triples = Vec::with_capacity(count);
-        let own = self.container.iter().map(Triple::as_ref);
-        let members = self
-            .members
-            .iter()
-            .flat_map(|(selected, own)| selected.iter().copied().chain(own.iter().map(Triple::as_ref)));
-        for triple in own.chain(members) {
-            if seen.insert(triple) {
-                triples.push(triple);
+/// A member's `oslc:order`, and its `oslc:score` when the query searched.
+fn stated(member: &query::Member) -> Vec<Triple> {
+    let subject = member.resource.subject();
+    let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
+    let mut stated = vec![Triple::new(subject, oslc::order, order)];
+    if let Some(score) = member.score {
+        stated.push(Triple::new(subject, oslc::score, Literal::new_typed_literal(score.to_string(), xsd::decimal)));
+    }
+    stated
+}
+
+/// Fails once the query's time budget is spent (checked every 32 members).
+fn within(deadline: Instant, i: usize) -> Result<()> {
+    if i.is_multiple_of(32) && Instant::now() > deadline {
+        return Err(Error::limit("the query's time budget (members projected)", i));
+    }
+    Ok(())
+}
+
+/// Each member's selected triples and stated ones.
+fn member_triples<'a>(query: &Query, page: &'a QueryPage, deadline: Instant) -> Result<Vec<MemberTriples<'a>>> {
+    let mut members = Vec::with_capacity(page.members.len());
+    for (i, member) in page.members.iter().enumerate() {
+        within(deadline, i)?;
+        let mut selected = Vec::new();
+        if let Some(select) = &query.select {
+            query::project_refs(&member.resource, select, &mut selected);
+        }
+        members.push((selected, stated(member)));
+    }
+    Ok(members)
+}
+
+/// The page put together from parts (Turtle, N-Triples): the container's statements, then each member's selected
+/// triples as kept from earlier pages (written and kept now if not), followed by its `oslc:order`. `None` where the
+/// syntax, the prefixes or a member's blank nodes allow no parts; the page is then written whole.
+///
+/// Only members whose ETag is known are kept (a provider that hands out the same resources while they do not
+/// change has them computed once): computing one here would cost more than writing the member.
+fn assembled(
+    shared: &super::Shared,
+    format: RdfFormat,
+    query: &Query,
+    page: &QueryPage,
+    own: &[Triple],
+    deadline: Instant,
+) -> Result<Option<Vec<u8>>> {
+    let Some(select) = &query.select else { return Ok(None) };
+    if !PrefixTable::has_parts(format) {
+        return Ok(None);
+    }
+    let Some(table) = PrefixTable::new(&shared.prefixes) else { return Ok(None) };
+    let selection = SelectionKey(select).to_string();
+    let own: Vec<TripleRef<'_>> = own.iter().map(Triple::as_ref).collect();
+    let Some(head) = table.part(&own, format) else { return Ok(None) };
+    let mut used = head.prefixes;
+    let mut parts = Vec::with_capacity(2 * page.members.len());
+    let mut selected = Vec::new();
+    for (i, member) in page.members.iter().enumerate() {
+        within(deadline, i)?;
+        let (resource, kind) = (&member.resource, Kind::Part(&selection));
+        let subject = resource.subject().as_str();
+        let kept = resource.computed_etag().and_then(|etag| shared.representations.get(subject, etag, format, kind));
+        let body = match kept {
+            Some(kept) => {
+                used |= kept.prefixes;
+                kept.body
+            }
+            None => {
+                selected.clear();
+                query::project_refs(resource, select, &mut selected);
+                let Some(part) = table.part(&selected, format) else { return Ok(None) };
+                used |= part.prefixes;
+                let body = Bytes::from(part.text);
+                if let Some(etag) = resource.computed_etag() {
+                    let kept = Kept { body: body.clone(), prefixes: part.prefixes };
+                    shared.representations.put(subject, etag, format, kind, kept);
+                }
+                body
+            }
+        };
+        let stated = stated(member);
+        used |= table.used(&stated.iter().map(Triple::as_ref).collect::<Vec<_>>());
+        parts.push((body, stated));
+    }
+    let mut out =
+        Vec::with_capacity(head.text.len() + 1024 + parts.iter().map(|(body, _)| body.len() + 64).sum::<usize>());
+    table.head(format, used, &mut out);
+    out.extend_from_slice(&head.text);
+    for (body, stated) in &parts {
+        table.member(format, body, &stated.iter().map(Triple::as_ref).collect::<Vec<_>>(), &mut out);
+    }
+    Ok(Some(out))
+}
+
+/// A selection's text with full IRIs: the key of its parts (the same selection may be written with other
+/// prefixes).
+struct SelectionKey<'a>(&'a [SelectTerm]);
+
+impl std::fmt::Display for SelectionKey<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, term) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match &term.property {
+                query::Property::Wildcard => f.write_str("*")?,
+                query::Property::Name(name) => write!(f, "<{}>", name.iri().as_str())?,
+            }
+            if let Some(nested) = &term.nested {
+                write!(f, "{{{}}}", SelectionKey(nested))?;
             }
         }
-        triples
+        Ok(())
     }
 }
 
-/// The query result container's triples for `page`.
-fn page_triples<'a>(
+/// The query result container's triples for `page`, and the next page's URL.
+fn container_triples(
     query: &Query,
-    page: &'a QueryPage,
+    page: &QueryPage,
     container: &Container,
     params: &[(String, String)],
     request_query: Option<&str>,
-    deadline: Instant,
-) -> Result<PageTriples<'a>> {
+) -> Result<(Vec<Triple>, Option<NamedNode>)> {
     let base = container.iri();
-    let mut own: Vec<Triple> = Vec::with_capacity(6 + 2 * page.members.len());
+    let mut own: Vec<Triple> = Vec::with_capacity(8 + 2 * page.members.len());
     let mut add =
         |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| own.push(TripleRef::new(s, p, o).into_owned());
     // An LDP Direct Container whose membership predicate is rdfs:member, as OSLC Query 3.0's example: clients that
@@ -146,23 +263,6 @@ fn page_triples<'a>(
         for member in &page.members {
             add(base, relation, member.resource.subject().into());
         }
-    }
-    let mut members = Vec::with_capacity(page.members.len());
-    for (i, member) in page.members.iter().enumerate() {
-        if i.is_multiple_of(32) && Instant::now() > deadline {
-            return Err(Error::limit("the query's time budget (members projected)", i));
-        }
-        let subject = member.resource.subject();
-        let mut selected = Vec::new();
-        if let Some(select) = &query.select {
-            query::project_refs(&member.resource, select, &mut selected);
-        }
-        let order = Literal::new_typed_literal(member.order.to_string(), xsd::integer);
-        let mut stated = vec![Triple::new(subject, oslc::order, order)];
-        if let Some(score) = member.score {
-            stated.push(Triple::new(subject, oslc::score, Literal::new_typed_literal(score.to_string(), xsd::decimal)));
-        }
-        members.push((selected, stated));
     }
     // The ResponseInfo's subject is the URI the page was requested at, byte for byte (OSLC Core 3.0 Resource
     // Paging); a page asked for by a form POST has none of its own, so it gets the equivalent GET URI.
@@ -179,7 +279,7 @@ fn page_triples<'a>(
         add(this_page.as_ref(), oslc::nextPage, next_page.as_ref().into());
         next = Some(next_page);
     }
-    Ok(PageTriples { container: own, members, next })
+    Ok((own, next))
 }
 
 /// The query base with the request's parameters, the page token replaced by `token`.

@@ -221,12 +221,22 @@ pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     // Member IRIs share their container's IRI: skip the common prefix at memcmp speed, back to the start of the
     // digit run it ends in (equal bytes before a run compare equal whichever way they are read).
-    let same = a.iter().zip(b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+    let same = common_prefix(a, b);
     let mut start = same;
     while start > 0 && a[start - 1].is_ascii_digit() {
         start -= 1;
     }
     natural_cmp_bytes(&a[start..], &b[start..])
+}
+
+/// The length of the longest common prefix of `a` and `b`, compared 16 bytes at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 16 <= n && a[i..i + 16] == b[i..i + 16] {
+        i += 16;
+    }
+    i + a[i..n].iter().zip(&b[i..n]).position(|(x, y)| x != y).unwrap_or(n - i)
 }
 
 fn natural_cmp_bytes(a: &[u8], b: &[u8]) -> Ordering {
