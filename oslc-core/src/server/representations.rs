@@ -8,10 +8,10 @@
 //! when the young one is full it becomes the old one and the previous old one is dropped; a hit in the old one
 //! moves the entry back to the young one. So the resources read most stay, at no bookkeeping cost per read.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
+use foldhash::HashMap;
 
 use crate::ETag;
 use crate::rdf::{FORMATS, RdfFormat};

@@ -73,7 +73,8 @@ pub(super) async fn query_response(
     // no more at once than the cores less one, within the deadline.
     super::run_cpu_bound("evaluating a query", deadline, move || {
         let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
-        let (own, next) = container_triples(&query, &page, &container, &params, request_query.as_deref())?;
+        let (info, next) = response_info(&query, &page, &container, &params, request_query.as_deref())?;
+        let own = container_triples(&container, &page, &info);
         let body = match assembled(&shared, format, &query, &page, &own, deadline)? {
             Some(body) => body,
             None => {
@@ -110,11 +111,11 @@ type MemberTriples<'a> = (Vec<TripleRef<'a>>, Vec<Triple>);
 
 /// The triples to write: the container's, then member by member, each triple once. Grouped by subject, so the
 /// Turtle reads as one block per resource.
-fn in_order<'a>(container: &'a [Triple], members: &'a [MemberTriples<'a>]) -> Vec<TripleRef<'a>> {
+fn in_order<'a>(container: &[TripleRef<'a>], members: &'a [MemberTriples<'a>]) -> Vec<TripleRef<'a>> {
     let count = container.len() + members.iter().map(|(s, o)| s.len() + o.len()).sum::<usize>();
     let mut seen = HashSet::with_capacity_and_hasher(count, foldhash::fast::RandomState::default());
     let mut triples = Vec::with_capacity(count);
-    let own = container.iter().map(Triple::as_ref);
+    let own = container.iter().copied();
     let members =
         members.iter().flat_map(|(selected, own)| selected.iter().copied().chain(own.iter().map(Triple::as_ref)));
     for triple in own.chain(members) {
@@ -169,7 +170,7 @@ fn assembled(
     format: RdfFormat,
     query: &Query,
     page: &QueryPage,
-    own: &[Triple],
+    own: &[TripleRef<'_>],
     deadline: Instant,
 ) -> Result<Option<Vec<u8>>> {
     let Some(select) = &query.select else { return Ok(None) };
@@ -178,8 +179,7 @@ fn assembled(
     }
     let Some(table) = PrefixTable::new(&shared.prefixes) else { return Ok(None) };
     let selection = SelectionKey(select).to_string();
-    let own: Vec<TripleRef<'_>> = own.iter().map(Triple::as_ref).collect();
-    let Some(head) = table.part(&own, format) else { return Ok(None) };
+    let Some(head) = table.part(own, format) else { return Ok(None) };
     let mut used = head.prefixes;
     let mut parts = Vec::with_capacity(2 * page.members.len());
     let mut selected = Vec::new();
@@ -242,8 +242,26 @@ impl std::fmt::Display for SelectionKey<'_> {
     }
 }
 
-/// The query result container's triples for `page`, and the next page's URL.
-fn container_triples(
+/// The query result container's triples for `page`, borrowed from the members and from `info` (which follow).
+fn container_triples<'a>(container: &'a Container, page: &'a QueryPage, info: &'a [Triple]) -> Vec<TripleRef<'a>> {
+    let base = container.iri();
+    let mut own = Vec::with_capacity(3 + 2 * page.members.len() + info.len());
+    // An LDP Direct Container whose membership predicate is rdfs:member, as OSLC Query 3.0's example: clients that
+    // read rdfs:member (Query 2.0 style) and those that read ldp:contains (LDP) both find the members.
+    own.push(TripleRef::new(base, rdf::r#type, ldp::DirectContainer));
+    own.push(TripleRef::new(base, ldp::membershipResource, base));
+    own.push(TripleRef::new(base, ldp::hasMemberRelation, rdfs::member));
+    for relation in [rdfs::member, ldp::contains] {
+        for member in &page.members {
+            own.push(TripleRef::new(base, relation, member.resource.subject()));
+        }
+    }
+    own.extend(info.iter().map(Triple::as_ref));
+    own
+}
+
+/// The page's `oslc:ResponseInfo`, and the next page's URL.
+fn response_info(
     query: &Query,
     page: &QueryPage,
     container: &Container,
@@ -251,19 +269,9 @@ fn container_triples(
     request_query: Option<&str>,
 ) -> Result<(Vec<Triple>, Option<NamedNode>)> {
     let base = container.iri();
-    let mut own: Vec<Triple> = Vec::with_capacity(8 + 2 * page.members.len());
+    let mut info: Vec<Triple> = Vec::with_capacity(3);
     let mut add =
-        |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| own.push(TripleRef::new(s, p, o).into_owned());
-    // An LDP Direct Container whose membership predicate is rdfs:member, as OSLC Query 3.0's example: clients that
-    // read rdfs:member (Query 2.0 style) and those that read ldp:contains (LDP) both find the members.
-    add(base, rdf::r#type, ldp::DirectContainer.into());
-    add(base, ldp::membershipResource, base.into());
-    add(base, ldp::hasMemberRelation, rdfs::member.into());
-    for relation in [rdfs::member, ldp::contains] {
-        for member in &page.members {
-            add(base, relation, member.resource.subject().into());
-        }
-    }
+        |s: NamedNodeRef<'_>, p: NamedNodeRef<'_>, o: TermRef<'_>| info.push(TripleRef::new(s, p, o).into_owned());
     // The ResponseInfo's subject is the URI the page was requested at, byte for byte (OSLC Core 3.0 Resource
     // Paging); a page asked for by a form POST has none of its own, so it gets the equivalent GET URI.
     let this_page = match request_query.and_then(|q| NamedNode::new(format!("{}?{q}", base.as_str())).ok()) {
@@ -279,7 +287,7 @@ fn container_triples(
         add(this_page.as_ref(), oslc::nextPage, next_page.as_ref().into());
         next = Some(next_page);
     }
-    Ok((own, next))
+    Ok((info, next))
 }
 
 /// The query base with the request's parameters, the page token replaced by `token`.

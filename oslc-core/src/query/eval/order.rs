@@ -233,7 +233,10 @@ pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let n = a.len().min(b.len());
     let mut i = 0;
-    while i + 16 <= n && a[i..i + 16] == b[i..i + 16] {
+    // Fixed-size arrays compare in registers, without a call to memcmp per chunk.
+    while let (Some(x), Some(y)) = (a[i..n].first_chunk::<16>(), b[i..n].first_chunk::<16>())
+        && x == y
+    {
         i += 16;
     }
     i + a[i..n].iter().zip(&b[i..n]).position(|(x, y)| x != y).unwrap_or(n - i)
