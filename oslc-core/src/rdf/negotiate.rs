@@ -31,19 +31,18 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
     let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
         return offered.first().copied().ok_or_else(|| not_acceptable("", offered));
     };
-    let ranges: Vec<(MediaType<'_>, f32)> = MediaTypeList::new(accept)
-        .filter_map(std::result::Result::ok)
-        .map(|range| {
-            let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
-            (range, q.clamp(0.0, 1.0))
-        })
-        .collect();
+    // The common case, one of our media types alone, needs no parsing.
+    if let Some(format) = offered.iter().find(|f| f.media_type().eq_ignore_ascii_case(accept)) {
+        return Ok(*format);
+    }
+    let ranges: Vec<Range<'_>> =
+        MediaTypeList::new(accept).filter_map(std::result::Result::ok).map(Range::new).collect();
     let mut best: Option<(RdfFormat, f32)> = None;
     for format in offered {
         // The most specific matching range decides this format's quality (RFC 9110 §12.5.1).
         let quality = ranges
             .iter()
-            .filter_map(|(range, q)| range_specificity(range, *format).map(|s| (s, *q)))
+            .filter_map(|range| range.specificity(*format).map(|s| (s, range.q)))
             .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)))
             .map(|(_, q)| q);
         if let Some(q) = quality.filter(|q| *q > 0.0)
@@ -57,10 +56,45 @@ pub fn negotiate_among(accept: Option<&str>, offered: &[RdfFormat]) -> Result<Rd
     }
     // Core 3.0: a client that asks only for RDF syntaxes the server lacks gets RDF in one it has (406 is for
     // clients that want no RDF at all).
-    let wants_rdf = ranges.iter().any(|(range, q)| *q > 0.0 && is_rdf_media_type(&range.essence().to_string()));
+    let wants_rdf = ranges.iter().any(|range| range.q > 0.0 && is_rdf_media_type(&range.essence));
     match offered.first() {
         Some(first) if wants_rdf => Ok(*first),
         _ => Err(not_acceptable(accept, offered)),
+    }
+}
+
+/// A media range of `Accept`, read once: its type, subtype, essence, the syntax it names and its quality.
+struct Range<'a> {
+    ty: &'a str,
+    subty: &'a str,
+    essence: String,
+    named: Option<RdfFormat>,
+    q: f32,
+}
+
+impl<'a> Range<'a> {
+    fn new(range: MediaType<'a>) -> Self {
+        let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
+        let essence = range.essence().to_string();
+        let named = RdfFormat::from_media_type(&essence);
+        Self { ty: range.ty.as_str(), subty: range.subty.as_str(), essence, named, q: q.clamp(0.0, 1.0) }
+    }
+
+    /// How specifically this range names `format`: 4 for its own media type, 3 for another name of the syntax
+    /// (such as `application/xml` for RDF/XML), 2 for `type/*`, 1 for `*/*`, `None` for no match. So
+    /// `application/rdf+xml, text/turtle;q=0.9, application/xml;q=0.6` gives RDF/XML quality 1, not 0.6.
+    fn specificity(&self, format: RdfFormat) -> Option<u8> {
+        let format_ty = format.media_type().split('/').next().unwrap_or_default();
+        if self.ty == "*" && self.subty == "*" {
+            return Some(1);
+        }
+        if self.subty == "*" {
+            return self.ty.eq_ignore_ascii_case(format_ty).then_some(2);
+        }
+        if self.essence.eq_ignore_ascii_case(format.media_type()) {
+            return Some(4);
+        }
+        same_syntax(self.named?, format).then_some(3)
     }
 }
 
@@ -81,8 +115,8 @@ pub fn accepts(accept: Option<&str>, format: RdfFormat) -> bool {
     MediaTypeList::new(accept)
         .filter_map(std::result::Result::ok)
         .filter_map(|range| {
-            let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
-            range_specificity(&range, format).map(|s| (s, q))
+            let range = Range::new(range);
+            range.specificity(format).map(|s| (s, range.q))
         })
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)))
         .is_some_and(|(_, q)| q > 0.0)
@@ -98,8 +132,8 @@ pub(crate) fn quality(accept: Option<&str>, format: RdfFormat) -> f32 {
     MediaTypeList::new(accept)
         .filter_map(std::result::Result::ok)
         .filter_map(|range| {
-            let q = range.get_param(names::Q).and_then(|q| q.as_str().parse::<f32>().ok()).unwrap_or(1.0);
-            range_specificity(&range, format).map(|s| (s, q.clamp(0.0, 1.0)))
+            let range = Range::new(range);
+            range.specificity(format).map(|s| (s, range.q))
         })
         .max_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.total_cmp(&b.1)))
         .map_or(0.0, |(_, q)| q)
@@ -119,26 +153,6 @@ fn is_rdf_media_type(essence: &str) -> bool {
         "application/x-trig",
     ];
     RdfFormat::from_media_type(essence).is_some() || OTHERS.iter().any(|t| t.eq_ignore_ascii_case(essence))
-}
-
-/// How specifically `range` names `format`: 4 for its own media type, 3 for another name of the syntax (such as
-/// `application/xml` for RDF/XML), 2 for `type/*`, 1 for `*/*`, `None` for no match. So
-/// `application/rdf+xml, text/turtle;q=0.9, application/xml;q=0.6` gives RDF/XML quality 1, not 0.6.
-fn range_specificity(range: &MediaType<'_>, format: RdfFormat) -> Option<u8> {
-    let (ty, subty) = (range.ty.as_str(), range.subty.as_str());
-    let format_ty = format.media_type().split('/').next().unwrap_or_default();
-    if ty == "*" && subty == "*" {
-        return Some(1);
-    }
-    if subty == "*" {
-        return ty.eq_ignore_ascii_case(format_ty).then_some(2);
-    }
-    let essence = range.essence().to_string();
-    if essence.eq_ignore_ascii_case(format.media_type()) {
-        return Some(4);
-    }
-    let named = RdfFormat::from_media_type(&essence)?;
-    same_syntax(named, format).then_some(3)
 }
 
 fn not_acceptable(accept: &str, offered: &[RdfFormat]) -> Error {

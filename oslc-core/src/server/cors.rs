@@ -73,26 +73,15 @@ where
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Both paths call a clone that is driven to readiness below (axum routes are always ready).
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // Either may take the request: both are made ready (axum routes always are), so `call` clones neither.
+        std::task::ready!(self.inner.poll_ready(cx))?;
+        self.cors.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let preflight =
             request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
-        if preflight {
-            let mut cors = self.cors.clone();
-            Box::pin(async move {
-                std::future::poll_fn(|cx| cors.poll_ready(cx)).await?;
-                cors.call(request).await
-            })
-        } else {
-            let mut inner = self.inner.clone();
-            Box::pin(async move {
-                std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
-                inner.call(request).await
-            })
-        }
+        if preflight { Box::pin(self.cors.call(request)) } else { Box::pin(self.inner.call(request)) }
     }
 }

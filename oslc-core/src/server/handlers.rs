@@ -82,13 +82,15 @@ pub(super) fn document<S: Clone + Send + Sync + 'static>(
     doc: Arc<StaticDocument>,
     shared: Arc<Shared>,
 ) -> MethodRouter<S> {
-    get(move |RawQuery(raw): RawQuery, headers: HeaderMap| async move {
-        let headers = super::html::with_format_override(&headers, raw.as_deref()).unwrap_or(headers);
-        if super::html::prefers_html(&headers) {
+    // The request itself rather than a copy of its headers: this answers most requests a server gets.
+    get(move |request: axum::extract::Request| async move {
+        let overridden = super::html::with_format_override(request.headers(), request.uri().query());
+        let headers = overridden.as_ref().unwrap_or(request.headers());
+        if super::html::prefers_html(headers) {
             let page = super::html::document_page(&shared, &doc.resource);
             return super::html::html_response(&shared, StatusCode::OK, page, super::html::Framing::Never);
         }
-        respond(&headers, serve_static(&doc, &shared, &headers))
+        respond(headers, serve_static(&doc, &shared, headers))
     })
 }
 
@@ -214,10 +216,12 @@ fn dialogs_response(state: &CollectionState, headers: &HeaderMap) -> Result<Resp
 /// GET, PUT, DELETE and OPTIONS on one member.
 pub(super) fn member_routes<S: Clone + Send + Sync + 'static>(state: Arc<CollectionState>) -> MethodRouter<S> {
     let (get_state, put_state, delete_state) = (state.clone(), state.clone(), state);
-    get(move |Path(id): Path<String>, RawQuery(raw): RawQuery, headers: HeaderMap| async move {
-        let headers = super::html::with_format_override(&headers, raw.as_deref()).unwrap_or(headers);
-        let result = read(&get_state, &id, &headers, raw.as_deref()).await;
-        respond(&headers, result)
+    get(move |Path(id): Path<String>, request: axum::extract::Request| async move {
+        let raw = request.uri().query();
+        let overridden = super::html::with_format_override(request.headers(), raw);
+        let headers = overridden.as_ref().unwrap_or(request.headers());
+        let result = read(&get_state, &id, headers, raw).await;
+        respond(headers, result)
     })
     .put(move |Path(id): Path<String>, RawQuery(raw): RawQuery, headers: HeaderMap, body: Body| async move {
         let result = replace(&put_state, &id, &headers, raw.as_deref(), body).await;

@@ -44,6 +44,12 @@ pub(super) fn prefers_html(headers: &HeaderMap) -> bool {
 /// The highest quality `Accept` gives one of `essences` by name (wildcards do not count), 0 when none is named.
 pub(super) fn explicit_quality(headers: &HeaderMap, essences: &[&str]) -> f32 {
     let Some(accept) = headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()) else { return 0.0 };
+    // A header that does not hold one of the names cannot name it: most requests are answered without parsing.
+    let holds =
+        |essence: &str| accept.as_bytes().windows(essence.len()).any(|w| w.eq_ignore_ascii_case(essence.as_bytes()));
+    if !essences.iter().any(|e| holds(e)) {
+        return 0.0;
+    }
     let mut best = 0.0_f32;
     for range in MediaTypeList::new(accept).filter_map(std::result::Result::ok) {
         let essence = range.essence().to_string();

@@ -127,9 +127,13 @@ async fn limit_request(config: ServeConfig, request: Request, next: Next) -> Res
         return ErrorResponse::new(Error::HeadersTooLarge { limit: config.max_header_bytes }, &http::HeaderMap::new())
             .into_response();
     }
-    let headers = request.headers().clone();
+    // Errors answered below are negotiated from `Accept` alone (see `ErrorResponse::new`): only it is kept.
+    let mut headers = http::HeaderMap::new();
+    if let Some(accept) = request.headers().get(header::ACCEPT) {
+        headers.insert(header::ACCEPT, accept.clone());
+    }
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let uri = request.uri().clone();
     let response = match tokio::time::timeout(config.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
@@ -140,10 +144,10 @@ async fn limit_request(config: ServeConfig, request: Request, next: Next) -> Res
     // axum answers unknown routes and methods with empty bodies; OSLC clients expect an oslc:Error.
     let bare = !response.headers().contains_key(header::CONTENT_TYPE);
     match response.status() {
-        StatusCode::NOT_FOUND if bare => ErrorResponse::new(Error::not_found(path), &headers).into_response(),
+        StatusCode::NOT_FOUND if bare => ErrorResponse::new(Error::not_found(uri.path()), &headers).into_response(),
         StatusCode::METHOD_NOT_ALLOWED if bare => {
             let allow = response.headers().get(header::ALLOW).cloned();
-            let error = Error::MethodNotAllowed { method: method.to_string(), resource: path };
+            let error = Error::MethodNotAllowed { method: method.to_string(), resource: uri.path().to_owned() };
             let mut answer = ErrorResponse::new(error, &headers).into_response();
             if let Some(allow) = allow {
                 answer.headers_mut().insert(header::ALLOW, allow);
