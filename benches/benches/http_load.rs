@@ -6,7 +6,10 @@
 //! Run with `bash scripts/bench.sh` (or build `st2-oslc` and `fake-st2` in release mode and `cargo bench -p benches
 //! --bench http_load`; `ST2_OSLC_BIN` and `FAKE_ST2_BIN` override where the binaries are). `HTTP_LOAD_ROWS` keeps
 //! the rows whose name contains one of its comma-separated words (`HTTP_LOAD_ROWS=page,catalog`) and
-//! `HTTP_LOAD_SECONDS` sets each row's time (default 8). Under `cargo test` it only says how to run it.
+//! `HTTP_LOAD_SECONDS` sets each row's time (default 8). Then, on a fresh `--demo` server, it measures how a list's
+//! cost grows with its size: a page of 100 over 100 rules and over `HTTP_LOAD_SCALE` (default 10,000), the first
+//! byte of the unpaged list, and RSS (`HTTP_LOAD_ROWS=scale` runs that alone). Under `cargo test` it only says how
+//! to run it.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
@@ -195,6 +198,111 @@ async fn create_rules(addr: &str) -> String {
     text.split("changeRequests/").nth(1).and_then(|s| s.get(..24)).unwrap().to_owned()
 }
 
+/// Creates rules `from..to` through `addr`, eight requests at a time.
+async fn create_range(addr: &str, from: usize, to: usize) {
+    let mut tasks = Vec::new();
+    for lane in 0..8 {
+        let addr = addr.to_owned();
+        tasks.push(tokio::spawn(async move {
+            for i in (from + lane..to).step_by(8) {
+                let body = format!(
+                    "<> <http://purl.org/dc/terms/title> \"scale_rule_{i}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"s{i}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" ."
+                );
+                let (status, _) = request(&addr, "POST", RULES_PATH, "text/turtle", Some(body)).await;
+                assert_eq!(status, 201);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// Time to the first byte of the body and to the whole of it, for GET `path` on a fresh connection: the medians of
+/// 20 requests.
+async fn first_byte(addr: &str, path: &str) -> (Duration, Duration, usize) {
+    let mut first = Vec::new();
+    let mut whole = Vec::new();
+    let mut size = 0;
+    for _ in 0..20 {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.unwrap();
+        tokio::spawn(connection);
+        let request = hyper::Request::get(path)
+            .header("host", addr)
+            .header("accept", "text/turtle")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let started = Instant::now();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = response.into_body();
+        let mut got = 0;
+        let mut at_first = None;
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                got += data.len();
+                at_first.get_or_insert_with(|| started.elapsed());
+            }
+        }
+        first.push(at_first.unwrap_or_else(|| started.elapsed()));
+        whole.push(started.elapsed());
+        size = got;
+    }
+    first.sort_unstable();
+    whole.sort_unstable();
+    (first[first.len() / 2], whole[whole.len() / 2], size)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// How a list's cost grows with its size: on a fresh `--demo` server, a page of 100 rules with every property over
+/// 100 rules and over `large`, the first byte of the unpaged list (its first page) and the server's RSS.
+async fn scale(st2_oslc: &PathBuf, large: usize, seconds: u64) {
+    let (server, addr) = Server::start(st2_oslc, &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while request(&addr, "GET", RULES_PATH, "text/turtle", None).await.0 != 200 {
+        assert!(Instant::now() < deadline, "st2-oslc at {addr} did not answer");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = format!("{RULES_PATH}?oslc.paging=true&oslc.pageSize=100&oslc.select=*");
+    let unpaged = format!("{RULES_PATH}?oslc.select=*");
+    println!();
+    println!(
+        "| rules | page of 100, every property | its CPU | first byte of the list (1,000 a page), every property | whole | body | RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let mut created = 0;
+    for size in [100, large] {
+        create_range(&addr, created, size).await;
+        created = size;
+        let _ = load(&addr, &page, "text/turtle", 1).await;
+        let cpu = server.cpu();
+        let (count, _) = load(&addr, &page, "text/turtle", seconds).await;
+        let cpu = server.cpu().saturating_sub(cpu);
+        let (first, whole, body) = first_byte(&addr, &unpaged).await;
+        println!(
+            "| {size} | {:.0} req/s | {:.0} µs | {:.1} ms | {:.1} ms | {} KB | {:.0} MB |",
+            count as f64 / seconds as f64,
+            cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
+            first.as_secs_f64() * 1e3,
+            whole.as_secs_f64() * 1e3,
+            body / 1024,
+            rss_mb(server.1),
+        );
+    }
+}
+
 /// One measured row: its name, path, `Accept`, and whether it is also measured with `--st2-url`.
 struct Row {
     name: &'static str,
@@ -290,6 +398,10 @@ fn main() {
                     body / 1024,
                 );
             }
+        }
+        if wanted.is_empty() || wanted.iter().any(|w| w == "scale") {
+            let large = std::env::var("HTTP_LOAD_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+            scale(&st2_oslc, large, seconds).await;
         }
     });
 }

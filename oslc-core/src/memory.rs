@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use oxrdf::{Literal, NamedNode};
 
 use crate::provider::{Container, IfMatch, ResourceProvider};
+use crate::query::Listing;
 use crate::vocab::dcterms;
 use crate::{Error, Resource, Result};
 
@@ -38,6 +39,8 @@ struct State {
     // Keyed by the numeric order of creation so listing is stable and in creation order.
     resources: BTreeMap<u64, (String, Resource)>,
     next_id: u64,
+    /// The resources in natural order as last listed, until one changes.
+    listing: Option<Listing>,
 }
 
 impl State {
@@ -76,6 +79,7 @@ impl InMemoryProvider {
         // The ETag is computed once per stored state: query pages then reuse the resource's serialized part.
         let _ = resource.etag();
         state.resources.insert(key, (id, resource));
+        state.listing = None;
     }
 
     /// How many resources are stored.
@@ -97,6 +101,16 @@ impl ResourceProvider for InMemoryProvider {
         Ok(self.state().resources.values().map(|(_, r)| r.clone()).collect())
     }
 
+    async fn listing(&self, _container: &Container) -> Result<Listing> {
+        let mut state = self.state();
+        if let Some(listing) = &state.listing {
+            return Ok(listing.clone());
+        }
+        let listing = Listing::new(state.resources.values().map(|(_, r)| r.clone()).collect());
+        state.listing = Some(listing.clone());
+        Ok(listing)
+    }
+
     async fn get(&self, container: &Container, id: &str) -> Result<Resource> {
         let state = self.state();
         let key = state.find(id).ok_or_else(|| Error::not_found(container.member(id).as_str()))?;
@@ -114,6 +128,7 @@ impl ResourceProvider for InMemoryProvider {
         }
         resource.set(dcterms::identifier, &Literal::new_simple_literal(&id));
         state.resources.insert(key, (id, resource.clone()));
+        state.listing = None;
         Ok(resource)
     }
 
@@ -134,6 +149,7 @@ impl ResourceProvider for InMemoryProvider {
         }
         resource.set(dcterms::identifier, &Literal::new_simple_literal(id));
         state.resources.insert(key, (id.to_owned(), resource.clone()));
+        state.listing = None;
         Ok(resource)
     }
 
@@ -145,6 +161,7 @@ impl ResourceProvider for InMemoryProvider {
             if_match.check(current.subject(), &current.etag())?;
         }
         state.resources.remove(&key);
+        state.listing = None;
         Ok(())
     }
 }

@@ -19,7 +19,7 @@
 use async_trait::async_trait;
 use oxrdf::{NamedNode, NamedNodeRef};
 
-use crate::query::Query;
+use crate::query::{Listing, Query};
 use crate::{ETag, Error, Resource, Result};
 
 /// An LDP-style container of one type of resource: the collection IRI (which is the query base and creation factory
@@ -132,6 +132,16 @@ pub trait ResourceProvider: Send + Sync + 'static {
     /// ETag computed ([`Resource::etag`], once per state), gets faster query pages: the server keeps each member's
     /// serialized part by that ETag and copies it into the next pages instead of writing it again.
     async fn list(&self, container: &Container) -> Result<Vec<Resource>>;
+
+    /// Every resource of the container in natural order, shared: pages of queries that neither filter, search
+    /// nor order are cut from it by binary search instead of evaluating the collection
+    /// ([`crate::query::page_of`]).
+    ///
+    /// The default sorts [`ResourceProvider::list`] on each call; a provider that keeps its resources returns a
+    /// [`Listing`] it keeps until they change, so such a page costs the same over 100 members or 100,000.
+    async fn listing(&self, container: &Container) -> Result<Listing> {
+        Ok(Listing::new(self.list(container).await?))
+    }
 
     /// Evaluates `oslc.where` (and `oslc.searchTerms`, if it can) itself, as a database would: return the members
     /// that satisfy it, or `None` to let the server evaluate the query over [`ResourceProvider::list`].

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use oslc_core::query::Listing;
 use oslc_core::{Container, Error, IfMatch, Resource, ResourceProvider, Result};
 
 use super::mapping::{RuleUris, rule_from_graph, rule_to_resource, unmask};
@@ -34,7 +35,7 @@ pub struct RuleProvider {
     resources: Mutex<HashMap<Box<str>, (RuleDigest, Resource)>>,
     /// The last list made, with the store's [`RuleStore::version`] it was made at: while the version is the same,
     /// a query is answered without listing and comparing every rule again.
-    listed: Mutex<Option<(u64, Arc<[Resource]>)>>,
+    listed: Mutex<Option<(u64, Listing)>>,
     /// One lock per rule being written: a check of `If-Match` and the write it guards run as one step against
     /// every other write through this adapter (PUT, DELETE, the actions, `/actions`).
     writes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -173,19 +174,23 @@ pub(crate) fn is_enabled(resource: &Resource) -> bool {
 
 #[async_trait]
 impl ResourceProvider for RuleProvider {
-    async fn list(&self, _container: &Container) -> Result<Vec<Resource>> {
+    async fn list(&self, container: &Container) -> Result<Vec<Resource>> {
+        Ok(self.listing(container).await?.resources().to_vec())
+    }
+
+    async fn listing(&self, _container: &Container) -> Result<Listing> {
         // The version is read before the list, so a change made while listing makes the next call list again.
         let version = self.store.version();
         if let Some(version) = version
-            && let Some((at, resources)) = &*self.listed.lock().unwrap_or_else(PoisonError::into_inner)
+            && let Some((at, listing)) = &*self.listed.lock().unwrap_or_else(PoisonError::into_inner)
             && *at == version
         {
-            return Ok(resources.to_vec());
+            return Ok(listing.clone());
         }
         let page = self.store.list(None).await?;
-        let mut resources = page.rules.iter().map(|rule| self.resource(rule)).collect::<Result<Vec<_>>>()?;
-        // Kept in the order of queries without `oslc.orderBy`, so they need no sort while nothing changes.
-        oslc_core::query::sort_in_natural_order(&mut resources);
+        let resources = page.rules.iter().map(|rule| self.resource(rule)).collect::<Result<Vec<_>>>()?;
+        // Kept in the order of queries without `oslc.orderBy`: plain pages are cut from it, others need no sort.
+        let listing = Listing::new(resources);
         // Rules deleted behind the adapter's back leave the cache.
         if let Ok(mut cache) = self.resources.lock()
             && cache.len() > page.rules.len()
@@ -194,9 +199,9 @@ impl ResourceProvider for RuleProvider {
             cache.retain(|id, _| live.contains(&**id));
         }
         if let Some(version) = version {
-            *self.listed.lock().unwrap_or_else(PoisonError::into_inner) = Some((version, resources.clone().into()));
+            *self.listed.lock().unwrap_or_else(PoisonError::into_inner) = Some((version, listing.clone()));
         }
-        Ok(resources)
+        Ok(listing)
     }
 
     async fn get(&self, _container: &Container, id: &str) -> Result<Resource> {

@@ -31,7 +31,8 @@ pub use ast::{
     SortTerm, Value,
 };
 pub use eval::{
-    Evaluation, Member, QueryPage, evaluate, evaluate_within, project, project_refs, sort_in_natural_order,
+    Evaluation, Listing, Member, QueryPage, evaluate, evaluate_within, page_of, project, project_refs,
+    sort_in_natural_order,
 };
 
 use parse::Parser;

@@ -69,13 +69,17 @@ pub(super) async fn evaluate(
         &limits,
     )?;
     let deadline = Instant::now() + limits.deadline;
-    let (resources, evaluation) = super::results::candidates(state, &query).await?;
     let page_size = query.page_size.unwrap_or(default_page_size).min(state.shared.paging.max_page_size);
-    let evaluated = query.clone();
-    let page = super::run_cpu_bound("evaluating a query", deadline, move || {
-        query::evaluate_within(&evaluated, resources, evaluation, Some(page_size), Some(deadline))
-    })
-    .await?;
+    let page = match super::results::candidates(state, &query, page_size).await? {
+        super::results::Candidates::Page(page) => page,
+        candidates => {
+            let evaluated = query.clone();
+            super::run_cpu_bound("evaluating a query", deadline, move || {
+                candidates.into_page(&evaluated, page_size, deadline)
+            })
+            .await?
+        }
+    };
     Ok((query, page))
 }
 

@@ -61,18 +61,18 @@ pub(super) async fn query_response(
     )?;
     let deadline = Instant::now() + limits.deadline;
     let container = state.container.clone();
-    let (resources, evaluation) = candidates(state, &query).await?;
     let paging = state.shared.paging;
     let asked = query.paging || query.page_size.is_some() || query.page_token.is_some();
     let page_size = if asked { query.page_size.unwrap_or(paging.default_page_size) } else { paging.max_page_size }
         .min(paging.max_page_size);
+    let candidates = candidates(state, &query, page_size).await?;
     let params = params.to_vec();
     let request_query = request_query.filter(|q| !q.is_empty()).map(str::to_owned);
     let shared = state.shared.clone();
     // Evaluating, projecting and serializing are CPU work whose cost the client chooses: off the async workers,
     // no more at once than the cores less one, within the deadline.
     super::run_cpu_bound("evaluating a query", deadline, move || {
-        let page = query::evaluate_within(&query, resources, evaluation, Some(page_size), Some(deadline))?;
+        let page = candidates.into_page(&query, page_size, deadline)?;
         let (info, next) = response_info(&query, &page, &container, &params, request_query.as_deref())?;
         let own = container_triples(&container, &page, &info);
         let body = match assembled(&shared, format, &query, &page, &own, deadline)? {
@@ -96,13 +96,40 @@ pub(super) async fn query_response(
     .await
 }
 
-/// The resources a query is evaluated over: those the provider filtered itself (`oslc.where` pushed down), else
-/// all of them, to filter here.
-pub(super) async fn candidates(state: &CollectionState, query: &Query) -> Result<(Vec<crate::Resource>, Evaluation)> {
+/// What a query's page comes from: cut already from the provider's listing (a query that neither filters,
+/// searches nor orders), or resources to evaluate it over.
+pub(super) enum Candidates {
+    Page(QueryPage),
+    Resources(Vec<crate::Resource>, Evaluation),
+}
+
+impl Candidates {
+    /// The page of `page_size` members, evaluating the query if it is not cut yet (CPU work: run it off the async
+    /// workers).
+    pub(super) fn into_page(self, query: &Query, page_size: usize, deadline: Instant) -> Result<QueryPage> {
+        match self {
+            Self::Page(page) => Ok(page),
+            Self::Resources(resources, evaluation) => {
+                query::evaluate_within(query, resources, evaluation, Some(page_size), Some(deadline))
+            }
+        }
+    }
+}
+
+/// Where the page of `query` comes from: a plain page is cut from the provider's listing by binary search; a query
+/// that filters is evaluated over the resources the provider filtered itself (`oslc.where` pushed down), else over
+/// all of them.
+pub(super) async fn candidates(state: &CollectionState, query: &Query, page_size: usize) -> Result<Candidates> {
+    if !query.filters() && query.order_by.is_empty() {
+        let listing = state.provider.listing(&state.container).await?;
+        if let Some(page) = query::page_of(query, &listing, Some(page_size))? {
+            return Ok(Candidates::Page(page));
+        }
+    }
     let pushed_down = if query.filters() { state.provider.query(&state.container, query).await? } else { None };
     Ok(match pushed_down {
-        Some(members) => (members, Evaluation::AlreadyFiltered),
-        None => (state.provider.list(&state.container).await?, Evaluation::Filter),
+        Some(members) => Candidates::Resources(members, Evaluation::AlreadyFiltered),
+        None => Candidates::Resources(state.provider.list(&state.container).await?, Evaluation::Filter),
     })
 }
 
