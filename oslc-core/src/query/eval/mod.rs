@@ -283,6 +283,7 @@ pub fn evaluate_within(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::vocab::standard_prefixes;
     use oxrdf::NamedNode;
