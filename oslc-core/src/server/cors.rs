@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -26,20 +27,20 @@ use tower_http::cors::{Cors, CorsLayer};
 /// let app: Router = Router::new().route("/vocab", get(|| async { "…" })).layer(OslcCorsLayer::default());
 /// ```
 #[derive(Clone)]
-pub struct OslcCorsLayer(CorsLayer);
+pub struct OslcCorsLayer(Arc<CorsLayer>);
 
 impl OslcCorsLayer {
     /// The layer with tower-http's `cors` settings for preflights and responses.
     #[must_use]
     pub fn new(cors: CorsLayer) -> Self {
-        Self(cors)
+        Self(Arc::new(cors))
     }
 }
 
 impl Default for OslcCorsLayer {
     /// [`super::default_cors`].
     fn default() -> Self {
-        Self(super::default_cors())
+        Self::new(super::default_cors())
     }
 }
 
@@ -53,15 +54,16 @@ impl<S: Clone> Layer<S> for OslcCorsLayer {
     type Service = PreflightCors<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PreflightCors { cors: self.0.layer(inner.clone()), inner }
+        PreflightCors { inner, cors: self.0.clone() }
     }
 }
 
-/// The service of [`OslcCorsLayer`].
+/// The service of [`OslcCorsLayer`]. The settings are shared, not copied, and tower-http's `Cors` is put around
+/// the routes per request: axum clones a route's whole stack of services for each request it serves.
 #[derive(Clone)]
 pub struct PreflightCors<S> {
     inner: S,
-    cors: Cors<S>,
+    cors: Arc<CorsLayer>,
 }
 
 impl<S> Service<Request<Body>> for PreflightCors<S>
@@ -74,14 +76,20 @@ where
     type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Either may take the request: both are made ready (axum routes always are), so `call` clones neither.
-        std::task::ready!(self.inner.poll_ready(cx))?;
-        self.cors.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let preflight =
             request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
-        if preflight { Box::pin(self.cors.call(request)) } else { Box::pin(self.inner.call(request)) }
+        if preflight {
+            // The ready service goes into `Cors`, a fresh clone stays here for the next call.
+            let fresh = self.inner.clone();
+            let ready = std::mem::replace(&mut self.inner, fresh);
+            let mut cors: Cors<S> = self.cors.layer(ready);
+            Box::pin(cors.call(request))
+        } else {
+            Box::pin(self.inner.call(request))
+        }
     }
 }
