@@ -31,14 +31,24 @@ pub struct RuleProvider {
     uris: RuleUris,
     /// The resource made for each rule as last seen, with a digest of that rule, reused while the rule is
     /// unchanged: building a resource, its ETag and its query index costs far more than digesting a rule. The
-    /// digest, not a copy of the rule, is kept, so the cache costs the resource and 16 bytes per rule.
-    resources: Mutex<HashMap<Box<str>, (RuleDigest, Resource)>>,
+    /// digest, not a copy of the rule, is kept, so the cache costs the resource and 24 bytes per rule. A GET
+    /// while the store's version is the one the rule was read at reads nothing (see [`Seen`]).
+    resources: Mutex<HashMap<Box<str>, Seen>>,
     /// The last list made, with the store's [`RuleStore::version`] it was made at: while the version is the same,
     /// a query is answered without listing and comparing every rule again.
     listed: Mutex<Option<(u64, Listing)>>,
     /// One lock per rule being written: a check of `If-Match` and the write it guards run as one step against
     /// every other write through this adapter (PUT, DELETE, the actions, `/actions`).
     writes: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A rule's resource as last built, with the digest of the rule it was built from and, when a GET read it, the
+/// store's [`RuleStore::version`] read before that rule was: while the version is still that one, the rule cannot
+/// have changed ("equal versions mean equal lists"), so a GET answers without reading and digesting it again.
+struct Seen {
+    digest: RuleDigest,
+    version: Option<u64>,
+    resource: Resource,
 }
 
 impl std::fmt::Debug for RuleProvider {
@@ -85,18 +95,27 @@ impl RuleProvider {
     /// # Errors
     /// What [`rule_to_resource`] returns.
     pub fn resource(&self, rule: &Rule) -> Result<Resource> {
+        self.resource_read_at(rule, None)
+    }
+
+    /// The resource of `rule`, read from the store at `version` (read before the rule).
+    fn resource_read_at(&self, rule: &Rule, version: Option<u64>) -> Result<Resource> {
         let id = rule.id.as_deref().unwrap_or_default();
         let digest = RuleDigest::of(rule);
-        if let Some((seen, resource)) = self.resources.lock().unwrap_or_else(PoisonError::into_inner).get(id)
-            && *seen == digest
+        if let Some(seen) = self.resources.lock().unwrap_or_else(PoisonError::into_inner).get_mut(id)
+            && seen.digest == digest
         {
-            return Ok(resource.clone());
+            if version.is_some() {
+                seen.version = version;
+            }
+            return Ok(seen.resource.clone());
         }
         // Built outside the lock: other rules' reads go on meanwhile.
         let resource = rule_to_resource(rule, &self.uris)?;
         // Computed once while the rule stays as it is, so query pages reuse the rule's serialized part.
         let _ = resource.etag();
-        self.resources.lock().unwrap_or_else(PoisonError::into_inner).insert(id.into(), (digest, resource.clone()));
+        let seen = Seen { digest, version, resource: resource.clone() };
+        self.resources.lock().unwrap_or_else(PoisonError::into_inner).insert(id.into(), seen);
         Ok(resource)
     }
 
@@ -205,8 +224,15 @@ impl ResourceProvider for RuleProvider {
     }
 
     async fn get(&self, _container: &Container, id: &str) -> Result<Resource> {
+        let version = self.store.version();
+        if let Some(version) = version
+            && let Some(seen) = self.resources.lock().unwrap_or_else(PoisonError::into_inner).get(id)
+            && seen.version == Some(version)
+        {
+            return Ok(seen.resource.clone());
+        }
         let rule = self.rule(id).await?;
-        self.resource(&rule)
+        self.resource_read_at(&rule, version)
     }
 
     async fn create(&self, _container: &Container, resource: Resource) -> Result<Resource> {
