@@ -185,7 +185,10 @@ pub async fn serve(
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    let router = with_request_limits(router, config);
+    // Around the whole router rather than each route (as `with_request_limits` puts it): axum clones a route's
+    // stack of layers for every request, and this one has no need to be in it.
+    let limits = middleware::from_fn(move |request: Request, next: Next| limit_request(config, request, next));
+    let app = tower::Layer::layer(&limits, router);
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -224,7 +227,7 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let service =
-            TowerToHyperService::new(router.clone().map_request(|r: Request<hyper::body::Incoming>| r.map(Body::new)));
+            TowerToHyperService::new(app.clone().map_request(|r: Request<hyper::body::Incoming>| r.map(Body::new)));
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let first_byte = config.header_read_timeout;
