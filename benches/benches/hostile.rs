@@ -66,14 +66,7 @@ async fn rss_steady(process: &Process) -> (f64, f64) {
 }
 
 fn rss_mb(process: &Process) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", process.0.id())).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
+    benches::rss_mb(process.0.id())
 }
 
 /// One request on its own connection: (status, body, time taken).
@@ -98,7 +91,7 @@ async fn request(addr: &str, method: &str, path: &str, body: Option<Vec<u8>>) ->
 }
 
 fn rule_body(i: usize) -> Vec<u8> {
-    format!("<> <http://purl.org/dc/terms/title> \"bench_{i}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"b{i}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" .").into_bytes()
+    benches::rule_turtle(&format!("bench_{i}")).into_bytes()
 }
 
 async fn wait_ready(addr: &str) {

@@ -69,15 +69,13 @@ impl Server {
 
 /// User and system CPU time process `pid` (or `self`) has used so far.
 fn cpu_of(pid: &str) -> Duration {
-    {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return Duration::ZERO };
-        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
-        let fields: Vec<&str> =
-            stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-        let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
-        // USER_HZ is 100 on Linux.
-        Duration::from_millis(ticks * 10)
-    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return Duration::ZERO };
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum());
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
 }
 
 fn binary(env: &str, name: &str) -> PathBuf {
@@ -189,36 +187,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or_default()
 }
 
-/// Creates `RULES` rules through `addr`; returns the id of one of them.
-async fn create_rules(addr: &str) -> String {
+/// Waits until `st2-oslc` at `addr` answers a query.
+async fn wait_answering(addr: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while request(addr, "GET", RULES_PATH, "text/turtle", None).await.0 != 200 {
         assert!(Instant::now() < deadline, "st2-oslc at {addr} did not answer");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    for i in 0..RULES {
-        let body = format!(
-            "<> <http://purl.org/dc/terms/title> \"bench_rule_{i}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"b{i}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" ."
-        );
-        let (status, _) = request(addr, "POST", RULES_PATH, "text/turtle", Some(body)).await;
-        assert_eq!(status, 201);
-    }
+}
+
+/// Creates `RULES` rules through `addr`; returns the id of one of them.
+async fn create_rules(addr: &str) -> String {
+    wait_answering(addr).await;
+    create_range(addr, 0, RULES).await;
     let query = format!("{RULES_PATH}?oslc.select=dcterms:identifier&oslc.where=dcterms:title=%22bench_rule_7%22");
     let (_, list) = request(addr, "GET", &query, "text/turtle", None).await;
     let text = String::from_utf8_lossy(&list).into_owned();
     text.split("changeRequests/").nth(1).and_then(|s| s.get(..24)).unwrap().to_owned()
 }
 
-/// Creates rules `from..to` through `addr`, eight requests at a time.
+/// Creates rules `bench_rule_{from}` to `bench_rule_{to - 1}` through `addr`, eight requests at a time.
 async fn create_range(addr: &str, from: usize, to: usize) {
     let mut tasks = Vec::new();
     for lane in 0..8 {
         let addr = addr.to_owned();
         tasks.push(tokio::spawn(async move {
             for i in (from + lane..to).step_by(8) {
-                let body = format!(
-                    "<> <http://purl.org/dc/terms/title> \"scale_rule_{i}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"s{i}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" ."
-                );
+                let body = benches::rule_turtle(&format!("bench_rule_{i}"));
                 let (status, _) = request(&addr, "POST", RULES_PATH, "text/turtle", Some(body)).await;
                 assert_eq!(status, 201);
             }
@@ -266,26 +261,11 @@ async fn first_byte(addr: &str, path: &str) -> (Duration, Duration, usize) {
     (first[first.len() / 2], whole[whole.len() / 2], size)
 }
 
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}
-
 /// How a list's cost grows with its size: on a fresh `--demo` server, a page of 100 rules with every property over
 /// 100 rules and over `large`, the first byte of the unpaged list (its first page) and the server's RSS.
 async fn scale(st2_oslc: &PathBuf, large: usize, seconds: u64) {
     let (server, addr) = Server::start(st2_oslc, &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while request(&addr, "GET", RULES_PATH, "text/turtle", None).await.0 != 200 {
-        assert!(Instant::now() < deadline, "st2-oslc at {addr} did not answer");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_answering(&addr).await;
     let page = format!("{RULES_PATH}?oslc.paging=true&oslc.pageSize=100&oslc.select=*");
     let unpaged = format!("{RULES_PATH}?oslc.select=*");
     println!();
@@ -309,7 +289,7 @@ async fn scale(st2_oslc: &PathBuf, large: usize, seconds: u64) {
             first.as_secs_f64() * 1e3,
             whole.as_secs_f64() * 1e3,
             body / 1024,
-            rss_mb(server.1),
+            benches::rss_mb(server.1),
         );
     }
 }

@@ -36,3 +36,24 @@ pub fn change_request(n: usize) -> Resource {
     }
     r
 }
+
+/// A rule to POST to `st2-oslc` as Turtle, titled `title` (also its webhook's URL, so each is its own).
+#[must_use]
+pub fn rule_turtle(title: &str) -> String {
+    format!(
+        "<> <http://purl.org/dc/terms/title> \"{title}\" ; <https://w3id.org/st2-oslc/ns#pack> \"bench\" ; <https://w3id.org/st2-oslc/ns#triggerType> \"core.st2.webhook\" ; <https://w3id.org/st2-oslc/ns#triggerParameters> \"{{\\\"url\\\": \\\"{title}\\\"}}\"^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON> ; <https://w3id.org/st2-oslc/ns#actionRef> \"core.local\" ."
+    )
+}
+
+/// The resident set size of process `pid` in MB (Linux `/proc`; 0 elsewhere).
+#[must_use]
+pub fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}

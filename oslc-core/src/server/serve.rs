@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use http::{StatusCode, header};
@@ -112,10 +112,10 @@ impl ServeConfig {
 /// bodies for 404 and 405): what [`serve`] does to the router it is given, for servers that run their own accept
 /// loop.
 pub fn with_request_limits(router: Router, config: ServeConfig) -> Router {
-    router.layer(middleware::from_fn(move |request: Request, next: Next| limit_request(config, request, next)))
+    router.layer(middleware::from_fn_with_state(config, limit_request))
 }
 
-async fn limit_request(config: ServeConfig, request: Request, next: Next) -> Response {
+async fn limit_request(State(config): State<ServeConfig>, request: Request, next: Next) -> Response {
     let uri_bytes = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_bytes > config.max_uri_bytes {
         return ErrorResponse::new(Error::UriTooLong { limit: config.max_uri_bytes }, request.headers())
@@ -187,7 +187,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Around the whole router rather than each route (as `with_request_limits` puts it): axum clones a route's
     // stack of layers for every request, and this one has no need to be in it.
-    let limits = middleware::from_fn(move |request: Request, next: Next| limit_request(config, request, next));
+    let limits = middleware::from_fn_with_state(config, limit_request);
     let app = tower::Layer::layer(&limits, router);
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
