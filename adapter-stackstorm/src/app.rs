@@ -108,6 +108,9 @@ pub struct App {
     pub catalog: NamedNode,
     /// Where the Automation resources are, when StackStorm's actions and executions are served.
     pub automation: Option<AutomationUris>,
+    /// The paths of the documents that never change (see [`oslc_core::server::Built::documents`]), for a
+    /// [`oslc_core::server::DocumentCache`].
+    pub documents: Vec<String>,
 }
 
 /// The members of the TRS Base: every rule, and the results of the executions listed.
@@ -284,6 +287,7 @@ pub fn build_with_log(
     };
     let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
     let catalog = oslc.catalog.clone();
+    let documents = oslc.documents.clone();
     let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
     if let Some((log, identity)) = log {
         let log_for_live = log.clone();
@@ -307,7 +311,7 @@ pub fn build_with_log(
         .merge(readiness.routes())
         .merge(oslc_events::schema::router())
         .layer(oslc_core::server::OslcCorsLayer::default());
-    Ok(App { router, provider, service_provider, catalog, automation: automation.map(|(_, uris)| uris) })
+    Ok(App { router, provider, service_provider, catalog, automation: automation.map(|(_, uris)| uris), documents })
 }
 
 /// The path segments of the Automation collections.

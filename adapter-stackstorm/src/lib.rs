@@ -68,6 +68,7 @@ pub async fn run(
 /// ```
 pub struct Adapter {
     router: axum::Router,
+    documents: oslc_core::server::DocumentCache,
     public_url: String,
     stop: watch::Sender<bool>,
     source: JoinHandle<()>,
@@ -170,7 +171,9 @@ impl Adapter {
         };
         // Every request counted and timed by route; /metrics beside /healthz and /readyz, outside the auth layer.
         let router = metrics.layer(built.router).merge(metrics.routes());
-        Ok(Self { router, public_url, stop, source, executions, relay, _temporary: temporary })
+        // Discovery documents never change: repeat requests for them are answered before the stack of layers.
+        let documents = oslc_core::server::DocumentCache::new(built.documents).with_metrics(&metrics);
+        Ok(Self { router, documents, public_url, stop, source, executions, relay, _temporary: temporary })
     }
 
     /// Every route: OSLC discovery and rules, actions, the vocabulary, the TRS, `/healthz`, `/readyz`.
@@ -195,7 +198,8 @@ impl Adapter {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AdapterError> {
         tracing::info!(bound = %listener.local_addr()?, public_url = %self.public_url, version = VERSION, "st2-oslc serving");
-        let served = oslc_core::server::serve(listener, self.router(), serving, shutdown).await;
+        let app = oslc_core::server::Served::new(self.router()).with_document_cache(self.documents.clone());
+        let served = oslc_core::server::serve(listener, app, serving, shutdown).await;
         self.stop().await;
         served?;
         tracing::info!("st2-oslc stopped");

@@ -69,6 +69,11 @@ async fn slow_and_idle_connections_are_closed() {
     slow.write_all(b"GET /serviceProviders/catalog HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     closed_within(&mut slow, 5).await;
 
+    // The start of HTTP/2's preface and no more: the version is never told, and the connection is cut.
+    let mut partial = TcpStream::connect(server.addr).await.unwrap();
+    partial.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    closed_within(&mut partial, 5).await;
+
     let mut idle = TcpStream::connect(server.addr).await.unwrap();
     idle.write_all(b"GET /serviceProviders/catalog HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
     let mut first = vec![0u8; 16];

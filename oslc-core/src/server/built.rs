@@ -86,6 +86,10 @@ pub struct Built<S = ()> {
     pub catalog: NamedNode,
     /// The service providers, in the order they were declared.
     pub service_providers: Vec<BuiltProvider>,
+    /// The router paths of the documents that never change (the catalog, service providers, shapes, dialog
+    /// descriptors, added documents, the root services, the JSON-LD context, the pages' stylesheet and script):
+    /// what a [`super::DocumentCache`] may answer.
+    pub documents: Vec<String>,
 }
 
 /// A service provider a [`Built`] server serves.

@@ -126,6 +126,20 @@ impl Metrics {
         }))
     }
 
+    /// The request count and latency histogram of `method` on `route` answered with `status`, to count requests
+    /// answered outside the layer (by the [`super::DocumentCache`]) without looking them up each time.
+    pub(super) fn handles(&self, method: &http::Method, route: &str, status: u16) -> (Counter, Histogram) {
+        let method = method.as_str().to_owned();
+        let route = route.to_owned();
+        let count = self.0.requests.get_or_create_owned(&RequestLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status,
+        });
+        let latency = self.0.latency.get_or_create_owned(&RouteLabels { method, route });
+        (count, latency)
+    }
+
     /// `GET /metrics`, unauthenticated like `/healthz` (put it outside an auth layer, or inside one to protect it).
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let metrics = self.clone();

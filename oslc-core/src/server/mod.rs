@@ -56,6 +56,7 @@ mod actions;
 pub mod auth;
 mod body;
 mod built;
+mod cache;
 mod core_version;
 mod cors;
 mod health;
@@ -92,6 +93,7 @@ use crate::{ETag, Resource};
 pub use actions::{ActionHandler, CollectionAction};
 pub use body::{RdfBody, RdfBodyConfig, parse_body, read_body};
 pub use built::{BuildError, Built, BuiltCollection, BuiltProvider, Layout};
+pub use cache::DocumentCache;
 pub use cpu::{cpu_permits, run_cpu_bound};
 pub use health::Readiness;
 pub use metrics::Metrics;
@@ -101,7 +103,7 @@ pub use response::{
     ErrorResponse, OSLC_CORE_VERSION, insert_etag, negotiated_response, rdf_response, resource_response,
 };
 pub use results::Paging;
-pub use serve::{ServeConfig, serve, with_request_limits};
+pub use serve::{ServeConfig, Served, serve, with_request_limits};
 
 /// The default limit on request bodies: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -472,6 +474,8 @@ impl ServerBuilder {
         });
 
         let mut router = Router::new();
+        // The paths of the documents that never change, for a `DocumentCache`.
+        let mut documents = Vec::new();
         let mut catalog = ServiceProviderCatalog::new(layout.catalog()?, &self.title);
         if let Some(d) = &self.description {
             catalog = catalog.with_description(d);
@@ -544,6 +548,7 @@ impl ServerBuilder {
 
                 router = router
                     .route(&shape_path, handlers::document(StaticDocument::new(shape.to_resource()), shared.clone()));
+                documents.push(shape_path.clone());
                 let mut names = Vec::new();
                 for action in &collection.actions {
                     check_segment("action name", &action.name, &names)?;
@@ -561,10 +566,10 @@ impl ServerBuilder {
                 let dialog_link = http::HeaderValue::from_str(&dialogs.link())
                     .map_err(|e| BuildError::Path { path: path.clone(), reason: e.to_string() })?;
                 for (kind, descriptor) in [("selection", &selection_descriptor), ("creation", &creation_descriptor)] {
-                    router = router.route(
-                        &dialogs::DialogIris::path(&config.id, &collection.segment, kind),
-                        handlers::document(StaticDocument::new(descriptor.clone()), shared.clone()),
-                    );
+                    let path = dialogs::DialogIris::path(&config.id, &collection.segment, kind);
+                    router = router
+                        .route(&path, handlers::document(StaticDocument::new(descriptor.clone()), shared.clone()));
+                    documents.push(path);
                 }
                 let state = Arc::new(handlers::CollectionState {
                     container,
@@ -623,6 +628,7 @@ impl ServerBuilder {
             let mut provider = provider.to_resource();
             self.name_issuer(&mut provider);
             router = router.route(&sp_path, handlers::document(StaticDocument::new(provider), shared.clone()));
+            documents.push(sp_path);
         }
         let mut catalog = catalog.to_resource();
         self.name_issuer(&mut catalog);
@@ -639,12 +645,16 @@ impl ServerBuilder {
                     shared.clone(),
                 ),
             );
+        documents.extend(
+            [Layout::catalog_path(), WELL_KNOWN_CATALOG, "/rootservices", JSONLD_CONTEXT_PATH].map(String::from),
+        );
         // The stylesheet, script and icon of the pages for people.
         for (path, body, media_type) in [
             (html::STYLESHEET_PATH, html::STYLESHEET, "text/css; charset=utf-8"),
             (html::SCRIPT_PATH, html::SCRIPT, "text/javascript; charset=utf-8"),
             (html::ICON_PATH, html::ICON, "image/svg+xml"),
         ] {
+            documents.push(path.to_owned());
             router = router.route(
                 path,
                 axum::routing::get(move || async move {
@@ -681,12 +691,13 @@ impl ServerBuilder {
                 return Err(BuildError::Path { path, reason: "a document path starts with /".into() });
             }
             router = router.route(&path, handlers::document(StaticDocument::new(document), shared.clone()));
+            documents.push(path);
         }
         router = router.layer(axum::middleware::from_fn(core_version::check));
         if let Some(cors) = self.cors {
             router = router.layer(OslcCorsLayer::new(cors));
         }
-        Ok(Built { router, catalog: layout.catalog()?, service_providers: minted })
+        Ok(Built { router, catalog: layout.catalog()?, service_providers: minted, documents })
     }
 }
 

@@ -1,9 +1,12 @@
 //! Serving a router on a socket with the budgets every server facing the Internet needs: a header-read (and
 //! keep-alive idle) timeout, a request timeout, limits on the URI and header sizes, a connection limit, and a
 //! graceful-shutdown deadline. Answers over a limit are `oslc:Error` bodies (408, 414, 431), and so are the 404
-//! and 405 answers of routes that do not exist or do not take the method.
+//! and 405 answers of routes that do not exist or do not take the method. In front of the router, a
+//! [`DocumentCache`] may answer repeat requests for the documents that never change.
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,16 +15,17 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::Either;
 use http::{StatusCode, header};
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
 use super::ErrorResponse;
+use super::cache::{DocumentCache, Lookup};
 use crate::Error;
 
 /// The budgets of [`serve`]. Defaults:
@@ -158,12 +162,80 @@ async fn limit_request(State(config): State<ServeConfig>, request: Request, next
     }
 }
 
+/// What [`serve`] serves: a router, and optionally a [`DocumentCache`] in front of it. A [`Router`] converts into
+/// one without a cache.
+#[derive(Debug, Clone)]
+pub struct Served {
+    router: Router,
+    cache: Option<DocumentCache>,
+}
+
+impl Served {
+    /// `router`, with no cache.
+    #[must_use]
+    pub fn new(router: Router) -> Self {
+        Self { router, cache: None }
+    }
+
+    /// Answers repeat requests for `cache`'s paths from the router's earlier answers (see [`DocumentCache`]).
+    #[must_use]
+    pub fn with_document_cache(mut self, cache: DocumentCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+}
+
+impl From<Router> for Served {
+    fn from(router: Router) -> Self {
+        Self::new(router)
+    }
+}
+
+/// One connection's service: the cache, then the router within the request budgets.
+#[derive(Clone)]
+struct Connection<A> {
+    app: A,
+    cache: Option<DocumentCache>,
+    max_header_bytes: usize,
+}
+
+type Stored = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<A> hyper::service::Service<Request<hyper::body::Incoming>> for Connection<A>
+where
+    A: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    A::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future =
+        Either<std::future::Ready<Result<Response, Infallible>>, Either<tower::util::Oneshot<A, Request>, Stored>>;
+
+    fn call(&self, request: Request<hyper::body::Incoming>) -> Self::Future {
+        let request = request.map(Body::new);
+        let lookup = self.cache.as_ref().map_or(Lookup::Pass, |cache| cache.lookup(&request, self.max_header_bytes));
+        match lookup {
+            Lookup::Hit(response) => Either::Left(std::future::ready(Ok(response))),
+            Lookup::Pass => Either::Right(Either::Left(self.app.clone().oneshot(request))),
+            Lookup::Miss(store) => {
+                let headers = request.headers().clone();
+                let routed = self.app.clone().oneshot(request);
+                Either::Right(Either::Right(Box::pin(async move {
+                    let Ok(response) = routed.await;
+                    Ok(DocumentCache::store(store, &headers, response).await)
+                })))
+            }
+        }
+    }
+}
+
 /// Serves `router` on `listener` within `config` until `shutdown` completes, then stops accepting, lets the
 /// requests in flight finish for up to [`ServeConfig::shutdown_timeout`], and closes what is left.
 ///
 /// HTTP/1.1 and HTTP/2 (prior knowledge) are served. A client that does not send a request head within
 /// [`ServeConfig::header_read_timeout`] (a slow or idle connection) is disconnected; beyond
-/// [`ServeConfig::max_connections`] new connections wait in the listen backlog until one closes.
+/// [`ServeConfig::max_connections`] new connections wait in the listen backlog until one closes. `router` is a
+/// [`Router`], or a [`Served`] to put a [`DocumentCache`] in front of it.
 ///
 /// ```no_run
 /// use oslc_core::server::{ServeConfig, serve};
@@ -181,25 +253,27 @@ async fn limit_request(State(config): State<ServeConfig>, request: Request, next
 /// None once listening: failures to accept (such as running out of file descriptors) are retried.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    router: impl Into<Served>,
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    let Served { router, cache } = router.into();
     // Around the whole router rather than each route (as `with_request_limits` puts it): axum clones a route's
     // stack of layers for every request, and this one has no need to be in it.
     let limits = middleware::from_fn_with_state(config, limit_request);
     let app = tower::Layer::layer(&limits, router);
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
+    // The version is told from the connection's first bytes here rather than by hyper-util's `auto` builder,
+    // which reads every HTTP/1 request through its own rewinding buffer.
+    let mut http1 = http1::Builder::new();
+    http1
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout)
         // hyper's own limit (it answers 431 itself beyond it) sits above ours, which answers with an oslc:Error.
         .max_buf_size((config.max_header_bytes + config.max_uri_bytes).saturating_mul(2).max(8192));
-    builder
-        .http2()
+    let mut http2 = http2::Builder::new(TokioExecutor::new());
+    http2
         .timer(TokioTimer::new())
         .keep_alive_interval(config.header_read_timeout)
         .keep_alive_timeout(config.header_read_timeout)
@@ -226,21 +300,23 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let service =
-            TowerToHyperService::new(app.clone().map_request(|r: Request<hyper::body::Incoming>| r.map(Body::new)));
-        let builder = builder.clone();
+        let service = Connection { app: app.clone(), cache: cache.clone(), max_header_bytes: config.max_header_bytes };
+        let (http1, http2) = (http1.clone(), http2.clone());
         let watcher = graceful.watcher();
-        let first_byte = config.header_read_timeout;
+        let first_bytes = config.header_read_timeout;
         tokio::spawn(async move {
-            // hyper's header timeout starts once it reads a request; a connection that sends nothing at all is
-            // cut here, before the HTTP version is even known.
-            let mut probe = [0u8; 1];
-            if !matches!(tokio::time::timeout(first_byte, stream.peek(&mut probe)).await, Ok(Ok(1..))) {
-                drop(permit);
-                return;
-            }
-            let connection = watcher.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service));
-            if let Err(error) = connection.await {
+            // hyper's header timeout starts once it reads a request; a connection that sends nothing at all (or
+            // not enough to tell its version) is cut here.
+            let served = match tokio::time::timeout(first_bytes, version(&stream)).await {
+                Ok(Ok(Some(Version::Http1))) => {
+                    watcher.watch(http1.serve_connection(TokioIo::new(stream), service)).await
+                }
+                Ok(Ok(Some(Version::Http2))) => {
+                    watcher.watch(http2.serve_connection(TokioIo::new(stream), service)).await
+                }
+                _ => Ok(()),
+            };
+            if let Err(error) = served {
                 tracing::debug!(%error, "connection closed with an error");
             }
             drop(permit);
@@ -254,4 +330,35 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// The protocol a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Version {
+    Http1,
+    /// HTTP/2 with prior knowledge: the connection starts with the client preface (RFC 9113 § 3.4).
+    Http2,
+}
+
+/// What the client preface of HTTP/2 starts with.
+const HTTP2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The version `stream` speaks, from its first bytes (left unread), or `None` when it closes before saying.
+async fn version(stream: &tokio::net::TcpStream) -> std::io::Result<Option<Version>> {
+    let mut first = [0u8; HTTP2_PREFACE.len()];
+    loop {
+        let read = stream.peek(&mut first).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        if first[..read] != HTTP2_PREFACE[..read] {
+            return Ok(Some(Version::Http1));
+        }
+        if read == HTTP2_PREFACE.len() {
+            return Ok(Some(Version::Http2));
+        }
+        // A part of the preface: `peek` would answer at once with the same bytes, so wait a little for the rest
+        // (the caller's deadline bounds how long).
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }

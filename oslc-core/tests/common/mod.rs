@@ -18,6 +18,11 @@ pub const BASE: &str = "http://tracker.test/oslc";
 pub const CRS: &str = "http://tracker.test/oslc/serviceProviders/1/changeRequests";
 
 pub fn app_with(provider: Arc<InMemoryProvider>, body_limit: usize) -> Router {
+    built_with(provider, body_limit).router
+}
+
+/// [`app_with`], with the IRIs and document paths the server kit minted.
+pub fn built_with(provider: Arc<InMemoryProvider>, body_limit: usize) -> oslc_core::server::Built {
     Server::builder(BASE)
         .unwrap()
         .with_title("Test tracker")
@@ -37,7 +42,6 @@ pub fn app_with(provider: Arc<InMemoryProvider>, body_limit: usize) -> Router {
         )
         .build()
         .unwrap()
-        .router
 }
 
 pub fn app() -> (Router, Arc<InMemoryProvider>) {

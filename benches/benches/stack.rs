@@ -1,0 +1,51 @@
+//! Where a request's CPU goes inside the process, without the kernel's share: the catalog answered by `st2-oslc`'s
+//! whole router (request budgets, metrics, CORS, auth, `OSLC-Core-Version`, the handler), side by side with a bare
+//! axum route answering the same bytes. (`serve` answers repeat requests for such documents from its
+//! `DocumentCache` before this stack; other requests go through it.)
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use clap::Parser as _;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+
+const CATALOG: &str = "/serviceProviders/catalog";
+
+fn get(path: &str) -> Request {
+    Request::get(path).header("accept", "text/turtle").body(Body::empty()).unwrap()
+}
+
+async fn answer(router: &axum::Router, path: &str) -> Bytes {
+    let response = router.clone().oneshot(get(path)).await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.into_body().collect().await.unwrap().to_bytes()
+}
+
+fn stack(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let config = adapter_stackstorm::Config::parse_from(["st2-oslc", "--demo", "--api-token", "bench-token"]);
+    let adapter =
+        runtime.block_on(adapter_stackstorm::Adapter::start(&config, "127.0.0.1:8080".parse().unwrap())).unwrap();
+    let served = oslc_core::server::with_request_limits(adapter.router(), oslc_core::server::ServeConfig::default());
+    let catalog = runtime.block_on(answer(&served, CATALOG));
+    let bare = axum::Router::new().route(
+        CATALOG,
+        axum::routing::get(move || {
+            let catalog = catalog.clone();
+            async move { ([(http::header::CONTENT_TYPE, "text/turtle")], catalog) }
+        }),
+    );
+    let mut group = c.benchmark_group("stack");
+    group.bench_function("catalog, bare axum route", |b| b.to_async(&runtime).iter(|| answer(&bare, CATALOG)));
+    group.bench_function("catalog, st2-oslc as served", |b| b.to_async(&runtime).iter(|| answer(&served, CATALOG)));
+    let router = adapter.router();
+    group.bench_function("catalog, st2-oslc without request budgets", |b| {
+        b.to_async(&runtime).iter(|| answer(&router, CATALOG))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, stack);
+criterion_main!(benches);
