@@ -4,6 +4,8 @@
 //! `DocumentCache` before this stack; other requests go through it.)
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
+
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use clap::Parser as _;
@@ -44,6 +46,44 @@ fn stack(c: &mut Criterion) {
     group.bench_function("catalog, st2-oslc without request budgets", |b| {
         b.to_async(&runtime).iter(|| answer(&router, CATALOG))
     });
+    // The server kit's router with the layers added one by one, to see what each costs.
+    let kit = || {
+        oslc_core::server::Server::builder("http://localhost:8080")
+            .unwrap()
+            .with_cors(None)
+            .with_service_provider(oslc_core::server::ServiceProviderConfig::new("1", "Bench").with_collection(
+                oslc_core::server::Collection::new("changeRequests", Arc::new(oslc_core::InMemoryProvider::new())),
+            ))
+            .build::<()>()
+            .unwrap()
+            .router
+    };
+    let auth = || {
+        oslc_core::server::auth::Auth::new(
+            oslc_core::server::auth::NoCredentials,
+            oslc_core::server::auth::Policy::protect_writes(),
+        )
+    };
+    let metrics = oslc_core::server::Metrics::new();
+    let stacks = [
+        ("kit", kit()),
+        ("kit+auth", auth().layer(kit())),
+        ("kit+auth+cors", auth().layer(kit()).layer(oslc_core::server::OslcCorsLayer::default())),
+        (
+            "kit+auth+cors+metrics",
+            metrics.layer(auth().layer(kit()).layer(oslc_core::server::OslcCorsLayer::default())),
+        ),
+        (
+            "kit+auth+cors+metrics+budgets",
+            oslc_core::server::with_request_limits(
+                metrics.layer(auth().layer(kit()).layer(oslc_core::server::OslcCorsLayer::default())),
+                oslc_core::server::ServeConfig::default(),
+            ),
+        ),
+    ];
+    for (name, router) in stacks {
+        group.bench_function(format!("catalog, {name}"), |b| b.to_async(&runtime).iter(|| answer(&router, CATALOG)));
+    }
     group.finish();
 }
 

@@ -16,33 +16,93 @@
 //! # let _ = app;
 //! ```
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::{self, Next};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use prometheus_client::encoding::EncodeLabelSet;
+use http::Method;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::{Metric, Registry};
 
+/// A label value, made without copying text for the usual methods and routes (requests are counted on every
+/// request).
+#[derive(Debug, Clone)]
+enum Label {
+    Static(&'static str),
+    /// The route template axum matched (an `Arc<str>` inside).
+    Route(MatchedPath),
+    Owned(Arc<str>),
+}
+
+impl Label {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Static(s) => s,
+            Self::Route(route) => route.as_str(),
+            Self::Owned(s) => s,
+        }
+    }
+
+    fn method(method: &Method) -> Self {
+        const KNOWN: [(Method, &str); 7] = [
+            (Method::GET, "GET"),
+            (Method::HEAD, "HEAD"),
+            (Method::POST, "POST"),
+            (Method::PUT, "PUT"),
+            (Method::DELETE, "DELETE"),
+            (Method::OPTIONS, "OPTIONS"),
+            (Method::PATCH, "PATCH"),
+        ];
+        KNOWN
+            .iter()
+            .find(|(known, _)| known == method)
+            .map_or_else(|| Self::Owned(Arc::from(method.as_str())), |(_, name)| Self::Static(name))
+    }
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Label {}
+
+impl std::hash::Hash for Label {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl EncodeLabelValue for Label {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        self.as_str().encode(encoder)
+    }
+}
+
 /// The labels of a request count.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
-    route: String,
+    method: Label,
+    route: Label,
     status: u16,
 }
 
 /// The labels of a latency histogram.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
-    route: String,
+    method: Label,
+    route: Label,
 }
 
 struct Inner {
@@ -98,39 +158,21 @@ impl Metrics {
     }
 
     /// Counts and times every request to `router`'s routes (by their route template, so ids do not make series).
+    /// The same as `router.layer(metrics.clone())`: `Metrics` is a [`tower::Layer`].
     pub fn layer<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
-        let metrics = self.clone();
-        router.layer(middleware::from_fn(move |request: Request, next: Next| {
-            let metrics = metrics.clone();
-            async move {
-                let method = request.method().as_str().to_owned();
-                let route = request
-                    .extensions()
-                    .get::<MatchedPath>()
-                    .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-                let started = Instant::now();
-                let response = next.run(request).await;
-                let status = response.status().as_u16();
-                metrics
-                    .0
-                    .requests
-                    .get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status })
-                    .inc();
-                metrics
-                    .0
-                    .latency
-                    .get_or_create(&RouteLabels { method, route })
-                    .observe(started.elapsed().as_secs_f64());
-                response
-            }
-        }))
+        router.layer(self.clone())
+    }
+
+    fn record(&self, method: Label, route: Label, status: u16, started: Instant) {
+        let requests = RequestLabels { method: method.clone(), route: route.clone(), status };
+        self.0.requests.get_or_create(&requests).inc();
+        self.0.latency.get_or_create(&RouteLabels { method, route }).observe(started.elapsed().as_secs_f64());
     }
 
     /// The request count and latency histogram of `method` on `route` answered with `status`, to count requests
     /// answered outside the layer (by the [`super::DocumentCache`]) without looking them up each time.
-    pub(super) fn handles(&self, method: &http::Method, route: &str, status: u16) -> (Counter, Histogram) {
-        let method = method.as_str().to_owned();
-        let route = route.to_owned();
+    pub(super) fn handles(&self, method: &Method, route: &str, status: u16) -> (Counter, Histogram) {
+        let (method, route) = (Label::method(method), Label::Owned(Arc::from(route)));
         let count = self.0.requests.get_or_create_owned(&RequestLabels {
             method: method.clone(),
             route: route.clone(),
@@ -156,5 +198,72 @@ impl Metrics {
                 }
             }),
         )
+    }
+}
+
+impl<S> tower::Layer<S> for Metrics {
+    type Service = MetricsService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        MetricsService { metrics: self.clone(), inner }
+    }
+}
+
+/// The service of the [`Metrics`] layer: counts and times each request by method, route template and status.
+#[derive(Debug, Clone)]
+pub struct MetricsService<S> {
+    metrics: Metrics,
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for MetricsService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = MetricsFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let method = Label::method(request.method());
+        let route = request.extensions().get::<MatchedPath>().cloned().map_or(Label::Static("unmatched"), Label::Route);
+        let started = Instant::now();
+        MetricsFuture { inner: self.inner.call(request), counted: Some((self.metrics.clone(), method, route)), started }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`MetricsService`].
+    pub struct MetricsFuture<F> {
+        #[pin]
+        inner: F,
+        counted: Option<(Metrics, Label, Label)>,
+        started: Instant,
+    }
+}
+
+impl<F> std::fmt::Debug for MetricsFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for MetricsFuture<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Poll::Ready(answered) = this.inner.poll(cx) else {
+            return Poll::Pending;
+        };
+        let Ok(response) = answered;
+        if let Some((metrics, method, route)) = this.counted.take() {
+            metrics.record(method, route, response.status().as_u16(), *this.started);
+        }
+        Poll::Ready(Ok(response))
     }
 }

@@ -96,7 +96,7 @@ pub use built::{BuildError, Built, BuiltCollection, BuiltProvider, Layout};
 pub use cache::DocumentCache;
 pub use cpu::{cpu_permits, run_cpu_bound};
 pub use health::Readiness;
-pub use metrics::Metrics;
+pub use metrics::{Metrics, MetricsFuture, MetricsService};
 pub use preview::{COMPACT_REL, COMPACT_XML, PREFER_COMPACT, PREFER_DIALOG};
 pub use prometheus_client;
 pub use response::{
