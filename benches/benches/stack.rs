@@ -27,25 +27,6 @@ async fn answer(router: &axum::Router, path: &str) -> Bytes {
 
 fn stack(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let config = adapter_stackstorm::Config::parse_from(["st2-oslc", "--demo", "--api-token", "bench-token"]);
-    let adapter =
-        runtime.block_on(adapter_stackstorm::Adapter::start(&config, "127.0.0.1:8080".parse().unwrap())).unwrap();
-    let served = oslc_core::server::with_request_limits(adapter.router(), oslc_core::server::ServeConfig::default());
-    let catalog = runtime.block_on(answer(&served, CATALOG));
-    let bare = axum::Router::new().route(
-        CATALOG,
-        axum::routing::get(move || {
-            let catalog = catalog.clone();
-            async move { ([(http::header::CONTENT_TYPE, "text/turtle")], catalog) }
-        }),
-    );
-    let mut group = c.benchmark_group("stack");
-    group.bench_function("catalog, bare axum route", |b| b.to_async(&runtime).iter(|| answer(&bare, CATALOG)));
-    group.bench_function("catalog, st2-oslc as served", |b| b.to_async(&runtime).iter(|| answer(&served, CATALOG)));
-    let router = adapter.router();
-    group.bench_function("catalog, st2-oslc without request budgets", |b| {
-        b.to_async(&runtime).iter(|| answer(&router, CATALOG))
-    });
     // The server kit's router with the layers added one by one, to see what each costs.
     let kit = || {
         oslc_core::server::Server::builder("http://localhost:8080")
@@ -74,6 +55,15 @@ fn stack(c: &mut Criterion) {
             metrics.layer(auth().layer(kit()).layer(oslc_core::server::OslcCorsLayer::default())),
         ),
         (
+            "kit+(metrics,cors,auth) as one layer",
+            kit().layer(
+                tower::ServiceBuilder::new()
+                    .layer(metrics.clone())
+                    .layer(oslc_core::server::OslcCorsLayer::default())
+                    .layer(auth()),
+            ),
+        ),
+        (
             "kit+auth+cors+metrics+budgets",
             oslc_core::server::with_request_limits(
                 metrics.layer(auth().layer(kit()).layer(oslc_core::server::OslcCorsLayer::default())),
@@ -81,6 +71,38 @@ fn stack(c: &mut Criterion) {
             ),
         ),
     ];
+    // `STACK_REPEAT=<n> STACK_ONLY=<name>` (one of the kit's stacks): answer n requests on it and stop, to count
+    // the instructions they take with `valgrind --tool=callgrind` (steadier than time on a shared machine; the
+    // adapter is not started, so no background task adds to the count).
+    if let (Ok(repeat), Ok(only)) = (std::env::var("STACK_REPEAT"), std::env::var("STACK_ONLY")) {
+        let repeat: usize = repeat.parse().unwrap();
+        let chosen = stacks.iter().find(|(name, _)| *name == only).map(|(_, router)| router.clone()).unwrap();
+        runtime.block_on(async {
+            for _ in 0..repeat {
+                answer(&chosen, CATALOG).await;
+            }
+        });
+        std::process::exit(0);
+    }
+    let config = adapter_stackstorm::Config::parse_from(["st2-oslc", "--demo", "--api-token", "bench-token"]);
+    let adapter =
+        runtime.block_on(adapter_stackstorm::Adapter::start(&config, "127.0.0.1:8080".parse().unwrap())).unwrap();
+    let served = oslc_core::server::with_request_limits(adapter.router(), oslc_core::server::ServeConfig::default());
+    let catalog = runtime.block_on(answer(&served, CATALOG));
+    let bare = axum::Router::new().route(
+        CATALOG,
+        axum::routing::get(move || {
+            let catalog = catalog.clone();
+            async move { ([(http::header::CONTENT_TYPE, "text/turtle")], catalog) }
+        }),
+    );
+    let mut group = c.benchmark_group("stack");
+    group.bench_function("catalog, bare axum route", |b| b.to_async(&runtime).iter(|| answer(&bare, CATALOG)));
+    group.bench_function("catalog, st2-oslc as served", |b| b.to_async(&runtime).iter(|| answer(&served, CATALOG)));
+    let router = adapter.router();
+    group.bench_function("catalog, st2-oslc without request budgets", |b| {
+        b.to_async(&runtime).iter(|| answer(&router, CATALOG))
+    });
     for (name, router) in stacks {
         group.bench_function(format!("catalog, {name}"), |b| b.to_async(&runtime).iter(|| answer(&router, CATALOG)));
     }

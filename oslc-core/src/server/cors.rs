@@ -5,16 +5,15 @@
 //! `Access-Control-Request-Method` is a preflight (Fetch standard §3.2.2), so only those go to `Cors`.
 
 use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::Response;
+use futures_util::future::Either;
 use http::{Method, Request, header::ACCESS_CONTROL_REQUEST_METHOD};
 use tower::{Layer, Service};
-use tower_http::cors::{Cors, CorsLayer};
+use tower_http::cors::{Cors, CorsLayer, ResponseFuture};
 
 /// CORS for a whole application, preflights only going to tower-http's `Cors`: apply it outermost (over the auth
 /// layer, so 401 answers carry CORS headers too, and over routes merged beside the server kit's) and build the kit
@@ -50,46 +49,34 @@ impl std::fmt::Debug for OslcCorsLayer {
     }
 }
 
-impl<S: Clone> Layer<S> for OslcCorsLayer {
+impl<S> Layer<S> for OslcCorsLayer {
     type Service = PreflightCors<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PreflightCors { inner, cors: self.0.clone() }
+        PreflightCors { cors: self.0.layer(inner) }
     }
 }
 
-/// The service of [`OslcCorsLayer`]. The settings are shared, not copied, and tower-http's `Cors` is put around
-/// the routes per request: axum clones a route's whole stack of services for each request it serves.
+/// The service of [`OslcCorsLayer`]: tower-http's `Cors` around the routes, passed by for plain `OPTIONS`.
 #[derive(Clone)]
 pub struct PreflightCors<S> {
-    inner: S,
-    cors: Arc<CorsLayer>,
+    cors: Cors<S>,
 }
 
 impl<S> Service<Request<Body>> for PreflightCors<S>
 where
-    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
+    S: Service<Request<Body>, Response = Response, Error = Infallible>,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Either<ResponseFuture<S::Future>, S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        self.cors.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
-        let preflight =
-            request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
-        if preflight {
-            // The ready service goes into `Cors`, a fresh clone stays here for the next call.
-            let fresh = self.inner.clone();
-            let ready = std::mem::replace(&mut self.inner, fresh);
-            let mut cors: Cors<S> = self.cors.layer(ready);
-            Box::pin(cors.call(request))
-        } else {
-            Box::pin(self.inner.call(request))
-        }
+        let cors = request.method() != Method::OPTIONS || request.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
+        if cors { Either::Left(self.cors.call(request)) } else { Either::Right(self.cors.get_mut().call(request)) }
     }
 }

@@ -693,7 +693,7 @@ impl ServerBuilder {
             router = router.route(&path, handlers::document(StaticDocument::new(document), shared.clone()));
             documents.push(path);
         }
-        router = router.layer(axum::middleware::from_fn(core_version::check));
+        router = router.layer(core_version::CoreVersionLayer);
         if let Some(cors) = self.cors {
             router = router.layer(OslcCorsLayer::new(cors));
         }

@@ -12,8 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 use http::{StatusCode, header};
@@ -114,51 +113,142 @@ impl ServeConfig {
 
 /// Adds the request-level budgets of `config` to `router` (URI and header sizes, request timeout, `oslc:Error`
 /// bodies for 404 and 405): what [`serve`] does to the router it is given, for servers that run their own accept
-/// loop.
+/// loop. Give it the whole application: routes merged into the result later are outside the budgets.
 pub fn with_request_limits(router: Router, config: ServeConfig) -> Router {
-    router.layer(middleware::from_fn_with_state(config, limit_request))
+    // Around the router as a whole, as `serve` puts them: a layer on each route would be one more service axum
+    // clones for each request.
+    Router::new().fallback_service(tower::Layer::layer(&Limits(config), router))
 }
 
-async fn limit_request(State(config): State<ServeConfig>, request: Request, next: Next) -> Response {
-    let uri_bytes = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
-    if uri_bytes > config.max_uri_bytes {
-        return ErrorResponse::new(Error::UriTooLong { limit: config.max_uri_bytes }, request.headers())
-            .into_response();
+/// The request-level budgets of a [`ServeConfig`] as a layer.
+#[derive(Debug, Clone, Copy)]
+struct Limits(ServeConfig);
+
+impl<S> tower::Layer<S> for Limits {
+    type Service = Limited<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Limited { config: self.0, inner }
     }
-    let header_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
-    if header_bytes > config.max_header_bytes {
-        // The negotiated syntax would come from the oversized headers themselves: answer in the default one.
-        return ErrorResponse::new(Error::HeadersTooLarge { limit: config.max_header_bytes }, &http::HeaderMap::new())
-            .into_response();
+}
+
+/// The service of [`Limits`].
+#[derive(Debug, Clone)]
+struct Limited<S> {
+    config: ServeConfig,
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for Limited<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<std::future::Ready<Result<Response, Infallible>>, Budgeted<S::Future>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    // Errors answered below are negotiated from `Accept` alone (see `ErrorResponse::new`): only it is kept.
-    let mut headers = http::HeaderMap::new();
-    if let Some(accept) = request.headers().get(header::ACCEPT) {
-        headers.insert(header::ACCEPT, accept.clone());
-    }
-    let method = request.method().clone();
-    let uri = request.uri().clone();
-    let response = match tokio::time::timeout(config.request_timeout, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            let seconds = config.request_timeout.as_secs();
-            return ErrorResponse::new(Error::RequestTimeout { seconds }, &headers).into_response();
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let config = self.config;
+        let uri_bytes = request.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+        if uri_bytes > config.max_uri_bytes {
+            let refusal = ErrorResponse::new(Error::UriTooLong { limit: config.max_uri_bytes }, request.headers());
+            return Either::Left(std::future::ready(Ok(refusal.into_response())));
         }
-    };
-    // axum answers unknown routes and methods with empty bodies; OSLC clients expect an oslc:Error.
-    let bare = !response.headers().contains_key(header::CONTENT_TYPE);
-    match response.status() {
-        StatusCode::NOT_FOUND if bare => ErrorResponse::new(Error::not_found(uri.path()), &headers).into_response(),
-        StatusCode::METHOD_NOT_ALLOWED if bare => {
-            let allow = response.headers().get(header::ALLOW).cloned();
-            let error = Error::MethodNotAllowed { method: method.to_string(), resource: uri.path().to_owned() };
-            let mut answer = ErrorResponse::new(error, &headers).into_response();
-            if let Some(allow) = allow {
-                answer.headers_mut().insert(header::ALLOW, allow);
+        let header_bytes: usize = request.headers().iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+        if header_bytes > config.max_header_bytes {
+            // The negotiated syntax would come from the oversized headers themselves: answer in the default one.
+            let refusal =
+                ErrorResponse::new(Error::HeadersTooLarge { limit: config.max_header_bytes }, &http::HeaderMap::new());
+            return Either::Left(std::future::ready(Ok(refusal.into_response())));
+        }
+        // Errors answered below are negotiated from `Accept` alone (see `ErrorResponse::new`): only it is kept.
+        let asked = Asked {
+            accept: request.headers().get(header::ACCEPT).cloned(),
+            method: request.method().clone(),
+            uri: request.uri().clone(),
+            timeout: config.request_timeout,
+        };
+        Either::Right(Budgeted {
+            inner: tokio::time::timeout(config.request_timeout, self.inner.call(request)),
+            asked: Some(asked),
+        })
+    }
+}
+
+/// What an answer of [`Limited`] is made from when the route does not answer in time, or answers without a body.
+struct Asked {
+    accept: Option<http::HeaderValue>,
+    method: http::Method,
+    uri: http::Uri,
+    timeout: Duration,
+}
+
+impl Asked {
+    fn headers(&self) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        if let Some(accept) = &self.accept {
+            headers.insert(header::ACCEPT, accept.clone());
+        }
+        headers
+    }
+
+    /// The route's answer, or the `oslc:Error` OSLC clients expect where axum answers an unknown route or method
+    /// with an empty body.
+    fn finish(self, answered: Result<Response, tokio::time::error::Elapsed>) -> Response {
+        let response = match answered {
+            Ok(response) => response,
+            Err(_) => {
+                let seconds = self.timeout.as_secs();
+                return ErrorResponse::new(Error::RequestTimeout { seconds }, &self.headers()).into_response();
             }
-            answer
+        };
+        let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+        match response.status() {
+            StatusCode::NOT_FOUND if bare => {
+                ErrorResponse::new(Error::not_found(self.uri.path()), &self.headers()).into_response()
+            }
+            StatusCode::METHOD_NOT_ALLOWED if bare => {
+                let allow = response.headers().get(header::ALLOW).cloned();
+                let error =
+                    Error::MethodNotAllowed { method: self.method.to_string(), resource: self.uri.path().to_owned() };
+                let mut answer = ErrorResponse::new(error, &self.headers()).into_response();
+                if let Some(allow) = allow {
+                    answer.headers_mut().insert(header::ALLOW, allow);
+                }
+                answer
+            }
+            _ => response,
         }
-        _ => response,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`Limited`].
+    struct Budgeted<F> {
+        #[pin]
+        inner: tokio::time::Timeout<F>,
+        asked: Option<Asked>,
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for Budgeted<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let std::task::Poll::Ready(answered) = this.inner.poll(cx) else {
+            return std::task::Poll::Pending;
+        };
+        let answered = answered.map(|Ok(response)| response);
+        match this.asked.take() {
+            Some(asked) => std::task::Poll::Ready(Ok(asked.finish(answered))),
+            // Polled again after it answered: a contract violation; answer nothing rather than panic.
+            None => std::task::Poll::Ready(Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response())),
+        }
     }
 }
 
@@ -260,8 +350,7 @@ pub async fn serve(
     let Served { router, cache } = router.into();
     // Around the whole router rather than each route (as `with_request_limits` puts it): axum clones a route's
     // stack of layers for every request, and this one has no need to be in it.
-    let limits = middleware::from_fn_with_state(config, limit_request);
-    let app = tower::Layer::layer(&limits, router);
+    let app = tower::Layer::layer(&Limits(config), router);
     let connections = Arc::new(Semaphore::new(config.max_connections));
     let graceful = GracefulShutdown::new();
     // The version is told from the connection's first bytes here rather than by hyper-util's `auto` builder,

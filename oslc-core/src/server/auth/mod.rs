@@ -37,14 +37,18 @@
 //! Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use axum::Router;
 use axum::extract::Request;
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use futures_util::future::Either as OneOf;
 use http::{HeaderValue, Method, header};
 use subtle::ConstantTimeEq as _;
 
@@ -462,13 +466,11 @@ impl Auth {
         self
     }
 
-    /// Protects `router`'s routes (those added to it so far).
+    /// Protects `router`'s routes (those added to it so far). The same as `router.layer(auth.clone())`: `Auth`
+    /// is a [`tower::Layer`], to stack with others in one `ServiceBuilder` (one layer of axum's per-route
+    /// services rather than one for each).
     pub fn layer<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
-        let auth = self.clone();
-        router.layer(middleware::from_fn(move |request: Request, next: Next| {
-            let auth = auth.clone();
-            async move { auth.check(request, next).await }
-        }))
+        router.layer(self.clone())
     }
 
     /// What `request` does: a read, a write, or one of the kit's actions.
@@ -536,16 +538,25 @@ impl Auth {
         None
     }
 
-    async fn check(&self, request: Request, next: Next) -> Response {
-        let access = self.access(&request);
-        if *request.method() == Method::OPTIONS || !self.policy.protects(access) {
-            if *request.method() != Method::OPTIONS
-                && let Some(login) = self.login_first(&request, false)
-            {
-                return login;
-            }
-            return next.run(request).await;
+    /// What happens to `request` before any credentials are read: it goes on unchecked (`Ok(None)`), is answered
+    /// at once (a browser sent to log in), or needs its credentials checked (`Err`).
+    fn gate(&self, request: &Request) -> Result<Option<Response>, Access> {
+        let access = self.access(request);
+        if *request.method() == Method::OPTIONS {
+            return Ok(None);
         }
+        if !self.policy.protects(access) {
+            return Ok(self.login_first(request, false));
+        }
+        Err(access)
+    }
+
+    /// Checks the credentials of `request`, which needs `access`, and hands it to `next` if they allow it.
+    async fn check<N, F>(&self, request: Request, access: Access, next: N) -> Response
+    where
+        N: FnOnce(Request) -> F,
+        F: Future<Output = Response>,
+    {
         let credentials = Credentials::from_header(request.headers().get(header::AUTHORIZATION));
         let checked = self.verifier.check(&credentials).await;
         if let Ok(principal) = checked.clone() {
@@ -560,7 +571,7 @@ impl Auth {
                 }
                 _ => None,
             };
-            let mut response = next.run(request).await;
+            let mut response = next(request).await;
             if let Some(cookie) = session {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
@@ -576,7 +587,7 @@ impl Auth {
             }
             let read = !self.is_write(&request);
             if read || !csrf_suspect(&request, &id) {
-                return next.run(request).await;
+                return next(request).await;
             }
             let message = format!(
                 "a write made with the session cookie alone must carry {CSRF_HEADER} equal to the session id, or not be \
@@ -606,6 +617,68 @@ impl Auth {
             }
         }
         response
+    }
+}
+
+impl<S> tower::Layer<S> for Auth {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService { auth: Arc::new(self.clone()), inner }
+    }
+}
+
+/// The service of the [`Auth`] layer. A request its policy leaves open goes straight on; one it protects has its
+/// credentials checked first.
+#[derive(Clone)]
+pub struct AuthService<S> {
+    auth: Arc<Auth>,
+    inner: S,
+}
+
+impl<S> std::fmt::Debug for AuthService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthService").field("auth", &self.auth).finish_non_exhaustive()
+    }
+}
+
+/// The response future of [`AuthService`].
+pub type AuthFuture<F> = OneOf<
+    std::future::Ready<Result<Response, Infallible>>,
+    OneOf<F, Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>>,
+>;
+
+impl<S> tower::Service<Request> for AuthService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AuthFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        match self.auth.gate(&request) {
+            Ok(None) => OneOf::Right(OneOf::Left(self.inner.call(request))),
+            Ok(Some(answer)) => OneOf::Left(std::future::ready(Ok(answer))),
+            Err(access) => {
+                // The ready service goes with the check; a fresh clone stays for the next call.
+                let fresh = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, fresh);
+                let auth = self.auth.clone();
+                OneOf::Right(OneOf::Right(Box::pin(async move {
+                    let next = |request| async move {
+                        let Ok(response) = inner.call(request).await;
+                        response
+                    };
+                    Ok(auth.check(request, access, next).await)
+                })))
+            }
+        }
     }
 }
 
