@@ -227,6 +227,8 @@ async fn protected_reads_and_uncacheable_answers_always_reach_the_router() {
         assert_eq!(ask(addr, "GET", CATALOG, &authorized).await.status, 200);
     }
     assert_eq!(ask(addr, "GET", CATALOG, &anonymous).await.status, 401);
+    // Only the three authorized requests got past the auth layer, each to the router.
+    assert_eq!(reached.load(Ordering::SeqCst), 3);
 
     // An answer that says not to store it is not stored.
     let (router, _, reached_too) = counted(false);
@@ -240,7 +242,6 @@ async fn protected_reads_and_uncacheable_answers_always_reach_the_router() {
         assert_eq!(ask(addr, "GET", CATALOG, &anonymous).await.status, 200);
     }
     assert_eq!(reached_too.load(Ordering::SeqCst), 3);
-    let _ = reached;
 }
 
 #[tokio::test]
