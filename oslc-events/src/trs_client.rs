@@ -11,6 +11,9 @@
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let source = TrsSource::new(oslc_core::client::Client::new()?, "http://st2-oslc.example/trs");
 //! let mut follower = TrsFollower::new(source);
+//! // Read the Base first: every change made from here on is handed over.
+//! follower.synchronize().await?;
+//! println!("following");
 //! let printer = oslc_events::sink::CollectingHandler::default();
 //! follower.run(&printer, Box::pin(async { drop(tokio::signal::ctrl_c().await) })).await?;
 //! # Ok(()) }
@@ -70,6 +73,31 @@ impl TrsFollower {
     pub fn with_interval(mut self, interval: Duration) -> Self {
         self.interval = interval;
         self
+    }
+
+    /// Reads the Base now, if the follower has no position yet, and returns how many members it lists (`None` when
+    /// it already had one). Changes made after this returns are handed over by [`EventSource::run`]; a change made
+    /// before it is part of the Base, not an event. A program that announces it is following (as the bridge prints
+    /// `bridge running`) calls this first, so that nothing done after the announcement can fall into the Base.
+    /// Changes found after the Base's cutoff are kept and handed over first by `run`.
+    ///
+    /// # Errors
+    /// As [`TrsSource::poll`]; the follower stays without a position and `run` rebases.
+    pub async fn synchronize(&mut self) -> Result<Option<usize>> {
+        if self.source.synced {
+            return Ok(None);
+        }
+        match self.source.poll().await? {
+            TrsUpdate::Rebase { members, changes, .. } => {
+                tracing::info!(trs = %self.source.uri, members = members.len(), "following the TRS from its Base");
+                self.pending.extend(changes);
+                Ok(Some(members.len()))
+            }
+            TrsUpdate::Changes(changes) => {
+                self.pending.extend(changes);
+                Ok(None)
+            }
+        }
     }
 
     /// The newest event handed over or pending, to resume from after a restart ([`TrsSource::starting_after`]).

@@ -236,3 +236,49 @@ then.act_on = {{ query_base = "{}", where = 'dcterms:title="stale"', action = "C
         .collect();
     assert!(fresh.iter().all(|id| !closed.contains(id)), "none of the others");
 }
+
+/// A follower that has read the Base hands over what changes after that and nothing from before it: a program that
+/// says it follows once `synchronize` returns cannot miss a change made after saying so.
+#[tokio::test]
+async fn a_synchronized_follower_hands_over_every_change_made_after_it_read_the_base() {
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::new());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let trs_uri = format!("http://{}/trs", listener.local_addr().unwrap());
+    let base = StaticBase(vec![NamedNode::new_unchecked("urn:x:before")]);
+    let app: Router = oslc_events::trs::server::router(Trs::new(&trs_uri, log.clone(), Arc::new(base)), "/trs");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let before = Event::new(ChangeKind::Creation, NamedNode::new_unchecked("urn:x:before"));
+    log.append(vec![before], Vec::new()).await.unwrap();
+
+    let source = TrsSource::new(oslc_core::client::Client::new().unwrap(), trs_uri);
+    let mut follower = TrsFollower::new(source).with_interval(Duration::from_millis(20));
+    assert_eq!(follower.synchronize().await.unwrap(), Some(1), "the Base's one member");
+    assert_eq!(follower.synchronize().await.unwrap(), None, "already following");
+    let after = log
+        .append(vec![Event::new(ChangeKind::Deletion, NamedNode::new_unchecked("urn:x:after"))], Vec::new())
+        .await
+        .unwrap();
+
+    let collected = Arc::new(oslc_events::sink::CollectingHandler::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handler = collected.clone();
+    let running = tokio::spawn(async move {
+        follower
+            .run(
+                handler.as_ref(),
+                Box::pin(async {
+                    let _ = stopped.await;
+                }),
+            )
+            .await
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while collected.events().is_empty() {
+        assert!(Instant::now() < deadline, "the change after the Base was not handed over");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+    let ids: Vec<_> = collected.events().into_iter().map(|e| e.id).collect();
+    assert_eq!(ids, vec![after[0].id.clone()], "only the change after the Base, once");
+}

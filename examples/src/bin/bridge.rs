@@ -15,7 +15,7 @@
 //! (events handled, dead letters); `--oidc-issuer URL`, `--oidc-client-id ID`, `--oidc-client-secret SECRET`,
 //! `--oidc-audience AUD` (`BRIDGE_OIDC_*`) get access tokens with the client credentials grant, renewed before they
 //! expire, for the URLs under `--oidc-prefix URL_PREFIX` (default the audience), scope `--oidc-scope` (default
-//! `oslc.read oslc.write`). It prints `bridge running` once subscribed.
+//! `oslc.read oslc.write`). It prints `bridge running` once subscribed (following a TRS: once it has read the Base).
 //! An event's offset is committed only after all its actions succeeded.
 
 use oslc_core::client::{Client, Credential};
@@ -78,7 +78,14 @@ async fn main() -> anyhow::Result<()> {
     let mut source: Box<dyn EventSource> = match flag("--trs", "BRIDGE_TRS") {
         Some(trs) => {
             tracing::info!(rules = reactor.rules().len(), %trs, "bridge following a TRS");
-            Box::new(TrsFollower::new(TrsSource::new(reactor.client().clone(), trs)))
+            let mut follower = TrsFollower::new(TrsSource::new(reactor.client().clone(), trs));
+            // Read the Base before saying the bridge runs: a change made after that is an event it acts on, never
+            // part of the Base it starts from. A TRS not reachable yet is tried again every second.
+            while let Err(error) = follower.synchronize().await {
+                tracing::warn!(%error, "reading the TRS Base failed; will retry");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Box::new(follower)
         }
         None => {
             let brokers = flag("--kafka-brokers", "BRIDGE_KAFKA_BROKERS")
