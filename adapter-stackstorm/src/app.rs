@@ -33,8 +33,11 @@ use oslc_core::oxrdf::NamedNode;
 use oslc_core::server::auth::login::{BrowserLogin, SESSION_PATH};
 use oslc_core::server::auth::oidc::JwtVerifier;
 use oslc_core::server::auth::{Auth, Either, NoCredentials, Policy, Sessions, StaticToken};
-use oslc_core::server::{Built, Collection, CollectionAction, Layout, Readiness, Server, ServiceProviderConfig};
+use oslc_core::server::{
+    Built, Collection, CollectionAction, Layout, Metrics, Readiness, Server, ServiceProviderConfig,
+};
 use oslc_core::vocab::{self, dcterms, oslc_cm, rdf, xsd};
+use tower::ServiceBuilder;
 
 use crate::error::AdapterError;
 use crate::oslc::actions::{self, Actions};
@@ -111,6 +114,8 @@ pub struct App {
     /// The paths of the documents that never change (see [`oslc_core::server::Built::documents`]), for a
     /// [`oslc_core::server::DocumentCache`].
     pub documents: Vec<String>,
+    /// The request metrics the router records (served at `/metrics`), to add the adapter's own to.
+    pub metrics: Metrics,
 }
 
 /// The members of the TRS Base: every rule, and the results of the executions listed.
@@ -288,30 +293,37 @@ pub fn build_with_log(
     let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
     let catalog = oslc.catalog.clone();
     let documents = oslc.documents.clone();
-    let mut router = Router::new().merge(oslc).merge(actions::routes(actions));
+    let mut protected = Router::new().merge(oslc).merge(actions::routes(actions));
     if let Some((log, identity)) = log {
         let log_for_live = log.clone();
         let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone(), automation.clone())));
         if !identity.is_empty() {
             trs = trs.with_epoch(identity.chars().take(12).collect::<String>());
         }
-        router = router
+        protected = protected
             .merge(oslc_events::trs::server::router(trs, "/trs"))
             .merge(oslc_events::live::router(log_for_live, LIVE_EVENTS_PATH));
     }
-    let mut router = auth.layer(router);
+    let mut open = Router::new().merge(readiness.routes()).merge(oslc_events::schema::router());
     if let Some(login) = &config.oidc_login {
-        router = router.merge(login.router());
+        open = open.merge(login.router());
     }
     if let Some(jwt) = &config.oidc {
         // Where clients learn which issuer to get a token from (RFC 9728), named in every Bearer challenge.
-        router = router.merge(jwt.metadata_router());
+        open = open.merge(jwt.metadata_router());
     }
-    let router = router
-        .merge(readiness.routes())
-        .merge(oslc_events::schema::router())
-        .layer(oslc_core::server::OslcCorsLayer::default());
-    Ok(App { router, provider, service_provider, catalog, automation: automation.map(|(_, uris)| uris), documents })
+    // Every request counted and timed by route (outermost), CORS around everything below it (so 401s, /trs, /vocab
+    // and the actions carry it), then auth for the OSLC routes. Each group takes its layers as one tower stack: every
+    // `Router::layer` call is one more boxed service a request goes through, cloned on each call.
+    let metrics = Metrics::new();
+    let cors = oslc_core::server::OslcCorsLayer::default();
+    let protected = protected.layer(ServiceBuilder::new().layer(metrics.clone()).layer(cors.clone()).layer(auth));
+    let open = open.layer(ServiceBuilder::new().layer(metrics.clone()).layer(cors));
+    // /metrics itself is outside: neither counted nor behind auth. `open` goes last: a path no route matches is
+    // answered by the fallback of the router merged last, so a 404 is counted and carries CORS, as before.
+    let router = protected.merge(metrics.routes()).merge(open);
+    let automation = automation.map(|(_, uris)| uris);
+    Ok(App { router, provider, service_provider, catalog, automation, documents, metrics })
 }
 
 /// The path segments of the Automation collections.

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use oslc_core::server::auth::oidc::JwtVerifier;
-use oslc_core::server::{Metrics, Readiness};
+use oslc_core::server::Readiness;
 use oslc_events::{EventLog, EventSink};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -138,7 +138,7 @@ impl Adapter {
             None => events::RuleListing::new(store, factory.clone()),
         };
         let poller = listing.poller(log.clone(), interval).await?;
-        let metrics = Metrics::new();
+        let metrics = built.metrics.clone();
         let gauges =
             oslc_events::metrics::LogMetrics::new(&metrics, log.clone(), format!("relay:{}", config.kafka_topic))
                 .with_flag(
@@ -169,8 +169,8 @@ impl Adapter {
             Some(uri) => tokio::spawn(watch_rules(uri, log, factory, cache, poller, watching, stopped)),
             None => tokio::spawn(poller.run(stop_signal(&stopped), Some(watching))),
         };
-        // Every request counted and timed by route; /metrics beside /healthz and /readyz, outside the auth layer.
-        let router = metrics.layer(built.router).merge(metrics.routes());
+        // Every request is counted and timed by route (the app's layers); /metrics is served beside them.
+        let router = built.router;
         // Discovery documents never change: repeat requests for them are answered before the stack of layers.
         let documents = oslc_core::server::DocumentCache::new(built.documents).with_metrics(&metrics);
         Ok(Self { router, documents, public_url, stop, source, executions, relay, _temporary: temporary })

@@ -593,11 +593,20 @@ async fn cors_on_every_route_and_on_401_with_the_requested_headers_allowed() {
     assert_eq!(refused.status, 401);
     assert_eq!(refused.header("access-control-allow-origin"), Some("*"));
     assert!(refused.header("access-control-expose-headers").unwrap_or_default().contains("www-authenticate"));
-    for path in ["/vocab", "/trs", "/serviceProviders/catalog"] {
+    // The OSLC routes, the open ones (readiness, the event schema) and a path no route has (this app has no TRS):
+    // CORS on each, and each counted in /metrics by its route.
+    for path in ["/vocab", "/serviceProviders/catalog", "/readyz", "/events/v1/schema.json", "/no/such"] {
         let reply =
             call(&app, "GET", &format!("{BASE}{path}"), &[origin, ("accept", "text/turtle")], Body::empty()).await;
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"), "{path}");
+        assert_eq!(reply.status == 404, path == "/no/such", "{path}: {}", reply.status);
     }
+    let metrics = call(&app, "GET", "/metrics", &[], Body::empty()).await;
+    assert_eq!(metrics.status, 200);
+    for counted in [r#"route="/vocab",status="200""#, r#"route="/readyz",status="200""#, r#"status="401""#] {
+        assert!(metrics.body.contains(counted), "{counted} not counted:\n{}", metrics.body);
+    }
+    assert!(metrics.body.contains(r#"route="unmatched",status="404""#), "the 404 not counted:\n{}", metrics.body);
     // A configuration context is tolerated (Configuration 1.1), as header and as parameter.
     let reply = call(
         &app,
