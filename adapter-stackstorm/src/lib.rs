@@ -15,8 +15,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use oslc_core::server::auth::oidc::JwtVerifier;
 use oslc_core::server::Readiness;
+use oslc_core::server::auth::oidc::JwtVerifier;
 use oslc_events::{EventLog, EventSink};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
