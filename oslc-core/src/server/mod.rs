@@ -693,10 +693,10 @@ impl ServerBuilder {
             router = router.route(&path, handlers::document(StaticDocument::new(document), shared.clone()));
             documents.push(path);
         }
-        router = router.layer(core_version::CoreVersionLayer);
-        if let Some(cors) = self.cors {
-            router = router.layer(OslcCorsLayer::new(cors));
-        }
+        // One tower stack, not two `Router::layer` calls: axum clones a route's stack of layers below each level on
+        // every request.
+        let cors = self.cors.map(OslcCorsLayer::new);
+        router = router.layer(tower::ServiceBuilder::new().option_layer(cors).layer(core_version::CoreVersionLayer));
         Ok(Built { router, catalog: layout.catalog()?, service_providers: minted, documents })
     }
 }
