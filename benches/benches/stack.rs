@@ -39,6 +39,17 @@ fn stack(c: &mut Criterion) {
             .unwrap()
             .router
     };
+    // As an adapter that takes the kit's defaults has it: the kit's own CORS.
+    let kit_with_cors = || {
+        oslc_core::server::Server::builder("http://localhost:8080")
+            .unwrap()
+            .with_service_provider(oslc_core::server::ServiceProviderConfig::new("1", "Bench").with_collection(
+                oslc_core::server::Collection::new("changeRequests", Arc::new(oslc_core::InMemoryProvider::new())),
+            ))
+            .build::<()>()
+            .unwrap()
+            .router
+    };
     let auth = || {
         oslc_core::server::auth::Auth::new(
             oslc_core::server::auth::NoCredentials,
@@ -48,6 +59,7 @@ fn stack(c: &mut Criterion) {
     let metrics = oslc_core::server::Metrics::new();
     let stacks = [
         ("kit", kit()),
+        ("kit with its default CORS", kit_with_cors()),
         ("kit+auth", auth().layer(kit())),
         ("kit+auth+cors", auth().layer(kit()).layer(oslc_core::server::OslcCorsLayer::default())),
         (
