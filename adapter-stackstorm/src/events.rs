@@ -377,6 +377,12 @@ impl Snapshot for RuleListing {
         };
         Ok(Some(self.factory.event(id, change, now, &format!("{key}:{}", change.as_str()))?))
     }
+
+    /// The store's [`RuleStore::version`]: an in-process store every write passes through (the demo's) is not
+    /// listed again while nothing was written; StackStorm's API has none, and is listed at every poll.
+    fn version(&self) -> Option<u64> {
+        self.store.version()
+    }
 }
 
 /// The name of the polling source of execution events ([`ExecutionListing`]): its checkpoints are

@@ -96,6 +96,13 @@ pub trait Snapshot: Send + Sync + 'static {
         now: Option<&Self::Item>,
         id: &str,
     ) -> Result<Option<Event>, SourceError>;
+
+    /// A number that changes whenever the listing may have changed, for tools that can tell (an in-process
+    /// store every write passes through): while it is the one the last successful poll listed at, a poll lists
+    /// nothing and costs nothing. `None` (the default) lists at every poll.
+    fn version(&self) -> Option<u64> {
+        None
+    }
 }
 
 #[async_trait]
@@ -118,6 +125,9 @@ impl<S: Snapshot> Snapshot for Arc<S> {
         id: &str,
     ) -> Result<Option<Event>, SourceError> {
         S::event(self, key, before, now, id)
+    }
+    fn version(&self) -> Option<u64> {
+        S::version(self)
     }
 }
 
@@ -152,6 +162,8 @@ const BATCH: usize = 256;
 struct Known {
     items: BTreeMap<String, Vec<u8>>,
     sequence: u64,
+    /// The source's [`Snapshot::version`] that the last successful poll listed at.
+    listed_at: Option<u64>,
 }
 
 /// The events and checkpoints of one batch of a poll, numbered `sequence`.
@@ -224,7 +236,7 @@ impl<S: Snapshot> SnapshotPoller<S> {
             .into_iter()
             .map(|(name, bytes)| (name[prefix.len()..].to_owned(), bytes))
             .collect();
-        Ok(Some(Known { items, sequence }))
+        Ok(Some(Known { items, sequence, listed_at: None }))
     }
 
     /// One poll: lists the source, appends the events of what changed with the changed items' fingerprints as
@@ -237,8 +249,14 @@ impl<S: Snapshot> SnapshotPoller<S> {
     }
 
     async fn poll_collecting(&self, collect: bool) -> Result<Vec<Event>, PollError> {
-        let listed = self.source.list().await.map_err(PollError::Source)?;
+        // Listed under the lock, so two polls never compare lists taken in the other order; the version is read
+        // before the list, so a change made while listing makes the next poll list again.
         let mut known = self.known.lock().await;
+        let version = self.source.version();
+        if version.is_some() && known.as_ref().is_some_and(|known| known.listed_at == version) {
+            return Ok(Vec::new());
+        }
+        let listed = self.source.list().await.map_err(PollError::Source)?;
         if known.is_none() {
             *known = self.load().await?;
         }
@@ -255,7 +273,7 @@ impl<S: Snapshot> SnapshotPoller<S> {
             }
             tracing::info!(poller = %self.name, items = items.len(), "first poll: the current items are the TRS Base");
             self.log.append(Vec::new(), checkpoints).await?;
-            *known = Some(Known { items, sequence: 0 });
+            *known = Some(Known { items, sequence: 0, listed_at: version });
             return Ok(Vec::new());
         };
         let mut batch = Batch::new(current.sequence + 1);
@@ -297,6 +315,7 @@ impl<S: Snapshot> SnapshotPoller<S> {
             }
         }
         self.commit(current, &mut batch, collect, &mut appended).await?;
+        current.listed_at = version;
         Ok(appended)
     }
 

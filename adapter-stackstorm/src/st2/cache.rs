@@ -34,7 +34,9 @@ use super::{Rule, RulePage, RuleStore, St2Error};
 /// The cached rules: by id, complete or not.
 #[derive(Default)]
 struct Cached {
-    rules: BTreeMap<String, Rule>,
+    /// Boxed: a `Rule` is several hundred bytes, and a B-tree's nodes have room for eleven values however many
+    /// they hold.
+    rules: BTreeMap<String, Box<Rule>>,
     /// Whether `rules` holds every rule (a full list was taken and nothing was dropped since).
     complete: bool,
     /// Counts the writes through the cache: a list or a read started before a write must not overwrite it.
@@ -90,7 +92,7 @@ impl RuleCache {
         let mut cached = self.write();
         cached.generation += 1;
         if let Some(id) = &rule.id {
-            cached.rules.insert(id.clone(), rule.clone());
+            cached.rules.insert(id.clone(), Box::new(rule.clone()));
             cached.changes += 1;
         }
     }
@@ -101,7 +103,7 @@ impl RuleCache {
         if cached.generation == generation
             && let Some(id) = &rule.id
         {
-            cached.rules.insert(id.clone(), rule.clone());
+            cached.rules.insert(id.clone(), Box::new(rule.clone()));
             cached.changes += 1;
         }
     }
@@ -120,7 +122,7 @@ impl RuleCache {
         if cached.generation != generation {
             return;
         }
-        cached.rules = rules.into_iter().filter_map(|r| r.id.clone().map(|id| (id, r))).collect();
+        cached.rules = rules.into_iter().filter_map(|r| r.id.clone().map(|id| (id, Box::new(r)))).collect();
         cached.changes += 1;
         cached.complete = true;
     }
@@ -154,7 +156,7 @@ impl RuleCache {
             .rules
             .get(ref_or_id)
             .or_else(|| cached.rules.values().find(|r| r.id.is_some() && r.reference() == ref_or_id))
-            .cloned()
+            .map(|rule| Rule::clone(rule))
     }
 }
 
@@ -164,7 +166,7 @@ impl RuleStore for RuleCache {
         {
             let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner);
             if cached.complete {
-                let mut rules: Vec<Rule> = cached.rules.values().cloned().collect();
+                let mut rules: Vec<Rule> = cached.rules.values().map(|rule| Rule::clone(rule)).collect();
                 rules.sort_by(|a, b| (&a.pack, &a.name).cmp(&(&b.pack, &b.name)));
                 let total = rules.len();
                 if let Some(limit) = limit {

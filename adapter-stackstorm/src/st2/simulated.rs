@@ -47,12 +47,14 @@ pub trait RuleBackend: Send + Sync + 'static {
 /// Rules in a map in memory.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
-    rules: Mutex<BTreeMap<String, Rule>>,
+    /// Boxed: a `Rule` is several hundred bytes, and a B-tree's nodes have room for eleven values however many
+    /// they hold.
+    rules: Mutex<BTreeMap<String, Box<Rule>>>,
     writes: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryBackend {
-    fn rules(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Rule>> {
+    fn rules(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Box<Rule>>> {
         self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -64,12 +66,15 @@ impl MemoryBackend {
 #[async_trait]
 impl RuleBackend for MemoryBackend {
     async fn all(&self) -> Result<Vec<Rule>, St2Error> {
-        Ok(self.rules().values().cloned().collect())
+        Ok(self.rules().values().map(|rule| Rule::clone(rule)).collect())
     }
 
     async fn find(&self, ref_or_id: &str) -> Result<Option<Rule>, St2Error> {
         let rules = self.rules();
-        Ok(rules.get(ref_or_id).or_else(|| rules.values().find(|r| r.reference() == ref_or_id)).cloned())
+        Ok(rules
+            .get(ref_or_id)
+            .or_else(|| rules.values().find(|r| r.reference() == ref_or_id))
+            .map(|rule| Rule::clone(rule)))
     }
 
     async fn insert(&self, rule: &Rule) -> Result<(), St2Error> {
@@ -77,7 +82,7 @@ impl RuleBackend for MemoryBackend {
         if let Some(existing) = rules.values().find(|r| r.pack == rule.pack && r.name == rule.name) {
             return Err(duplicate(rule, existing.id.clone()));
         }
-        rules.insert(rule.id.clone().unwrap_or_default(), rule.clone());
+        rules.insert(rule.id.clone().unwrap_or_default(), Box::new(rule.clone()));
         self.wrote();
         Ok(())
     }
@@ -88,7 +93,7 @@ impl RuleBackend for MemoryBackend {
         if let Some(existing) = rules.values().find(|r| r.pack == rule.pack && r.name == rule.name && r.id != rule.id) {
             return Err(duplicate(rule, existing.id.clone()));
         }
-        rules.insert(id, rule.clone());
+        rules.insert(id, Box::new(rule.clone()));
         self.wrote();
         Ok(())
     }

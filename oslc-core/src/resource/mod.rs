@@ -65,8 +65,9 @@ struct ResourceData {
     compact: OnceLock<Compact>,
     /// The graph handed out by [`Resource::graph_mut`], authoritative while it exists.
     editing: Option<Box<Graph>>,
-    /// A graph view built on first use of [`Resource::graph`].
-    view: OnceLock<Graph>,
+    /// A graph view built on first use of [`Resource::graph`] (boxed: an empty `Graph` alone is a few hundred
+    /// bytes, and most resources never need one).
+    view: OnceLock<Box<Graph>>,
     /// The ETag, computed on first use (canonicalization is the costly part of serving a resource).
     etag: OnceLock<ETag>,
 }
@@ -148,7 +149,7 @@ impl Resource {
     pub fn triples_of<'a>(&'a self, node: NamedOrBlankNodeRef<'a>) -> Box<dyn Iterator<Item = TripleRef<'a>> + 'a> {
         let compact = self.compact();
         if node == self.0.subject.as_ref().into() {
-            Box::new(compact.own.iter().map(move |(p, o)| TripleRef::new(node, p.as_ref(), o)))
+            Box::new(compact.own.iter().map(move |(p, o)| TripleRef::new(node, p.as_ref(), o.as_ref())))
         } else {
             Box::new(compact.others_of(node))
         }
@@ -187,7 +188,7 @@ impl Resource {
     pub fn graph(&self) -> &Graph {
         match &self.0.editing {
             Some(graph) => graph,
-            None => self.0.view.get_or_init(|| self.compact().to_graph(self.0.subject.as_ref())),
+            None => self.0.view.get_or_init(|| Box::new(self.compact().to_graph(self.0.subject.as_ref()))),
         }
     }
 
@@ -199,7 +200,7 @@ impl Resource {
         let compact = data.compact.take();
         let subject = data.subject.as_ref();
         data.editing.get_or_insert_with(|| {
-            Box::new(view.unwrap_or_else(|| compact.map(|c| c.to_graph(subject)).unwrap_or_default()))
+            view.unwrap_or_else(|| Box::new(compact.map(|c| c.to_graph(subject)).unwrap_or_default()))
         })
     }
 
@@ -226,7 +227,7 @@ impl Resource {
         let data = Arc::unwrap_or_clone(self.0);
         let graph = match (data.editing, data.view.into_inner(), data.compact.into_inner()) {
             (Some(graph), _, _) => *graph,
-            (None, Some(graph), _) => graph,
+            (None, Some(graph), _) => *graph,
             (None, None, Some(compact)) => compact.to_graph(data.subject.as_ref()),
             (None, None, None) => Graph::new(),
         };
