@@ -262,6 +262,8 @@ pub fn build_with_log(
         .with_body_limit(config.body_limit)
         // CORS goes around everything below (auth included), so 401s, /trs, /vocab and the actions carry it.
         .with_cors(None)
+        // The kit's own layer (OSLC-Core-Version) goes innermost in the OSLC routes' one stack of layers, below.
+        .without_route_layer()
         .with_service_provider(service_provider)
         .with_document("/vocab", vocabulary()?)
         .build()?;
@@ -293,7 +295,9 @@ pub fn build_with_log(
     let service_provider = oslc.provider(SERVICE_PROVIDER_ID).map(|p| p.iri.clone()).unwrap_or(uris_sp);
     let catalog = oslc.catalog.clone();
     let documents = oslc.documents.clone();
-    let mut protected = Router::new().merge(oslc).merge(actions::routes(actions));
+    let kit_layer = oslc.layer.clone();
+    let kit = Router::from(oslc);
+    let mut protected = actions::routes(actions);
     if let Some((log, identity)) = log {
         let log_for_live = log.clone();
         let mut trs = Trs::new(format!("{base}/trs"), log, Arc::new(RuleBase(provider.clone(), automation.clone())));
@@ -313,11 +317,14 @@ pub fn build_with_log(
         open = open.merge(jwt.metadata_router());
     }
     // Every request counted and timed by route (outermost), CORS around everything below it (so 401s, /trs, /vocab
-    // and the actions carry it), then auth for the OSLC routes. Each group takes its layers as one tower stack: every
-    // `Router::layer` call is one more boxed service a request goes through, cloned on each call.
+    // and the actions carry it), then auth for the OSLC routes, and for the kit's routes the kit's own layer
+    // (OSLC-Core-Version) innermost. Each group takes its layers as one tower stack: every `Router::layer` call is one
+    // more boxed service a request goes through, cloned on each call.
     let metrics = Metrics::new();
     let cors = oslc_core::server::OslcCorsLayer::default();
-    let protected = protected.layer(ServiceBuilder::new().layer(metrics.clone()).layer(cors.clone()).layer(auth));
+    let outer = ServiceBuilder::new().layer(metrics.clone()).layer(cors.clone()).layer(auth);
+    let kit = kit.layer(outer.clone().layer(kit_layer));
+    let protected = kit.merge(protected.layer(outer));
     let open = open.layer(ServiceBuilder::new().layer(metrics.clone()).layer(cors));
     // /metrics itself is outside: neither counted nor behind auth. `open` goes last: a path no route matches is
     // answered by the fallback of the router merged last, so a 404 is counted and carries CORS, as before.

@@ -28,11 +28,15 @@ async fn answer(router: &axum::Router, path: &str) -> Bytes {
 fn stack(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     // The server kit's router with the layers added one by one, to see what each costs; with `own_cors`, as an
-    // adapter that takes the kit's defaults has it (the kit's own CORS), otherwise without CORS.
-    let kit_with = |own_cors: bool| {
+    // adapter that takes the kit's defaults has it (the kit's own CORS), otherwise without CORS; without
+    // `route_layer`, with the kit's own layer left for the application to apply.
+    let built = |own_cors: bool, route_layer: bool| {
         let mut builder = oslc_core::server::Server::builder("http://localhost:8080").unwrap();
         if !own_cors {
             builder = builder.with_cors(None);
+        }
+        if !route_layer {
+            builder = builder.without_route_layer();
         }
         builder
             .with_service_provider(oslc_core::server::ServiceProviderConfig::new("1", "Bench").with_collection(
@@ -40,8 +44,8 @@ fn stack(c: &mut Criterion) {
             ))
             .build::<()>()
             .unwrap()
-            .router
     };
+    let kit_with = |own_cors: bool| built(own_cors, true).router;
     let kit = || kit_with(false);
     let auth = || {
         oslc_core::server::auth::Auth::new(
@@ -68,6 +72,17 @@ fn stack(c: &mut Criterion) {
                     .layer(auth()),
             ),
         ),
+        ("kit+(metrics,cors,auth,the kit's layer) as one layer", {
+            let built = built(false, false);
+            let layer = built.layer.clone();
+            axum::Router::from(built).layer(
+                tower::ServiceBuilder::new()
+                    .layer(metrics.clone())
+                    .layer(oslc_core::server::OslcCorsLayer::default())
+                    .layer(auth())
+                    .layer(layer),
+            )
+        }),
         (
             "kit+auth+cors+metrics+budgets",
             oslc_core::server::with_request_limits(

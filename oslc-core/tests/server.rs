@@ -545,3 +545,46 @@ async fn rdf_xml_nests_services_under_their_provider_and_is_the_same_in_every_ru
     }
     assert!(!provider.contains("rdf:nodeID"), "every blank node is nested where it is used: {provider}");
 }
+
+#[tokio::test]
+async fn without_its_route_layer_the_kit_serves_the_same_once_the_application_applies_it() {
+    let provider = || std::sync::Arc::new(oslc_core::InMemoryProvider::new());
+    let build = |layered: bool| {
+        let builder = oslc_core::server::Server::builder(BASE).unwrap().with_service_provider(
+            oslc_core::server::ServiceProviderConfig::new("1", "Project one")
+                .with_collection(oslc_core::server::Collection::new("changeRequests", provider())),
+        );
+        if layered { builder } else { builder.without_route_layer() }.build::<()>().unwrap()
+    };
+    let catalog = format!("{BASE}/serviceProviders/catalog");
+    let version_1 = || {
+        request("GET", &catalog)
+            .header("oslc-core-version", "1.0")
+            .header("origin", "https://other-tool.test")
+            .body(Body::empty())
+            .unwrap()
+    };
+    // Left off: nothing checks the version, nothing adds CORS.
+    let bare: axum::Router = build(false).router;
+    let reply = send(&bare, version_1()).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+    // Applied by the application, inside a layer of its own: as the kit applies it itself.
+    let built = build(false);
+    let kit = built.layer.clone();
+    let applied: axum::Router = axum::Router::from(built).layer(
+        tower::ServiceBuilder::new()
+            .layer(tower::util::MapResponseLayer::new(|mut response: axum::response::Response| {
+                response.headers_mut().insert("x-application", http::HeaderValue::from_static("1"));
+                response
+            }))
+            .layer(kit),
+    );
+    let layered: axum::Router = build(true).router;
+    for app in [&applied, &layered] {
+        let reply = send(app, version_1()).await;
+        assert_eq!(reply.status, 400);
+        assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    }
+    assert_eq!(send(&applied, version_1()).await.header("x-application"), Some("1"));
+}

@@ -8,6 +8,10 @@
 //! key handed to [`Snapshot::event`]), so an item that returns to an earlier state still makes a new event. The
 //! first start reports nothing: the items then are the TRS Base.
 //!
+//! A listing that can tell when it may have changed ([`Snapshot::version`], such as an in-process store every write
+//! passes through) is not listed again while its version stays the one the last successful poll listed at: an idle
+//! poll then costs nothing however many items there are.
+//!
 //! ```
 //! use std::sync::{Arc, Mutex};
 //! use oslc_events::poller::{Snapshot, SnapshotPoller, SourceError};

@@ -80,8 +80,11 @@ impl From<BuildError> for crate::Error {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Built<S = ()> {
-    /// Every route of the kit, with no state applied.
+    /// Every route of the kit, with no state applied (and with [`Built::layer`] on them, unless the builder was
+    /// told [`without_route_layer`](super::ServerBuilder::without_route_layer)).
     pub router: Router<S>,
+    /// The kit's own layer (CORS, `OSLC-Core-Version`), for an application that applies it itself.
+    pub layer: super::KitLayer,
     /// The service provider catalog (also served at the well-known path).
     pub catalog: NamedNode,
     /// The service providers, in the order they were declared.

@@ -18,9 +18,10 @@ use super::response::ErrorResponse;
 use crate::Error;
 use crate::rdf::{RdfFormat, accepts};
 
-/// The layer: checks the requested version and adapts request and response to it.
+/// The layer: checks the requested version and adapts request and response to it. It is part of the kit's
+/// [`KitLayer`](super::KitLayer).
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct CoreVersionLayer;
+pub struct CoreVersionLayer;
 
 impl<S> tower::Layer<S> for CoreVersionLayer {
     type Service = CoreVersion<S>;
@@ -32,7 +33,7 @@ impl<S> tower::Layer<S> for CoreVersionLayer {
 
 /// The service of [`CoreVersionLayer`]: a request without the header (or with `3.0`) goes straight on.
 #[derive(Debug, Clone)]
-pub(super) struct CoreVersion<S> {
+pub struct CoreVersion<S> {
     inner: S,
 }
 
@@ -72,8 +73,8 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// The answer of the route, with `OSLC-Core-Version: 2.0` for a 2.0 client.
-    pub(super) struct Versioned<F> {
+    /// The answer of the route, with `OSLC-Core-Version: 2.0` for a 2.0 client (the future of [`CoreVersion`]).
+    pub struct Versioned<F> {
         #[pin]
         inner: F,
         oslc2: bool,

@@ -61,6 +61,7 @@ mod core_version;
 mod cors;
 mod health;
 mod metrics;
+pub use core_version::{CoreVersion, CoreVersionLayer, Versioned};
 pub use cors::{OslcCorsLayer, PreflightCors};
 mod cpu;
 mod dialogs;
@@ -133,6 +134,7 @@ impl Server {
             representation_cache_bytes: DEFAULT_REPRESENTATION_CACHE_BYTES,
             documents: Vec::new(),
             cors: Some(default_cors()),
+            route_layer: true,
             frame_ancestors: Vec::new(),
             page_links: Vec::new(),
             issuer: None,
@@ -277,6 +279,7 @@ pub struct ServerBuilder {
     query_limits: QueryLimits,
     paging: Paging,
     cors: Option<CorsLayer>,
+    route_layer: bool,
     representation_cache_bytes: usize,
     documents: Vec<(String, Resource)>,
     frame_ancestors: Vec<String>,
@@ -382,6 +385,37 @@ impl ServerBuilder {
     /// [`OslcCorsLayer`] outermost, so every route and every 401 carries the same CORS headers once.
     pub fn with_cors(mut self, cors: Option<CorsLayer>) -> Self {
         self.cors = cors;
+        self
+    }
+
+    /// Leaves the kit's own [`KitLayer`] (its CORS, when configured, and `OSLC-Core-Version`) off its routes, for an
+    /// application that puts layers of its own around them (auth, metrics): it then adds [`Built::layer`] as the
+    /// innermost layer of its own tower stack, and each request goes through one stack of layers rather than two
+    /// (axum boxes each `Router::layer` level and clones everything below it on every request).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use oslc_core::server::{Collection, OslcCorsLayer, Server, ServiceProviderConfig};
+    /// use oslc_core::InMemoryProvider;
+    ///
+    /// let built = Server::builder("http://localhost:8080")?
+    ///     .with_service_provider(ServiceProviderConfig::new("1", "Toy project")
+    ///         .with_collection(Collection::new("changeRequests", Arc::new(InMemoryProvider::new()))))
+    ///     .with_cors(None) // CORS goes outermost, around the application's own layers
+    ///     .without_route_layer()
+    ///     .build::<()>()?;
+    /// let kit = built.layer.clone();
+    /// let router: axum::Router = axum::Router::from(built).layer(
+    ///     tower::ServiceBuilder::new()
+    ///         .layer(OslcCorsLayer::default())
+    ///         // … the application's own layers (auth, metrics) …
+    ///         .layer(kit), // the kit's, innermost
+    /// );
+    /// # let _ = router;
+    /// Ok::<_, Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_route_layer(mut self) -> Self {
+        self.route_layer = false;
         self
     }
 
@@ -695,9 +729,39 @@ impl ServerBuilder {
         }
         // One tower stack, not two `Router::layer` calls: axum clones a route's stack of layers below each level on
         // every request.
-        let cors = self.cors.map(OslcCorsLayer::new);
-        router = router.layer(tower::ServiceBuilder::new().option_layer(cors).layer(core_version::CoreVersionLayer));
-        Ok(Built { router, catalog: layout.catalog()?, service_providers: minted, documents })
+        let layer = KitLayer(
+            tower::ServiceBuilder::new().option_layer(self.cors.map(OslcCorsLayer::new)).layer(CoreVersionLayer),
+        );
+        if self.route_layer {
+            router = router.layer(layer.clone());
+        }
+        Ok(Built { router, layer, catalog: layout.catalog()?, service_providers: minted, documents })
+    }
+}
+
+/// The layer the kit puts on its routes (unless [`ServerBuilder::without_route_layer`]): its CORS policy (see
+/// [`ServerBuilder::with_cors`]) and `OSLC-Core-Version` handling ([`CoreVersionLayer`]), as one tower stack.
+#[derive(Debug, Clone)]
+pub struct KitLayer(KitStack);
+
+type KitStack = tower::ServiceBuilder<
+    tower::layer::util::Stack<
+        CoreVersionLayer,
+        tower::layer::util::Stack<
+            tower::util::Either<OslcCorsLayer, tower::layer::util::Identity>,
+            tower::layer::util::Identity,
+        >,
+    >,
+>;
+
+impl<S> tower::Layer<S> for KitLayer
+where
+    KitStack: tower::Layer<S>,
+{
+    type Service = <KitStack as tower::Layer<S>>::Service;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        tower::Layer::layer(&self.0, inner)
     }
 }
 
