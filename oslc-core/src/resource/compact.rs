@@ -128,7 +128,7 @@ impl Compact {
 }
 
 /// An object held compactly: IRIs and datatypes shared (see [`shared_value`]), values as boxed strings, blank
-/// nodes boxed; 40 bytes where an `oxrdf::Term` takes 56, and no copy of a datatype IRI per literal.
+/// nodes boxed; 40 bytes where an `oxrdf::Term` takes 64, and no copy of a datatype IRI per literal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Object {
     Iri(Arc<str>),
@@ -175,15 +175,22 @@ impl Object {
 }
 
 /// A predicate IRI shared by every resource that uses it: resources of one kind use the same few dozen
-/// predicates, so each is held once (up to [`SHARED`] distinct IRIs; others are held per resource).
+/// predicates, so each is held once (up to [`SHARED`] distinct IRIs of at most [`SHARED_LEN`] bytes; others are held
+/// per resource).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Predicate(Arc<str>);
 
 /// The most IRIs a table of shared IRIs holds; beyond them (hostile bodies inventing IRIs) each is its own copy.
 const SHARED: usize = 4096;
 
-/// `iri` from `table` (added while the table has room).
+/// The longest IRI a table shares: a table is never freed, so it holds at most `SHARED` × this many bytes.
+const SHARED_LEN: usize = 256;
+
+/// `iri` from `table` (added while the table has room, if it is not too long to be kept for good).
 fn shared(table: &'static OnceLock<Mutex<HashSet<Arc<str>>>>, iri: &str) -> Arc<str> {
+    if iri.len() > SHARED_LEN {
+        return Arc::from(iri);
+    }
     let mut shared = table.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(known) = shared.get(iri) {
         return known.clone();
@@ -296,5 +303,16 @@ mod tests {
         let b = Object::of(Literal::new_typed_literal("2", oxrdf::vocab::xsd::INTEGER).into());
         let (Object::Typed(_, a), Object::Typed(_, b)) = (a, b) else { panic!("typed literals") };
         assert!(std::sync::Arc::ptr_eq(&a, &b));
+    }
+
+    #[test]
+    fn a_long_iri_is_not_kept_for_good() {
+        let long = format!("http://example.com/{}", "x".repeat(super::SHARED_LEN));
+        let Object::Iri(held) = Object::of(NamedNode::new_unchecked(&long).into()) else { panic!("an IRI") };
+        assert_eq!(std::sync::Arc::strong_count(&held), 1, "no table holds it");
+        let Object::Iri(held) = Object::of(NamedNode::new_unchecked("http://example.com/short").into()) else {
+            panic!("an IRI")
+        };
+        assert_eq!(std::sync::Arc::strong_count(&held), 2, "the table holds it too");
     }
 }
