@@ -246,6 +246,35 @@ async fn head_options_and_cors() {
         send(&app, request("GET", &location).header("origin", "https://other-tool.test").body(Body::empty()).unwrap())
             .await;
     assert!(cors_get.header("access-control-expose-headers").unwrap().to_ascii_lowercase().contains("etag"));
+    let varies = |reply: &common::Reply| {
+        reply
+            .headers
+            .get_all("vary")
+            .iter()
+            .flat_map(|v| v.to_str().unwrap().split(','))
+            .map(|n| n.trim().to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
+    assert!(varies(&cors_get).contains(&"origin".to_owned()), "{:?}", cors_get.headers);
+    // Not a CORS request (no `Origin`): no CORS headers, and `Origin` joins the answer's one `Vary` line.
+    let plain = get(&app, &location, "text/turtle").await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("access-control-allow-origin"), None);
+    assert_eq!(plain.header("access-control-expose-headers"), None);
+    assert_eq!(plain.headers.get_all("vary").iter().count(), 1, "{:?}", plain.headers);
+    assert_eq!(varies(&plain), ["accept", "prefer", "origin"]);
+    let catalog = get(&app, &format!("{BASE}/serviceProviders/catalog"), "text/turtle").await;
+    assert_eq!(
+        catalog.headers.get_all("vary").iter().map(|v| v.to_str().unwrap()).collect::<Vec<_>>(),
+        ["Accept, Origin"]
+    );
+    // A plain OPTIONS is the route's, with or without `Origin`.
+    let options = send(
+        &app,
+        request("OPTIONS", &location).header("origin", "https://other-tool.test").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert!(options.header("allow").unwrap().contains("PUT"));
 }
 
 #[tokio::test]

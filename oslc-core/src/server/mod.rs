@@ -62,7 +62,7 @@ mod cors;
 mod health;
 mod metrics;
 pub use core_version::{CoreVersion, CoreVersionLayer, Versioned};
-pub use cors::{OslcCorsLayer, PreflightCors};
+pub use cors::{CorsFuture, OslcCorsLayer, PreflightCors};
 mod cpu;
 mod dialogs;
 mod handlers;
@@ -382,7 +382,8 @@ impl ServerBuilder {
 
     /// The CORS policy of the kit's routes, or `None` to add none (default: [`default_cors`]). An application that
     /// merges routes of its own or puts an auth layer around the kit sets `None` here and applies
-    /// [`OslcCorsLayer`] outermost, so every route and every 401 carries the same CORS headers once.
+    /// [`OslcCorsLayer`] outermost, so every route and every 401 carries the same CORS headers once (to CORS requests,
+    /// those with `Origin`).
     pub fn with_cors(mut self, cors: Option<CorsLayer>) -> Self {
         self.cors = cors;
         self
