@@ -338,9 +338,9 @@ async fn migrate_legacy(log: &dyn EventLog, sequence: &str, prefix: &str) -> Res
 
 #[async_trait]
 impl Snapshot for RuleListing {
-    type Item = Rule;
+    type Item = Arc<Rule>;
 
-    async fn list(&self) -> Result<Vec<Rule>, SourceError> {
+    async fn list(&self) -> Result<Vec<Arc<Rule>>, SourceError> {
         let generation = self.cache.as_ref().map(|c| c.generation());
         let listed = self.store.list(None).await?.rules;
         if let (Some(cache), Some(generation)) = (&self.cache, generation) {
@@ -349,11 +349,11 @@ impl Snapshot for RuleListing {
         Ok(listed)
     }
 
-    fn key(&self, rule: &Rule) -> Option<String> {
+    fn key(&self, rule: &Arc<Rule>) -> Option<String> {
         rule.id.clone()
     }
 
-    fn fingerprint(&self, rule: &Rule) -> Vec<u8> {
+    fn fingerprint(&self, rule: &Arc<Rule>) -> Vec<u8> {
         RuleFingerprint::of(rule).to_bytes()
     }
 
@@ -361,9 +361,10 @@ impl Snapshot for RuleListing {
         &self,
         id: &str,
         before: Option<&[u8]>,
-        now: Option<&Rule>,
+        now: Option<&Arc<Rule>>,
         key: &str,
     ) -> Result<Option<Event>, SourceError> {
+        let now = now.map(|rule| &**rule);
         let before = match before {
             Some(bytes) => Some(RuleFingerprint::from_bytes(bytes).ok_or("not a rule fingerprint")?),
             None => None,

@@ -71,10 +71,10 @@ async fn listing_orders_by_pack_and_name_and_counts_all() {
     }
     let page = client.list(Some(2)).await.unwrap();
     assert_eq!(page.total, 4, "X-Total-Count ignores the limit");
-    let refs: Vec<String> = page.rules.iter().map(Rule::reference).collect();
+    let refs: Vec<String> = page.rules.iter().map(|rule| rule.reference()).collect();
     assert_eq!(refs, ["a.x", "a.y"]);
     let all = client.list(None).await.unwrap();
-    assert_eq!(all.rules.iter().map(Rule::reference).collect::<Vec<_>>(), ["a.x", "a.y", "b.a", "b.z"]);
+    assert_eq!(all.rules.iter().map(|rule| rule.reference()).collect::<Vec<_>>(), ["a.x", "a.y", "b.a", "b.z"]);
 
     let http = reqwest::Client::new();
     let get = |q: &str| http.get(format!("{url}/api/v1/rules?{q}")).header("St2-Api-Key", API_KEY).send();
@@ -216,8 +216,33 @@ async fn secrets_are_masked_unless_asked_and_never_in_debug() {
     // Enabling keeps the secret (the CLI's GET is done with show_secrets, st2#6125).
     client.set_enabled(&id, true).await.unwrap();
     assert_eq!(client.get(&id, true).await.unwrap().action.parameters["api_key"], "pd-SECRET");
+    let listed = client.list(None).await.unwrap();
+    let in_list = listed.rules.iter().find(|rule| rule.id.as_deref() == Some(id.as_str())).unwrap();
+    assert_eq!(in_list.action.parameters["api_key"], MASKED);
     let debug = format!("{:?}", St2Client::new("http://st2", St2Auth::ApiKey("key-SECRET".into())).unwrap());
     assert!(!debug.contains("SECRET"), "{debug}");
+}
+
+#[tokio::test]
+async fn lists_share_the_stored_rules_and_mask_copies() {
+    let st2 = SimulatedSt2::in_memory().with_secret("pagerduty.create_incident", "api_key");
+    let webhook = |name: &str, action: &str| {
+        let mut rule = Rule::new("ops", name, "core.st2.webhook", action);
+        rule.trigger.parameters = json!({"url": name}).as_object().unwrap().clone();
+        rule
+    };
+    let mut page = webhook("page", "pagerduty.create_incident");
+    page.action.parameters = json!({"api_key": "pd-SECRET", "title": "x"}).as_object().unwrap().clone();
+    st2.create(&page).await.unwrap();
+    st2.create(&webhook("plain", "core.local")).await.unwrap();
+    let (first, second) = (st2.list(None).await.unwrap(), st2.list(None).await.unwrap());
+    assert_eq!(first.total, 2);
+    // Ordered by pack, then name: the rule with a secret comes first.
+    assert_eq!(first.rules[0].action.parameters["api_key"], MASKED);
+    assert!(!Arc::ptr_eq(&first.rules[0], &second.rules[0]), "a masked rule is a copy");
+    assert!(Arc::ptr_eq(&first.rules[1], &second.rules[1]), "a rule without secrets is not copied");
+    let id = first.rules[0].id.clone().unwrap();
+    assert_eq!(st2.get(&id, true).await.unwrap().action.parameters["api_key"], "pd-SECRET");
 }
 
 /// Actions and executions through the REST client, against the fake st2's simulation: `core.noop` succeeds at once,

@@ -196,7 +196,8 @@ async fn list(State(fake): State<Fake>, Query(params): Query<Vec<(String, String
         .filter(|r| enabled.is_none_or(|e| r.enabled == e))
         .collect();
     let total = matching.len();
-    let shown: Vec<_> = matching.into_iter().take(limit.unwrap_or(usize::MAX)).collect();
+    let shown: Vec<&adapter_stackstorm::st2::Rule> =
+        matching.iter().take(limit.unwrap_or(usize::MAX)).map(|rule| &**rule).collect();
     let mut response = json_response(StatusCode::OK, &shown);
     let headers = response.headers_mut();
     headers.insert("x-total-count", HeaderValue::from(total));

@@ -117,7 +117,7 @@ impl MongoBackend {
 
 #[async_trait]
 impl RuleBackend for MongoBackend {
-    async fn all(&self) -> Result<Vec<Rule>, St2Error> {
+    async fn all(&self) -> Result<Vec<std::sync::Arc<Rule>>, St2Error> {
         let mut triggers = HashMap::new();
         let mut cursor = self.triggers.find(doc! {}).await.map_err(unavailable)?;
         while cursor.advance().await.map_err(unavailable)? {
@@ -131,7 +131,7 @@ impl RuleBackend for MongoBackend {
         while cursor.advance().await.map_err(unavailable)? {
             let rule = cursor.deserialize_current().map_err(unavailable)?;
             let trigger = rule.get_str("trigger").ok().and_then(|r| triggers.get(r));
-            rules.push(document::rule_from_document(&rule, trigger)?);
+            rules.push(std::sync::Arc::new(document::rule_from_document(&rule, trigger)?));
         }
         Ok(rules)
     }

@@ -34,9 +34,9 @@ use super::{Rule, RulePage, RuleStore, St2Error};
 /// The cached rules: by id, complete or not.
 #[derive(Default)]
 struct Cached {
-    /// Boxed: a `Rule` is several hundred bytes, and a B-tree's nodes have room for eleven values however many
-    /// they hold.
-    rules: BTreeMap<String, Box<Rule>>,
+    /// Shared with the lists taken from the cache, and boxed that way: a `Rule` is several hundred bytes, and a
+    /// B-tree's nodes have room for eleven values however many they hold.
+    rules: BTreeMap<String, Arc<Rule>>,
     /// Whether `rules` holds every rule (a full list was taken and nothing was dropped since).
     complete: bool,
     /// Counts the writes through the cache: a list or a read started before a write must not overwrite it.
@@ -92,7 +92,7 @@ impl RuleCache {
         let mut cached = self.write();
         cached.generation += 1;
         if let Some(id) = &rule.id {
-            cached.rules.insert(id.clone(), Box::new(rule.clone()));
+            cached.rules.insert(id.clone(), Arc::new(rule.clone()));
             cached.changes += 1;
         }
     }
@@ -103,7 +103,7 @@ impl RuleCache {
         if cached.generation == generation
             && let Some(id) = &rule.id
         {
-            cached.rules.insert(id.clone(), Box::new(rule.clone()));
+            cached.rules.insert(id.clone(), Arc::new(rule.clone()));
             cached.changes += 1;
         }
     }
@@ -117,12 +117,12 @@ impl RuleCache {
     /// Replaces the cache with a full list of rules (as the API lists them, secrets masked) taken after
     /// [`RuleCache::generation`] returned `generation`; if a write went through the cache since, the list may be
     /// older than it and is not used.
-    pub fn replace_all(&self, rules: Vec<Rule>, generation: u64) {
+    pub fn replace_all(&self, rules: Vec<Arc<Rule>>, generation: u64) {
         let mut cached = self.write();
         if cached.generation != generation {
             return;
         }
-        cached.rules = rules.into_iter().filter_map(|r| r.id.clone().map(|id| (id, Box::new(r)))).collect();
+        cached.rules = rules.into_iter().filter_map(|r| r.id.clone().map(|id| (id, r))).collect();
         cached.changes += 1;
         cached.complete = true;
     }
@@ -166,7 +166,7 @@ impl RuleStore for RuleCache {
         {
             let cached = self.cached.read().unwrap_or_else(PoisonError::into_inner);
             if cached.complete {
-                let mut rules: Vec<Rule> = cached.rules.values().map(|rule| Rule::clone(rule)).collect();
+                let mut rules: Vec<Arc<Rule>> = cached.rules.values().cloned().collect();
                 rules.sort_by(|a, b| (&a.pack, &a.name).cmp(&(&b.pack, &b.name)));
                 let total = rules.len();
                 if let Some(limit) = limit {

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -130,7 +131,7 @@ impl RuleStore for St2Client {
         let total = response.headers().get("x-total-count").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
         let rules: Vec<Rule> =
             response.json().await.map_err(|e| St2Error::Protocol { message: format!("rule list JSON: {e}") })?;
-        Ok(RulePage { total: total.unwrap_or(rules.len()), rules })
+        Ok(RulePage { total: total.unwrap_or(rules.len()), rules: rules.into_iter().map(Arc::new).collect() })
     }
 
     async fn get(&self, ref_or_id: &str, show_secrets: bool) -> Result<Rule, St2Error> {

@@ -15,7 +15,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
@@ -26,8 +26,8 @@ use super::store::{RulePage, RuleStore, St2Error};
 /// Where a simulated StackStorm keeps its rules (always with secrets in clear, as st2's database does).
 #[async_trait]
 pub trait RuleBackend: Send + Sync + 'static {
-    /// Every rule.
-    async fn all(&self) -> Result<Vec<Rule>, St2Error>;
+    /// Every rule (shared, so a backend that keeps its rules in memory hands them out without copying each).
+    async fn all(&self) -> Result<Vec<Arc<Rule>>, St2Error>;
     /// The rule whose id or ref is `ref_or_id`.
     async fn find(&self, ref_or_id: &str) -> Result<Option<Rule>, St2Error>;
     /// Stores a new rule (insert); a duplicate pack and name is a [`St2Error::Conflict`].
@@ -47,14 +47,14 @@ pub trait RuleBackend: Send + Sync + 'static {
 /// Rules in a map in memory.
 #[derive(Debug, Default)]
 pub struct MemoryBackend {
-    /// Boxed: a `Rule` is several hundred bytes, and a B-tree's nodes have room for eleven values however many
-    /// they hold.
-    rules: Mutex<BTreeMap<String, Box<Rule>>>,
+    /// Behind an `Arc`: a list shares the rules rather than copying them (a rule and its maps are a few KB), and a
+    /// `Rule` is several hundred bytes while a B-tree's nodes have room for eleven values however many they hold.
+    rules: Mutex<BTreeMap<String, Arc<Rule>>>,
     writes: std::sync::atomic::AtomicU64,
 }
 
 impl MemoryBackend {
-    fn rules(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Box<Rule>>> {
+    fn rules(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Rule>>> {
         self.rules.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -65,8 +65,8 @@ impl MemoryBackend {
 
 #[async_trait]
 impl RuleBackend for MemoryBackend {
-    async fn all(&self) -> Result<Vec<Rule>, St2Error> {
-        Ok(self.rules().values().map(|rule| Rule::clone(rule)).collect())
+    async fn all(&self) -> Result<Vec<Arc<Rule>>, St2Error> {
+        Ok(self.rules().values().cloned().collect())
     }
 
     async fn find(&self, ref_or_id: &str) -> Result<Option<Rule>, St2Error> {
@@ -82,7 +82,7 @@ impl RuleBackend for MemoryBackend {
         if let Some(existing) = rules.values().find(|r| r.pack == rule.pack && r.name == rule.name) {
             return Err(duplicate(rule, existing.id.clone()));
         }
-        rules.insert(rule.id.clone().unwrap_or_default(), Box::new(rule.clone()));
+        rules.insert(rule.id.clone().unwrap_or_default(), Arc::new(rule.clone()));
         self.wrote();
         Ok(())
     }
@@ -93,7 +93,7 @@ impl RuleBackend for MemoryBackend {
         if let Some(existing) = rules.values().find(|r| r.pack == rule.pack && r.name == rule.name && r.id != rule.id) {
             return Err(duplicate(rule, existing.id.clone()));
         }
-        rules.insert(id, Box::new(rule.clone()));
+        rules.insert(id, Arc::new(rule.clone()));
         self.wrote();
         Ok(())
     }
@@ -206,6 +206,16 @@ impl<B: RuleBackend> SimulatedSt2<B> {
         &self.backend
     }
 
+    /// `rule` with its secrets masked: the same one when it has none to mask.
+    fn mask_shared(&self, rule: Arc<Rule>) -> Arc<Rule> {
+        match self.secrets.get(&rule.action.reference) {
+            Some(secret) if rule.action.parameters.keys().any(|name| secret.contains(name)) => {
+                Arc::new(self.mask(Rule::clone(&rule)))
+            }
+            _ => rule,
+        }
+    }
+
     fn mask(&self, mut rule: Rule) -> Rule {
         if let Some(secret) = self.secrets.get(&rule.action.reference) {
             for (name, value) in &mut rule.action.parameters {
@@ -305,7 +315,7 @@ impl<B: RuleBackend> RuleStore for SimulatedSt2<B> {
         if let Some(limit) = limit {
             rules.truncate(limit);
         }
-        Ok(RulePage { rules: rules.into_iter().map(|r| self.mask(r)).collect(), total })
+        Ok(RulePage { rules: rules.into_iter().map(|r| self.mask_shared(r)).collect(), total })
     }
 
     async fn get(&self, ref_or_id: &str, show_secrets: bool) -> Result<Rule, St2Error> {

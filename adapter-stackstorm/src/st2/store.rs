@@ -10,6 +10,8 @@
 //! # }
 //! ```
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use super::rule::Rule;
@@ -84,8 +86,9 @@ impl From<St2Error> for oslc_core::Error {
 /// One page of rules and how many there are in all (`X-Total-Count`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RulePage {
-    /// The rules, ordered by pack, then name, as st2 orders them.
-    pub rules: Vec<Rule>,
+    /// The rules, ordered by pack, then name, as st2 orders them. Shared: a store that keeps its rules in memory
+    /// (the simulated StackStorm, the rule cache) lists them without copying each.
+    pub rules: Vec<Arc<Rule>>,
     /// How many rules match, whatever the limit.
     pub total: usize,
 }
