@@ -340,118 +340,124 @@ fn main() {
         .map(|rows| rows.split(',').map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect())
         .unwrap_or_default();
     let st2_oslc = binary("ST2_OSLC_BIN", "st2-oslc");
-    let (demo, demo_addr) = Server::start(&st2_oslc, &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN]);
+    let rows = [
+        Row { name: "one rule, Turtle", path: String::new(), accept: "text/turtle", st2: true },
+        Row { name: "one rule, RDF/XML", path: String::new(), accept: "application/rdf+xml", st2: true },
+        Row { name: "catalog", path: "/serviceProviders/catalog".into(), accept: "text/turtle", st2: false },
+        Row { name: "service provider", path: "/serviceProviders/1".into(), accept: "text/turtle", st2: false },
+        Row { name: "shape", path: "/resourceShapes/1/changeRequests".into(), accept: "text/turtle", st2: false },
+        Row { name: "vocabulary", path: "/vocab".into(), accept: "text/turtle", st2: false },
+        Row {
+            name: "every rule with every property (oslc.select=*)",
+            path: format!("{RULES_PATH}?oslc.select=*"),
+            accept: "text/turtle",
+            st2: true,
+        },
+        Row {
+            name: "a page of 100 rules with every property",
+            path: format!("{RULES_PATH}?oslc.paging=true&oslc.pageSize=100&oslc.select=*"),
+            accept: "text/turtle",
+            st2: true,
+        },
+    ];
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .filter(|row| wanted.is_empty() || wanted.iter().any(|w| row.name.to_lowercase().contains(w.as_str())))
+        .collect();
+    let scaled = wanted.is_empty() || wanted.iter().any(|w| w == "scale");
+    // The client gets one core; the server process the other.
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    if !rows.is_empty() {
+        runtime.block_on(measure_rows(&st2_oslc, rows, seconds));
+    }
+    if scaled {
+        let large = std::env::var("HTTP_LOAD_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+        runtime.block_on(scale(&st2_oslc, large, seconds));
+    }
+}
+
+/// The rows: each on `--demo` (and `--st2-url` where the row says), against the bare server.
+async fn measure_rows(st2_oslc: &PathBuf, rows: Vec<Row>, seconds: u64) {
+    let (demo, demo_addr) = Server::start(st2_oslc, &["--demo", "--listen", "127.0.0.1:0", "--api-token", TOKEN]);
     let (_fake, fake_addr) =
         Server::start(&binary("FAKE_ST2_BIN", "fake-st2"), &["--listen", "127.0.0.1:0", "--api-key", ST2_API_KEY]);
     let st2_url = format!("http://{fake_addr}");
     let (st2, st2_addr) = Server::start(
-        &st2_oslc,
+        st2_oslc,
         &["--st2-url", &st2_url, "--st2-api-key", ST2_API_KEY, "--listen", "127.0.0.1:0", "--api-token", TOKEN],
     );
-    // The client gets one core; the server process the other.
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    runtime.block_on(async {
-        let demo_rule = create_rules(&demo_addr).await;
-        let st2_rule = create_rules(&st2_addr).await;
-        let (bare_server, bare) = bare_hyper(None);
-        let cpu = bare_server.cpu();
-        let (count, _) = load(&bare, "/", "text/turtle", seconds).await;
-        let per_request = bare_server.cpu().saturating_sub(cpu).as_secs_f64() / count.max(1) as f64;
-        let baseline = count as f64 / seconds as f64;
-        println!("{CONNECTIONS} connections, {seconds} s a row, {RULES} rules created (plus the demo's own)");
-        println!(
-            "bare hyper (300-byte Turtle, a process of its own): {baseline:.0} req/s, {:.1} µs of server CPU a request",
-            per_request * 1e6
-        );
-        let in_process = bare_hyper_in_process();
-        let (count, _) = load(&in_process, "/", "text/turtle", seconds.min(3)).await;
-        println!(
-            "the same inside this bench's process (the ceiling as this bench measured it before): {:.0} req/s \
-             ({:.2}× the bare process)",
-            count as f64 / seconds.min(3) as f64,
-            count as f64 / seconds.min(3) as f64 / baseline
-        );
-        // What the body's size alone costs: the bare server answering with the catalog's own bytes.
-        let catalog = request(&demo_addr, "GET", "/serviceProviders/catalog", "text/turtle", None).await.1;
-        let size = catalog.len();
-        let file = std::env::temp_dir().join(format!("http-load-catalog-{}", std::process::id()));
-        std::fs::write(&file, &catalog).unwrap();
-        let (bare_catalog_server, bare_catalog) = bare_hyper(Some(&file));
-        let (count, _) = load(&bare_catalog, "/", "text/turtle", seconds).await;
-        drop(bare_catalog_server);
-        let _ = std::fs::remove_file(&file);
-        println!(
-            "bare hyper answering the catalog's {} KB: {:.0} req/s ({:.2}× the 300-byte body)",
-            size / 1024,
-            count as f64 / seconds as f64,
-            count as f64 / seconds as f64 / baseline
-        );
-        let rule = |id: &str| format!("{RULES_PATH}/{id}");
-        let rows = [
-            Row { name: "one rule, Turtle", path: String::new(), accept: "text/turtle", st2: true },
-            Row { name: "one rule, RDF/XML", path: String::new(), accept: "application/rdf+xml", st2: true },
-            Row { name: "catalog", path: "/serviceProviders/catalog".into(), accept: "text/turtle", st2: false },
-            Row { name: "service provider", path: "/serviceProviders/1".into(), accept: "text/turtle", st2: false },
-            Row { name: "shape", path: "/resourceShapes/1/changeRequests".into(), accept: "text/turtle", st2: false },
-            Row { name: "vocabulary", path: "/vocab".into(), accept: "text/turtle", st2: false },
-            Row {
-                name: "every rule with every property (oslc.select=*)",
-                path: format!("{RULES_PATH}?oslc.select=*"),
-                accept: "text/turtle",
-                st2: true,
-            },
-            Row {
-                name: "a page of 100 rules with every property",
-                path: format!("{RULES_PATH}?oslc.paging=true&oslc.pageSize=100&oslc.select=*"),
-                accept: "text/turtle",
-                st2: true,
-            },
-        ];
-        println!(
-            "| request | mode | req/s | × bare hyper (median of 1 s rounds) | p50 | p99 | server CPU a request | body |"
-        );
-        println!("|---|---|---|---|---|---|---|---|");
-        for row in rows {
-            let name = row.name.to_lowercase();
-            if !wanted.is_empty() && !wanted.iter().any(|w| name.contains(w.as_str())) {
-                continue;
-            }
-            let mut modes = vec![("--demo", &demo, demo_addr.as_str(), demo_rule.as_str())];
-            if row.st2 {
-                modes.push(("--st2-url", &st2, st2_addr.as_str(), st2_rule.as_str()));
-            }
-            for (mode, server, addr, id) in modes {
-                let path = if row.path.is_empty() { rule(id) } else { row.path.clone() };
-                let body = request(addr, "GET", &path, row.accept, None).await.1.len();
-                // The machine's speed drifts over a run, by ±20% within seconds: the row is measured in one-second
-                // rounds, each right after a second of the bare server, and its ratio is the median of the rounds'.
-                let (mut count, mut latencies, mut cpu, mut ratios) = (0, Vec::new(), Duration::ZERO, Vec::new());
-                for _ in 0..seconds {
-                    let (bare_count, _) = load(&bare, "/", "text/turtle", 1).await;
-                    let before = server.cpu();
-                    let (round, round_latencies) = load(addr, &path, row.accept, 1).await;
-                    cpu += server.cpu().saturating_sub(before);
-                    ratios.push(round as f64 / bare_count.max(1) as f64);
-                    count += round;
-                    latencies.extend(round_latencies);
-                }
-                latencies.sort_unstable();
-                ratios.sort_unstable_by(f64::total_cmp);
-                let rate = count as f64 / seconds as f64;
-                println!(
-                    "| {} | {mode} | {rate:.0} | {:.2} | {:.2} ms | {:.2} ms | {:.0} µs | {} KB |",
-                    row.name,
-                    ratios[ratios.len() / 2],
-                    percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-                    percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-                    cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
-                    body / 1024,
-                );
-            }
+    let demo_rule = create_rules(&demo_addr).await;
+    let st2_rule = create_rules(&st2_addr).await;
+    let (bare_server, bare) = bare_hyper(None);
+    let cpu = bare_server.cpu();
+    let (count, _) = load(&bare, "/", "text/turtle", seconds).await;
+    let per_request = bare_server.cpu().saturating_sub(cpu).as_secs_f64() / count.max(1) as f64;
+    let baseline = count as f64 / seconds as f64;
+    println!("{CONNECTIONS} connections, {seconds} s a row, {RULES} rules created (plus the demo's own)");
+    println!(
+        "bare hyper (300-byte Turtle, a process of its own): {baseline:.0} req/s, {:.1} µs of server CPU a request",
+        per_request * 1e6
+    );
+    let in_process = bare_hyper_in_process();
+    let (count, _) = load(&in_process, "/", "text/turtle", seconds.min(3)).await;
+    println!(
+        "the same inside this bench's process (the ceiling as this bench measured it before): {:.0} req/s \
+         ({:.2}× the bare process)",
+        count as f64 / seconds.min(3) as f64,
+        count as f64 / seconds.min(3) as f64 / baseline
+    );
+    // What the body's size alone costs: the bare server answering with the catalog's own bytes.
+    let catalog = request(&demo_addr, "GET", "/serviceProviders/catalog", "text/turtle", None).await.1;
+    let size = catalog.len();
+    let file = std::env::temp_dir().join(format!("http-load-catalog-{}", std::process::id()));
+    std::fs::write(&file, &catalog).unwrap();
+    let (bare_catalog_server, bare_catalog) = bare_hyper(Some(&file));
+    let (count, _) = load(&bare_catalog, "/", "text/turtle", seconds).await;
+    drop(bare_catalog_server);
+    let _ = std::fs::remove_file(&file);
+    println!(
+        "bare hyper answering the catalog's {} KB: {:.0} req/s ({:.2}× the 300-byte body)",
+        size / 1024,
+        count as f64 / seconds as f64,
+        count as f64 / seconds as f64 / baseline
+    );
+    println!(
+        "| request | mode | req/s | × bare hyper (median of 1 s rounds) | p50 | p99 | server CPU a request | body |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let rule = |id: &str| format!("{RULES_PATH}/{id}");
+    for row in rows {
+        let mut modes = vec![("--demo", &demo, demo_addr.as_str(), demo_rule.as_str())];
+        if row.st2 {
+            modes.push(("--st2-url", &st2, st2_addr.as_str(), st2_rule.as_str()));
         }
-        if wanted.is_empty() || wanted.iter().any(|w| w == "scale") {
-            let large = std::env::var("HTTP_LOAD_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
-            scale(&st2_oslc, large, seconds).await;
+        for (mode, server, addr, id) in modes {
+            let path = if row.path.is_empty() { rule(id) } else { row.path.clone() };
+            let body = request(addr, "GET", &path, row.accept, None).await.1.len();
+            // The machine's speed drifts over a run, by ±20% within seconds: the row is measured in one-second
+            // rounds, each right after a second of the bare server, and its ratio is the median of the rounds'.
+            let (mut count, mut latencies, mut cpu, mut ratios) = (0, Vec::new(), Duration::ZERO, Vec::new());
+            for _ in 0..seconds {
+                let (bare_count, _) = load(&bare, "/", "text/turtle", 1).await;
+                let before = server.cpu();
+                let (round, round_latencies) = load(addr, &path, row.accept, 1).await;
+                cpu += server.cpu().saturating_sub(before);
+                ratios.push(round as f64 / bare_count.max(1) as f64);
+                count += round;
+                latencies.extend(round_latencies);
+            }
+            latencies.sort_unstable();
+            ratios.sort_unstable_by(f64::total_cmp);
+            let rate = count as f64 / seconds as f64;
+            println!(
+                "| {} | {mode} | {rate:.0} | {:.2} | {:.2} ms | {:.2} ms | {:.0} µs | {} KB |",
+                row.name,
+                ratios[ratios.len() / 2],
+                percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+                percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+                cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
+                body / 1024,
+            );
         }
-    });
+    }
 }
