@@ -302,12 +302,17 @@ where
         Either<std::future::Ready<Result<Response, Infallible>>, Either<tower::util::Oneshot<A, Request>, Stored>>;
 
     fn call(&self, request: Request<hyper::body::Incoming>) -> Self::Future {
-        let request = request.map(Body::new);
         let lookup = self.cache.as_ref().map_or(Lookup::Pass, |cache| cache.lookup(&request, self.max_header_bytes));
-        match lookup {
-            Lookup::Hit(response) => Either::Left(std::future::ready(Ok(response))),
-            Lookup::Pass => Either::Right(Either::Left(self.app.clone().oneshot(request))),
-            Lookup::Miss(store) => {
+        let store = match lookup {
+            Lookup::Hit(response) => return Either::Left(std::future::ready(Ok(response))),
+            Lookup::Pass => None,
+            Lookup::Miss(store) => Some(store),
+        };
+        // Boxed only for the router: a hit never reads the request's body.
+        let request = request.map(Body::new);
+        match store {
+            None => Either::Right(Either::Left(self.app.clone().oneshot(request))),
+            Some(store) => {
                 let headers = request.headers().clone();
                 let routed = self.app.clone().oneshot(request);
                 Either::Right(Either::Right(Box::pin(async move {
