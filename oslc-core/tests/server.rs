@@ -268,13 +268,22 @@ async fn head_options_and_cors() {
         catalog.headers.get_all("vary").iter().map(|v| v.to_str().unwrap()).collect::<Vec<_>>(),
         ["Accept, Origin"]
     );
-    // A plain OPTIONS is the route's, with or without `Origin`.
+    // A plain OPTIONS is the route's; with `Origin` (a browser's actual OPTIONS, after its preflight), it also
+    // carries the CORS headers that let the page read `Allow` and `Accept-Post`.
     let options = send(
         &app,
         request("OPTIONS", &location).header("origin", "https://other-tool.test").body(Body::empty()).unwrap(),
     )
     .await;
     assert!(options.header("allow").unwrap().contains("PUT"));
+    assert_eq!(options.header("access-control-allow-origin"), Some("*"));
+    let exposed = options.header("access-control-expose-headers").unwrap().to_ascii_lowercase();
+    assert!(exposed.contains("allow") && exposed.contains("accept-post"), "{exposed}");
+    assert!(options.header("access-control-allow-methods").is_none(), "not a preflight's answer");
+    assert!(varies(&options).contains(&"origin".to_owned()), "{:?}", options.headers);
+    let options = send(&app, request("OPTIONS", &location).body(Body::empty()).unwrap()).await;
+    assert!(options.header("allow").unwrap().contains("PUT"));
+    assert_eq!(options.header("access-control-allow-origin"), None);
 }
 
 #[tokio::test]

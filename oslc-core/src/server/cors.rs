@@ -3,7 +3,9 @@
 //!
 //! tower-http's `Cors` answers every `OPTIONS` request as a preflight, which would hide the `Allow`, `Accept-Post`
 //! and `Link` headers LDP and OSLC clients read from `OPTIONS`. Only a request carrying
-//! `Access-Control-Request-Method` is a preflight (Fetch standard §3.2.2), so only those go to `Cors` as such.
+//! `Access-Control-Request-Method` is a preflight (Fetch standard §3.2.2), so only those go to `Cors` as such; a
+//! plain `OPTIONS` with `Origin` (a browser's actual `OPTIONS` request, after its preflight) is the route's, with
+//! the CORS headers `Cors` gives an actual request, so the page can read `Allow` and `Accept-Post`.
 //!
 //! A request without `Origin` is not a CORS request (Fetch §3.2.1): OSLC clients on servers, curl, and browsers
 //! navigating or reading same-origin never send it, and CORS response headers mean nothing to them. Such a request
@@ -30,9 +32,9 @@ use tower_http::cors::{Cors, CorsLayer, ResponseFuture};
 /// layer, so 401 answers carry CORS headers too, and over routes merged beside the server kit's) and build the kit
 /// with [`super::ServerBuilder::with_cors`]`(None)`.
 ///
-/// A request with `Origin` gets tower-http's CORS headers; a preflight (`OPTIONS` with
-/// `Access-Control-Request-Method`) is answered by tower-http; a plain `OPTIONS` and a request without `Origin`
-/// get no CORS headers. Every answer but a preflight's and a plain `OPTIONS`'s varies on `Origin`.
+/// A request with `Origin` gets tower-http's CORS headers, a plain `OPTIONS` too (on the route's own answer); a
+/// preflight (`OPTIONS` with `Access-Control-Request-Method`) is answered by tower-http; a request without `Origin`
+/// gets no CORS headers. Every answer but a preflight's varies on `Origin`.
 ///
 /// ```
 /// use axum::{Router, routing::get};
@@ -81,16 +83,21 @@ impl<S> Layer<S> for OslcCorsLayer {
     type Service = PreflightCors<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        PreflightCors { cors: self.0.layer(inner) }
+        PreflightCors { cors: self.0.layer(inner), layer: self.0.clone() }
     }
 }
 
 /// The service of [`OslcCorsLayer`]: tower-http's `Cors` around the routes for CORS requests and preflights, passed
-/// by for plain `OPTIONS` and for requests without `Origin`.
+/// by for requests without `Origin`; a plain `OPTIONS` with `Origin` is the route's, with the CORS headers of an
+/// actual request.
 #[derive(Clone)]
 pub struct PreflightCors<S> {
     cors: Cors<S>,
+    layer: Arc<CorsLayer>,
 }
+
+/// The answer of tower-http's `Cors` around a service that answers nothing: the CORS headers of a request.
+type Probe = Pin<Box<ResponseFuture<std::future::Ready<Result<Response, Infallible>>>>>;
 
 impl<S> Service<Request<Body>> for PreflightCors<S>
 where
@@ -106,20 +113,30 @@ where
 
     fn call(&mut self, request: Request<Body>) -> Self::Future {
         let headers = request.headers();
-        let (inner, vary) = if request.method() == Method::OPTIONS {
-            // A preflight is answered by `Cors` (with its own `Vary`); a plain `OPTIONS` by the route, whatever
-            // `Origin` says.
-            if headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
-                (Either::Left(self.cors.call(request)), false)
+        let cross_origin = headers.contains_key(ORIGIN);
+        if request.method() != Method::OPTIONS {
+            let inner = if cross_origin {
+                Either::Left(self.cors.call(request))
             } else {
-                (Either::Right(self.cors.get_mut().call(request)), false)
-            }
-        } else if headers.contains_key(ORIGIN) {
-            (Either::Left(self.cors.call(request)), true)
-        } else {
-            (Either::Right(self.cors.get_mut().call(request)), true)
-        };
-        CorsFuture { inner, vary }
+                Either::Right(self.cors.get_mut().call(request))
+            };
+            return CorsFuture { inner, vary: true, probe: None, probed: None };
+        }
+        // A preflight is answered by `Cors`, with its own `Vary`.
+        if headers.contains_key(ACCESS_CONTROL_REQUEST_METHOD) {
+            return CorsFuture { inner: Either::Left(self.cors.call(request)), vary: false, probe: None, probed: None };
+        }
+        // A plain `OPTIONS` is the route's: `Cors` would take it for a preflight, so the CORS headers of an actual
+        // request with the same headers are asked of it apart, around a service that answers nothing.
+        let probe = cross_origin.then(|| {
+            let mut asked = Request::new(Body::empty());
+            *asked.headers_mut() = request.headers().clone();
+            let mut nothing = self
+                .layer
+                .layer(tower::service_fn(|_: Request<Body>| std::future::ready(Ok(Response::new(Body::empty())))));
+            Box::pin(nothing.call(asked))
+        });
+        CorsFuture { inner: Either::Right(self.cors.get_mut().call(request)), vary: true, probe, probed: None }
     }
 }
 
@@ -129,6 +146,8 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: Either<ResponseFuture<F>, F>,
         vary: bool,
+        probe: Option<Probe>,
+        probed: Option<HeaderMap>,
     }
 }
 
@@ -140,9 +159,27 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        if let Some(probe) = this.probe {
+            let Poll::Ready(Ok(answer)) = probe.as_mut().poll(cx) else {
+                return Poll::Pending;
+            };
+            *this.probed = Some(answer.into_parts().0.headers);
+            *this.probe = None;
+        }
         let Poll::Ready(Ok(mut response)) = this.inner.poll(cx) else {
             return Poll::Pending;
         };
+        if let Some(probed) = this.probed.take() {
+            let headers = response.headers_mut();
+            for name in probed.keys() {
+                if *name != VARY {
+                    headers.remove(name);
+                }
+                for value in probed.get_all(name) {
+                    headers.append(name.clone(), value.clone());
+                }
+            }
+        }
         if *this.vary {
             vary_on_origin(response.headers_mut());
         }
