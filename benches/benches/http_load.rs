@@ -3,7 +3,9 @@
 //! `st2-oslc` is) in the same run: each row is
 //! GET over keep-alive connections for a fixed time, reported as requests per second, latency percentiles, the
 //! server's CPU per request and the ratio to the bare server: the median over one-second rounds, each measured right
-//! after a second of the bare server (the machine's speed drifts over a run).
+//! after a second of the bare server (the machine's speed drifts over a run). Beside the catalog row, the bare server
+//! answering with the catalog's own bytes and headers (and hyper's header-read timer, as `serve` runs) is measured
+//! the same way: the ceiling for that answer, so what is left between the two rows is `st2-oslc`'s own work.
 //!
 //! Run with `bash scripts/bench.sh` (or build `st2-oslc` and `fake-st2` in release mode and `cargo bench -p benches
 //! --bench http_load`; `ST2_OSLC_BIN` and `FAKE_ST2_BIN` override where the binaries are). `HTTP_LOAD_ROWS` keeps
@@ -84,7 +86,13 @@ fn binary(env: &str, name: &str) -> PathBuf {
         .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release").join(name), PathBuf::from)
 }
 
-async fn request(addr: &str, method: &str, path: &str, accept: &str, body: Option<String>) -> (u16, Bytes) {
+async fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    accept: &str,
+    body: Option<String>,
+) -> (u16, Bytes, hyper::HeaderMap) {
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await.unwrap();
     tokio::spawn(connection);
@@ -103,8 +111,8 @@ async fn request(addr: &str, method: &str, path: &str, accept: &str, body: Optio
         None => sender.send_request(builder.body(Full::new(Bytes::new())).unwrap()).await,
     }
     .unwrap();
-    let status = response.status().as_u16();
-    (status, response.into_body().collect().await.unwrap().to_bytes())
+    let (status, headers) = (response.status().as_u16(), response.headers().clone());
+    (status, response.into_body().collect().await.unwrap().to_bytes(), headers)
 }
 
 /// Sends GET `path` asking for `accept` over `CONNECTIONS` keep-alive connections for `seconds`; returns
@@ -145,29 +153,40 @@ async fn load(addr: &str, path: &str, accept: &'static str, seconds: u64) -> (us
 
 const BARE_BODY: &str = "@prefix dcterms: <http://purl.org/dc/terms/> .\n@prefix oslc_cm: <http://open-services.net/ns/cm#> .\n\n<http://bench.test/serviceProviders/1/changeRequests/1> a oslc_cm:ChangeRequest ;\n  dcterms:identifier \"1\" ;\n  dcterms:title \"A change request of about the size of a small rule\" ;\n  oslc_cm:status \"open\" .\n";
 
-/// The argument that makes this binary the bare server instead of the bench (`--bare-hyper-server [FILE]`).
+/// The argument that makes this binary the bare server instead of the bench (`--bare-hyper-server [FILE [HEADERS]]`).
 const BARE_SERVER: &str = "--bare-hyper-server";
 
 /// A bare hyper HTTP/1 server answering every request with a fixed ~300-byte Turtle body (or the bytes of `body`):
 /// the ceiling for any Rust HTTP server on this machine. It is this binary run again as a process of its own, with
 /// a two-thread runtime, so that it gets what `st2-oslc` gets: its own address space (switching between the
 /// client's threads and the server's then costs what it costs with `st2-oslc`) and its CPU read from `/proc`.
-fn bare_hyper(body: Option<&std::path::Path>) -> (Server, String) {
+/// With `headers` (a file of `name: value` lines), it adds those to each answer and runs hyper's header-read timer,
+/// as `oslc_core::server::serve` does: the ceiling for an answer with exactly what `st2-oslc` sends.
+fn bare_hyper(body: Option<&std::path::Path>, headers: Option<&std::path::Path>) -> (Server, String) {
     let exe = std::env::current_exe().unwrap();
     let mut args = vec![BARE_SERVER.to_owned()];
     args.extend(body.map(|b| b.display().to_string()));
+    args.extend(headers.map(|h| h.display().to_string()));
     Server::start(&exe, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// The bare server's process: prints `listening on ADDR` and serves until killed.
-fn bare_server_main(body: Option<String>) {
+fn bare_server_main(body: Option<String>, headers: Option<String>) {
     let body =
         body.map_or_else(|| Bytes::from_static(BARE_BODY.as_bytes()), |file| std::fs::read(file).unwrap().into());
+    let headers = headers.map(|file| {
+        let mut map = hyper::HeaderMap::new();
+        for line in std::fs::read_to_string(file).unwrap().lines() {
+            let (name, value) = line.split_once(": ").unwrap();
+            map.append(hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(), value.parse().unwrap());
+        }
+        map
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("listening on {}", listener.local_addr().unwrap());
-        serve_bare(listener, body).await;
+        serve_bare(listener, body, headers).await;
     });
 }
 
@@ -180,27 +199,34 @@ fn bare_hyper_in_process() -> String {
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-            serve_bare(listener, Bytes::from_static(BARE_BODY.as_bytes())).await;
+            serve_bare(listener, Bytes::from_static(BARE_BODY.as_bytes()), None).await;
         });
     });
     rx.recv().unwrap()
 }
 
-async fn serve_bare(listener: tokio::net::TcpListener, body: Bytes) {
+async fn serve_bare(listener: tokio::net::TcpListener, body: Bytes, headers: Option<hyper::HeaderMap>) {
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    if headers.is_some() {
+        // `serve`'s default header-read timeout.
+        http1.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
+    }
+    let headers = std::sync::Arc::new(headers.unwrap_or_default());
     loop {
         let (stream, _) = listener.accept().await.unwrap();
         stream.set_nodelay(true).unwrap();
-        let body = body.clone();
+        let (body, headers, http1) = (body.clone(), headers.clone(), http1.clone());
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |_request| {
-                let body = body.clone();
+                let (body, headers) = (body.clone(), headers.clone());
                 async move {
-                    let response =
+                    let mut response =
                         hyper::Response::builder().header("content-type", "text/turtle").body(Full::new(body)).unwrap();
+                    response.headers_mut().extend(headers.iter().map(|(name, value)| (name.clone(), value.clone())));
                     Ok::<_, std::convert::Infallible>(response)
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = http1.serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }
@@ -223,7 +249,7 @@ async fn create_rules(addr: &str) -> String {
     wait_answering(addr).await;
     create_range(addr, 0, RULES).await;
     let query = format!("{RULES_PATH}?oslc.select=dcterms:identifier&oslc.where=dcterms:title=%22bench_rule_7%22");
-    let (_, list) = request(addr, "GET", &query, "text/turtle", None).await;
+    let (_, list, _) = request(addr, "GET", &query, "text/turtle", None).await;
     let text = String::from_utf8_lossy(&list).into_owned();
     text.split("changeRequests/").nth(1).and_then(|s| s.get(..24)).unwrap().to_owned()
 }
@@ -236,7 +262,7 @@ async fn create_range(addr: &str, from: usize, to: usize) {
         tasks.push(tokio::spawn(async move {
             for i in (from + lane..to).step_by(8) {
                 let body = benches::rule_turtle(&format!("bench_rule_{i}"));
-                let (status, _) = request(&addr, "POST", RULES_PATH, "text/turtle", Some(body)).await;
+                let (status, _, _) = request(&addr, "POST", RULES_PATH, "text/turtle", Some(body)).await;
                 assert_eq!(status, 201);
             }
         }));
@@ -327,7 +353,7 @@ struct Row {
 fn main() {
     let mut args = std::env::args().skip_while(|a| a != BARE_SERVER);
     if args.next().is_some() {
-        bare_server_main(args.next());
+        bare_server_main(args.next(), args.next());
         return;
     }
     if !std::env::args().any(|a| a == "--bench") {
@@ -388,7 +414,7 @@ async fn measure_rows(st2_oslc: &PathBuf, rows: Vec<Row>, seconds: u64) {
     );
     let demo_rule = create_rules(&demo_addr).await;
     let st2_rule = create_rules(&st2_addr).await;
-    let (bare_server, bare) = bare_hyper(None);
+    let (bare_server, bare) = bare_hyper(None, None);
     let cpu = bare_server.cpu();
     let (count, _) = load(&bare, "/", "text/turtle", seconds).await;
     let per_request = bare_server.cpu().saturating_sub(cpu).as_secs_f64() / count.max(1) as f64;
@@ -407,14 +433,27 @@ async fn measure_rows(st2_oslc: &PathBuf, rows: Vec<Row>, seconds: u64) {
         count as f64 / seconds.min(3) as f64 / baseline
     );
     // What the body's size alone costs: the bare server answering with the catalog's own bytes.
-    let catalog = request(&demo_addr, "GET", "/serviceProviders/catalog", "text/turtle", None).await.1;
+    let (_, catalog, catalog_headers) =
+        request(&demo_addr, "GET", "/serviceProviders/catalog", "text/turtle", None).await;
     let size = catalog.len();
     let file = std::env::temp_dir().join(format!("http-load-catalog-{}", std::process::id()));
     std::fs::write(&file, &catalog).unwrap();
-    let (bare_catalog_server, bare_catalog) = bare_hyper(Some(&file));
+    let (bare_catalog_server, bare_catalog) = bare_hyper(Some(&file), None);
     let (count, _) = load(&bare_catalog, "/", "text/turtle", seconds).await;
     drop(bare_catalog_server);
+    // And with the catalog's headers too (hyper adds `content-length` and `date` itself): all that is left between
+    // the catalog row and this one is `st2-oslc`'s own work.
+    let header_file = std::env::temp_dir().join(format!("http-load-catalog-headers-{}", std::process::id()));
+    let own = |name: &hyper::header::HeaderName| !["content-type", "content-length", "date"].contains(&name.as_str());
+    let lines: Vec<String> = catalog_headers
+        .iter()
+        .filter(|(name, _)| own(name))
+        .map(|(name, value)| format!("{name}: {}", value.to_str().unwrap()))
+        .collect();
+    std::fs::write(&header_file, lines.join("\n")).unwrap();
+    let (as_catalog_server, as_catalog) = bare_hyper(Some(&file), Some(&header_file));
     let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(&header_file);
     println!(
         "bare hyper answering the catalog's {} KB: {:.0} req/s ({:.2}× the 300-byte body)",
         size / 1024,
@@ -433,31 +472,40 @@ async fn measure_rows(st2_oslc: &PathBuf, rows: Vec<Row>, seconds: u64) {
         }
         for (mode, server, addr, id) in modes {
             let path = if row.path.is_empty() { rule(id) } else { row.path.clone() };
-            let body = request(addr, "GET", &path, row.accept, None).await.1.len();
-            // The machine's speed drifts over a run, by ±20% within seconds: the row is measured in one-second
-            // rounds, each right after a second of the bare server, and its ratio is the median of the rounds'.
-            let (mut count, mut latencies, mut cpu, mut ratios) = (0, Vec::new(), Duration::ZERO, Vec::new());
-            for _ in 0..seconds {
-                let (bare_count, _) = load(&bare, "/", "text/turtle", 1).await;
-                let before = server.cpu();
-                let (round, round_latencies) = load(addr, &path, row.accept, 1).await;
-                cpu += server.cpu().saturating_sub(before);
-                ratios.push(round as f64 / bare_count.max(1) as f64);
-                count += round;
-                latencies.extend(round_latencies);
+            let measured = paired(&bare, server, addr, &path, row.accept, seconds).await;
+            println!("| {} | {mode} | {measured}", row.name);
+            if row.name == "catalog" {
+                let measured = paired(&bare, &as_catalog_server, &as_catalog, "/", row.accept, seconds).await;
+                println!("| catalog's bytes and headers | bare hyper | {measured}");
             }
-            latencies.sort_unstable();
-            ratios.sort_unstable_by(f64::total_cmp);
-            let rate = count as f64 / seconds as f64;
-            println!(
-                "| {} | {mode} | {rate:.0} | {:.2} | {:.2} ms | {:.2} ms | {:.0} µs | {} KB |",
-                row.name,
-                ratios[ratios.len() / 2],
-                percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-                percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-                cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
-                body / 1024,
-            );
         }
     }
+}
+
+/// GET `path` at `addr` (served by `server`) for `seconds`, in one-second rounds, each right after a second of the
+/// bare server at `bare` (the machine's speed drifts over a run, by ±20% within seconds): the table's columns from
+/// the requests a second on, the ratio being the median of the rounds'.
+async fn paired(bare: &str, server: &Server, addr: &str, path: &str, accept: &'static str, seconds: u64) -> String {
+    let body = request(addr, "GET", path, accept, None).await.1.len();
+    let (mut count, mut latencies, mut cpu, mut ratios) = (0, Vec::new(), Duration::ZERO, Vec::new());
+    for _ in 0..seconds {
+        let (bare_count, _) = load(bare, "/", "text/turtle", 1).await;
+        let before = server.cpu();
+        let (round, round_latencies) = load(addr, path, accept, 1).await;
+        cpu += server.cpu().saturating_sub(before);
+        ratios.push(round as f64 / bare_count.max(1) as f64);
+        count += round;
+        latencies.extend(round_latencies);
+    }
+    latencies.sort_unstable();
+    ratios.sort_unstable_by(f64::total_cmp);
+    format!(
+        "{:.0} | {:.2} | {:.2} ms | {:.2} ms | {:.0} µs | {} KB |",
+        count as f64 / seconds as f64,
+        ratios[ratios.len() / 2],
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        cpu.as_secs_f64() * 1e6 / count.max(1) as f64,
+        body / 1024,
+    )
 }
