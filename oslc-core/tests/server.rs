@@ -256,6 +256,7 @@ async fn head_options_and_cors() {
             .collect::<Vec<_>>()
     };
     assert!(varies(&cors_get).contains(&"origin".to_owned()), "{:?}", cors_get.headers);
+    assert_eq!(cors_get.headers.get_all("vary").iter().count(), 1, "{:?}", cors_get.headers);
     // Not a CORS request (no `Origin`): no CORS headers, and `Origin` joins the answer's one `Vary` line.
     let plain = get(&app, &location, "text/turtle").await;
     assert_eq!(plain.status, 200);

@@ -188,11 +188,9 @@ where
     }
 }
 
-/// Adds `Origin` to the answer's `Vary`, into its one `Vary` line when it has one (the kit's answers say `Vary:
-/// Accept`), unless it varies on `Origin` or on everything already.
+/// Adds `Origin` to the answer's `Vary`, folding its `Vary` lines into one (the kit's answers say `Vary: Accept`;
+/// tower-http's CORS adds a line of its own), unless it varies on `Origin` or on everything already.
 fn vary_on_origin(headers: &mut HeaderMap) {
-    let mut values = headers.get_all(VARY).iter();
-    let (first, more) = (values.next(), values.next().is_some());
     let covers_origin = |value: &HeaderValue| {
         value
             .to_str()
@@ -201,22 +199,21 @@ fn vary_on_origin(headers: &mut HeaderMap) {
     if headers.get_all(VARY).iter().any(covers_origin) {
         return;
     }
-    let merged = match first {
-        None => HeaderValue::from_static("Origin"),
-        Some(_) if more => {
-            headers.append(VARY, HeaderValue::from_static("Origin"));
-            return;
-        }
-        Some(one) => match one.as_bytes() {
-            b"Accept" => HeaderValue::from_static("Accept, Origin"),
-            b"Accept, Prefer" => HeaderValue::from_static("Accept, Prefer, Origin"),
-            other => {
-                let mut bytes = Vec::with_capacity(other.len() + 8);
-                bytes.extend_from_slice(other);
-                bytes.extend_from_slice(b", Origin");
-                HeaderValue::from_bytes(&bytes).unwrap_or_else(|_| HeaderValue::from_static("Origin"))
+    let mut values = headers.get_all(VARY).iter();
+    let merged = match (values.next(), values.next()) {
+        (None, _) => HeaderValue::from_static("Origin"),
+        (Some(one), None) if one.as_bytes() == b"Accept" => HeaderValue::from_static("Accept, Origin"),
+        (Some(one), None) if one.as_bytes() == b"Accept, Prefer" => HeaderValue::from_static("Accept, Prefer, Origin"),
+        _ => {
+            // Field lines of one name combine into one, separated by commas (RFC 9110 §5.3).
+            let mut bytes = Vec::new();
+            for value in headers.get_all(VARY) {
+                bytes.extend_from_slice(value.as_bytes());
+                bytes.extend_from_slice(b", ");
             }
-        },
+            bytes.extend_from_slice(b"Origin");
+            HeaderValue::from_bytes(&bytes).unwrap_or_else(|_| HeaderValue::from_static("Origin"))
+        }
     };
     headers.insert(VARY, merged);
 }
@@ -240,7 +237,10 @@ mod tests {
         assert_eq!(varied(&["Accept"]), ["Accept, Origin"]);
         assert_eq!(varied(&["Accept, Prefer"]), ["Accept, Prefer, Origin"]);
         assert_eq!(varied(&["Accept-Encoding"]), ["Accept-Encoding, Origin"]);
-        assert_eq!(varied(&["Accept", "Cookie"]), ["Accept", "Cookie", "Origin"]);
+        assert_eq!(
+            varied(&["Accept", "access-control-request-headers"]),
+            ["Accept, access-control-request-headers, Origin"]
+        );
         // Already varying on it, or on everything: unchanged.
         assert_eq!(varied(&["accept, ORIGIN"]), ["accept, ORIGIN"]);
         assert_eq!(varied(&["Accept", "origin"]), ["Accept", "origin"]);
