@@ -101,8 +101,8 @@ struct Variant {
 
 /// What the cache makes of a request.
 pub(super) enum Lookup {
-    /// Answered.
-    Hit(Response),
+    /// Answered, with the stored bytes as they are (not boxed as the router's bodies are).
+    Hit(http::Response<http_body_util::Full<Bytes>>),
     /// One the cache could keep the answer to: the router's answer goes to [`DocumentCache::store`].
     Miss(Store),
     /// The router answers, and the answer is not kept.
@@ -176,7 +176,7 @@ impl DocumentCache {
         });
         match found {
             Some(variant) => {
-                let mut response = Response::new(Body::from(variant.body.clone()));
+                let mut response = http::Response::new(http_body_util::Full::new(variant.body.clone()));
                 *response.headers_mut() = variant.headers.clone();
                 if let Some((count, latency)) = self.counted(path, entry) {
                     count.inc();

@@ -289,35 +289,48 @@ struct Connection<A> {
     max_header_bytes: usize,
 }
 
-type Stored = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+/// What a connection sends: a stored answer's bytes, or the router's answer.
+type Answer = http::Response<http_body_util::Either<http_body_util::Full<axum::body::Bytes>, Body>>;
+
+type Stored = Pin<Box<dyn Future<Output = Result<Answer, Infallible>> + Send>>;
+
+type Routed<A> = futures_util::future::MapOk<tower::util::Oneshot<A, Request>, fn(Response) -> Answer>;
+
+fn from_router(response: Response) -> Answer {
+    response.map(http_body_util::Either::Right)
+}
 
 impl<A> hyper::service::Service<Request<hyper::body::Incoming>> for Connection<A>
 where
     A: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     A::Future: Send + 'static,
 {
-    type Response = Response;
+    type Response = Answer;
     type Error = Infallible;
-    type Future =
-        Either<std::future::Ready<Result<Response, Infallible>>, Either<tower::util::Oneshot<A, Request>, Stored>>;
+    type Future = Either<std::future::Ready<Result<Answer, Infallible>>, Either<Routed<A>, Stored>>;
 
     fn call(&self, request: Request<hyper::body::Incoming>) -> Self::Future {
         let lookup = self.cache.as_ref().map_or(Lookup::Pass, |cache| cache.lookup(&request, self.max_header_bytes));
         let store = match lookup {
-            Lookup::Hit(response) => return Either::Left(std::future::ready(Ok(response))),
+            Lookup::Hit(response) => {
+                return Either::Left(std::future::ready(Ok(response.map(http_body_util::Either::Left))));
+            }
             Lookup::Pass => None,
             Lookup::Miss(store) => Some(store),
         };
         // Boxed only for the router: a hit never reads the request's body.
         let request = request.map(Body::new);
         match store {
-            None => Either::Right(Either::Left(self.app.clone().oneshot(request))),
+            None => Either::Right(Either::Left(futures_util::TryFutureExt::map_ok(
+                self.app.clone().oneshot(request),
+                from_router as fn(Response) -> Answer,
+            ))),
             Some(store) => {
                 let headers = request.headers().clone();
                 let routed = self.app.clone().oneshot(request);
                 Either::Right(Either::Right(Box::pin(async move {
                     let Ok(response) = routed.await;
-                    Ok(DocumentCache::store(store, &headers, response).await)
+                    Ok(from_router(DocumentCache::store(store, &headers, response).await))
                 })))
             }
         }
